@@ -1,0 +1,1 @@
+"""Analyses: pure functions over score tables, registered by name (no model access)."""
