@@ -1,0 +1,227 @@
+"""The one place that turns token ids into rewards: prefix KV cache, cached and plain forwards, embeddings.
+
+The vocabulary scan, item lists, parity checks and GCG all call these methods, so every path scores the same
+way. Rows of a batch always have equal length, so no padding token ever enters a forward.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from harness.models.registry import ModelSpec
+from harness.models.templates import TemplateSplit, split_template
+
+
+class OutputError(ValueError):
+    """The model's forward output has no scalar reward where the registry says."""
+
+
+@dataclass
+class PrefixState:
+    """The prompt run once: its KV cache (batch 1) and, for LMs, next-token log-probs after it."""
+
+    prefix_ids: tuple[int, ...]
+    cache: Any
+    next_logprobs: torch.Tensor | None = None
+
+
+def _cache_kwarg(model) -> str:
+    # transformers renamed `past_key_values` to `cache` (5.2x); remote code may use either.
+    params = inspect.signature(model.forward).parameters
+    return "cache" if "cache" in params else "past_key_values"
+
+
+def _output_cache(outputs) -> Any:
+    for name in ("cache", "past_key_values"):
+        value = getattr(outputs, name, None)
+        if value is not None:
+            return value
+    return None
+
+
+def expand_cache(cache: Any, batch: int) -> Any:
+    """A fresh copy of a batch-1 cache that reads as `batch` rows without copying the prefix `batch` times."""
+    if isinstance(cache, tuple):  # legacy format from older remote code
+        return tuple(tuple(t.expand(batch, *t.shape[1:]) for t in layer) for layer in cache)
+    fresh = copy.copy(cache)
+    fresh.layers = []
+    for layer in cache.layers:
+        new = copy.copy(layer)
+        if getattr(layer, "keys", None) is not None and layer.keys.numel():
+            new.keys = layer.keys.expand(batch, *layer.keys.shape[1:])
+            new.values = layer.values.expand(batch, *layer.values.shape[1:])
+        fresh.layers.append(new)
+    return fresh
+
+
+class Scorer:
+    """Base: holds model, tokenizer and chat template; subclasses define what the scalar is."""
+
+    kind = "base"
+    uses_suffix = True  # reward models read the template's closing tokens; LM log-probs stop at the reply
+
+    def __init__(self, model, tokenizer, spec: ModelSpec, chat_template: str | None = None,
+                 revision: str | None = None, dtype: str | None = None):
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.spec = spec
+        self.chat_template = chat_template
+        self.revision = revision
+        self.dtype = dtype or str(next(model.parameters()).dtype).replace("torch.", "")
+        self._cache_kw = _cache_kwarg(model)
+
+    @property
+    def device(self) -> torch.device:
+        return self.model.get_input_embeddings().weight.device
+
+    @property
+    def vocab_size(self) -> int:
+        return self.model.get_input_embeddings().weight.shape[0]
+
+    def split(self, prompt: str) -> TemplateSplit:
+        return split_template(self.tokenizer, prompt, self.chat_template)
+
+    def continuation(self, split: TemplateSplit, reply_ids: list[int]) -> list[int]:
+        """The ids that follow the cached prefix for one reply."""
+        return list(reply_ids) + (list(split.suffix_ids) if self.uses_suffix else [])
+
+    def _forward(self, **kwargs):
+        return self.model(**kwargs, use_cache=True)
+
+    def _run_with_prefix(self, state: PrefixState, batch: int, **inputs):
+        return self._forward(**inputs, **{self._cache_kw: expand_cache(state.cache, batch)})
+
+    @torch.inference_mode()
+    def prefix_state(self, prefix_ids: tuple[int, ...] | list[int]) -> PrefixState:
+        ids = torch.tensor([list(prefix_ids)], device=self.device)
+        out = self._forward(input_ids=ids)
+        cache = _output_cache(out)
+        if cache is None:
+            raise OutputError(f"{self.spec.id}: the forward returned no KV cache; use --no-cache to score plainly")
+        return PrefixState(tuple(prefix_ids), cache, self._next_logprobs(out))
+
+    def _next_logprobs(self, outputs) -> torch.Tensor | None:
+        return None
+
+    def embedding_matrix(self) -> torch.Tensor:
+        return self.model.get_input_embeddings().weight
+
+
+class RewardScorer(Scorer):
+    """A sequence-classification reward model; the scalar is read from the output field the registry names."""
+
+    kind = "reward"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._float32_head()
+        self._safe_pad_id()
+
+    def _float32_head(self) -> None:
+        head = getattr(self.model, self.spec.head, None) if self.spec.head else None
+        if isinstance(head, torch.nn.Module):
+            head.float()
+            head.register_forward_pre_hook(lambda _m, args: tuple(a.float() if torch.is_tensor(a) else a for a in args))
+
+    def _safe_pad_id(self) -> None:
+        # Classifiers pool the rightmost non-pad token: a pad id the template emits would shift the read-out.
+        config = self.model.config.get_text_config() if hasattr(self.model.config, "get_text_config") else self.model.config
+        split = None
+        if self.chat_template or getattr(self.tokenizer, "chat_template", None):
+            try:
+                split = self.split("x")
+            except ValueError:
+                split = None
+        emitted = set(split.prefix_ids + split.suffix_ids) if split else set()
+        pad = config.pad_token_id
+        if pad is None or pad in emitted:
+            candidates = [self.tokenizer.unk_token_id, self.vocab_size - 1]
+            pad = next(c for c in candidates + list(range(self.vocab_size)) if c is not None and c not in emitted)
+            config.pad_token_id = pad
+            self.model.config.pad_token_id = pad
+
+    def reward(self, outputs) -> torch.Tensor:
+        """The scalar per row, float32, from the registry's output field (and column)."""
+        field = self.spec.output
+        value = getattr(outputs, field, None)
+        if value is None and isinstance(outputs, dict):
+            value = outputs.get(field)
+        if not torch.is_tensor(value):
+            have = [k for k in (outputs.keys() if hasattr(outputs, "keys") else []) if torch.is_tensor(outputs[k])]
+            raise OutputError(
+                f"{self.spec.id}: the model output has no tensor field {field!r} (it has {have}). "
+                "Set `output:` (and `index:` for multi-output heads) in the model registry or pass --output-field."
+            )
+        value = value.float()
+        if self.spec.index is not None:
+            if value.dim() != 2 or value.shape[-1] <= self.spec.index:
+                raise OutputError(f"{self.spec.id}: output {field!r} has shape {tuple(value.shape)}; "
+                                  f"cannot take column {self.spec.index}")
+            return value[:, self.spec.index]
+        if value.dim() == 2 and value.shape[-1] == 1:
+            return value[:, 0]
+        if value.dim() == 1:
+            return value
+        raise OutputError(
+            f"{self.spec.id}: output {field!r} has shape {tuple(value.shape)}, not one scalar per row. "
+            "If it is a multi-output head, say which column is the reward with `index:` in the registry (--output-index)."
+        )
+
+    @torch.inference_mode()
+    def score_cached(self, state: PrefixState, cont_ids: torch.Tensor) -> torch.Tensor:
+        cont_ids = cont_ids.to(self.device)
+        return self.reward(self._run_with_prefix(state, cont_ids.shape[0], input_ids=cont_ids))
+
+    @torch.inference_mode()
+    def score_full(self, input_ids: torch.Tensor, n_reply: int = 1) -> torch.Tensor:
+        """Reward of whole sequences from one plain forward (`n_reply` matters only to LM scorers)."""
+        return self.reward(self._forward(input_ids=input_ids.to(self.device)))
+
+    def score_embeds(self, state: PrefixState, cont_embeds: torch.Tensor) -> torch.Tensor:
+        """Differentiable reward of continuation embeddings after the cached prefix (for GCG)."""
+        return self.reward(self._run_with_prefix(state, cont_embeds.shape[0], inputs_embeds=cont_embeds))
+
+
+class LMLogProbScorer(Scorer):
+    """A causal LM: the score of a reply is the sum of its tokens' log-probabilities after the prompt."""
+
+    kind = "lm_logprob"
+    uses_suffix = False
+
+    def _next_logprobs(self, outputs) -> torch.Tensor:
+        return torch.log_softmax(outputs.logits[0, -1].float(), dim=-1)
+
+    def _logprob_of(self, first: torch.Tensor, logits: torch.Tensor | None, cont_ids: torch.Tensor) -> torch.Tensor:
+        total = first
+        if logits is not None:
+            logp = torch.log_softmax(logits.float(), dim=-1)
+            total = total + logp.gather(-1, cont_ids[:, 1:, None])[..., 0].sum(-1)
+        return total
+
+    @torch.inference_mode()
+    def score_cached(self, state: PrefixState, cont_ids: torch.Tensor) -> torch.Tensor:
+        cont_ids = cont_ids.to(self.device)
+        first = state.next_logprobs[cont_ids[:, 0]]
+        if cont_ids.shape[1] == 1:  # the whole vocabulary costs one forward: the prompt's
+            return first
+        out = self._run_with_prefix(state, cont_ids.shape[0], input_ids=cont_ids[:, :-1])
+        return self._logprob_of(first, out.logits, cont_ids)
+
+    @torch.inference_mode()
+    def score_full(self, input_ids: torch.Tensor, n_reply: int = 1) -> torch.Tensor:
+        """Log-prob of the last `n_reply` tokens given everything before them, from one plain forward."""
+        input_ids = input_ids.to(self.device)
+        logits = self._forward(input_ids=input_ids).logits[:, -n_reply - 1 : -1].float()
+        logp = torch.log_softmax(logits, dim=-1)
+        return logp.gather(-1, input_ids[:, -n_reply:, None])[..., 0].sum(-1)
+
+    def score_embeds(self, state: PrefixState, cont_embeds: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError("GCG optimises reward models; an LM log-prob objective is not supported")
+
+
+SCORERS = {"reward": RewardScorer, "lm_logprob": LMLogProbScorer}

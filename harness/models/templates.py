@@ -1,0 +1,121 @@
+"""Exact chat-template inputs: render once with a placeholder reply, split into prefix and suffix token ids."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+PLACEHOLDER = "RMHARNESSREPLYPLACEHOLDER"
+
+
+class TemplateError(ValueError):
+    """The chat template cannot give exact inputs (missing, or does not contain the reply verbatim)."""
+
+
+@dataclass(frozen=True)
+class TemplateSplit:
+    """`prefix_ids + reply_ids + suffix_ids` is exactly what the model sees for a reply."""
+
+    prompt: str
+    prefix_text: str
+    suffix_text: str
+    prefix_ids: tuple[int, ...]
+    suffix_ids: tuple[int, ...]
+    strips_reply: bool  # the template trims whitespace around the reply (Llama-3, Gemma do)
+    template_hash: str
+
+    def reply_text(self, reply: str) -> str:
+        """The reply as the template would write it."""
+        return reply.strip() if self.strips_reply else reply
+
+    def render(self, reply: str) -> str:
+        return self.prefix_text + self.reply_text(reply) + self.suffix_text
+
+
+def resolve_chat_template(tokenizer, chat_template: str | None = None) -> str:
+    """The template to use: the user's (a file path or a Jinja string) or the tokenizer's own."""
+    if chat_template:
+        path = Path(chat_template)
+        if len(chat_template) < 4096 and "{" not in chat_template and path.is_file():
+            return path.read_text()
+        if "{" not in chat_template:
+            raise TemplateError(f"--chat-template {chat_template!r} is neither a file nor a Jinja template string")
+        return chat_template
+    own = getattr(tokenizer, "chat_template", None)
+    if not own:
+        raise TemplateError(
+            "this model's tokenizer has no chat template, so the exact reply position is unknown. "
+            "Pass one with --chat-template PATH_OR_JINJA (e.g. the template of the model it was fine-tuned from)."
+        )
+    if isinstance(own, dict):  # several named templates: the default one renders conversations
+        own = own.get("default") or next(iter(own.values()))
+    return own
+
+
+def _render(tokenizer, template: str, prompt: str, reply: str) -> str:
+    messages = [{"role": "user", "content": prompt}, {"role": "assistant", "content": reply}]
+    return tokenizer.apply_chat_template(messages, chat_template=template, tokenize=False)
+
+
+def _adds_bos(tokenizer) -> bool:
+    bos = tokenizer.bos_token_id
+    if bos is None:
+        return False
+    return tokenizer("x", add_special_tokens=True)["input_ids"][:1] == [bos]
+
+
+def split_template(tokenizer, prompt: str, chat_template: str | None = None) -> TemplateSplit:
+    """Split the rendered conversation around the reply into exact prefix and suffix ids (one BOS)."""
+    template = resolve_chat_template(tokenizer, chat_template)
+    text = _render(tokenizer, template, prompt, PLACEHOLDER)
+    if text.count(PLACEHOLDER) != 1:
+        raise TemplateError(
+            f"the chat template does not contain the assistant reply verbatim exactly once "
+            f"(found {text.count(PLACEHOLDER)} copies of a placeholder reply); it may rewrite or drop replies. "
+            "Pass a template that writes the reply as given with --chat-template."
+        )
+    prefix_text, suffix_text = text.split(PLACEHOLDER)
+    padded = _render(tokenizer, template, prompt, f"  {PLACEHOLDER}  ")
+    strips = f"  {PLACEHOLDER}  " not in padded
+
+    prefix = list(tokenizer(prefix_text, add_special_tokens=False)["input_ids"])
+    bos = tokenizer.bos_token_id
+    if _adds_bos(tokenizer) and prefix[:1] != [bos]:
+        prefix = [bos] + prefix  # the tokenizer would add it, the template did not write it
+    if bos is not None and len(prefix) > 1 and prefix[0] == bos and prefix[1] == bos:
+        raise TemplateError("the rendered template starts with two BOS tokens; fix the template")
+    suffix = list(tokenizer(suffix_text, add_special_tokens=False)["input_ids"])
+    digest = hashlib.sha256(
+        "\x00".join([template, prompt, ",".join(map(str, prefix)), ",".join(map(str, suffix))]).encode()
+    ).hexdigest()[:16]
+    return TemplateSplit(prompt, prefix_text, suffix_text, tuple(prefix), tuple(suffix), strips, digest)
+
+
+def retokenised_ids(tokenizer, split: TemplateSplit, reply: str, chat_template: str | None = None) -> list[int]:
+    """The study's inputs: render the decoded reply, then tokenise the text with special tokens (for comparison)."""
+    template = resolve_chat_template(tokenizer, chat_template)
+    return list(tokenizer(_render(tokenizer, template, split.prompt, reply), add_special_tokens=True)["input_ids"])
+
+
+def reply_ids_in_context(tokenizer, split: TemplateSplit, replies: Sequence[str]) -> list[tuple[list[int], bool]]:
+    """Token ids of each text reply as the full rendered conversation tokenises it (plus: no seam merge).
+
+    When BPE merges across the prefix/reply or reply/suffix seam, the prefix or suffix ids would change;
+    then the reply is tokenised on its own between the exact prefix and suffix, and flagged.
+    """
+    texts = [split.render(r) for r in replies]
+    enc = tokenizer(texts, add_special_tokens=False)["input_ids"]
+    own_prefix = list(tokenizer(split.prefix_text, add_special_tokens=False)["input_ids"])
+    suffix = list(split.suffix_ids)
+    n_pre, n_suf = len(own_prefix), len(suffix)
+    out: list[tuple[list[int], bool]] = []
+    for reply, ids in zip(replies, enc):
+        ids = list(ids)
+        clean = ids[:n_pre] == own_prefix and ids[len(ids) - n_suf :] == suffix and len(ids) > n_pre + n_suf
+        if clean:
+            out.append((ids[n_pre : len(ids) - n_suf], True))
+        else:
+            out.append((list(tokenizer(split.reply_text(reply), add_special_tokens=False)["input_ids"]), False))
+    return out

@@ -1,0 +1,1 @@
+"""Reports: results.json (versioned schema), figures and the per-model HTML report."""

@@ -1,0 +1,110 @@
+"""What gets scored as the reply: every vocabulary id, or a list of text items, with per-row descriptions."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import pandas as pd
+
+from harness.models.templates import TemplateSplit, reply_ids_in_context
+
+_BYTE_TOKEN = re.compile(r"^<0x[0-9A-Fa-f]{2}>$")
+
+
+def _flags(decoded: str, raw: str) -> dict[str, bool]:
+    stripped = decoded.strip()
+    return {
+        "byte_fragment": "\ufffd" in decoded or bool(_BYTE_TOKEN.match(raw or "")),
+        "leading_space": decoded[:1].isspace(),
+        "alpha_word": stripped.isalpha(),
+    }
+
+
+def _special_ids(tokenizer) -> set[int]:
+    ids = set(tokenizer.all_special_ids)
+    for i, tok in getattr(tokenizer, "added_tokens_decoder", {}).items():
+        if getattr(tok, "special", False):
+            ids.add(int(i))
+    return ids
+
+
+@dataclass
+class VocabularySet:
+    """Every id of the model's vocabulary (optionally a sub-range), each scored as a one-token reply."""
+
+    tokenizer: object
+    split: TemplateSplit
+    size: int
+    ids: Sequence[int] | None = None  # a subset (parity samples, tests); None = range(size)
+    name: str = "vocabulary"
+    _special: set[int] = field(default_factory=set, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._special = _special_ids(self.tokenizer)
+        self._own_prefix = list(self.tokenizer(self.split.prefix_text, add_special_tokens=False)["input_ids"])
+
+    def __len__(self) -> int:
+        return self.size if self.ids is None else len(self.ids)
+
+    def _id(self, row: int) -> int:
+        return row if self.ids is None else int(self.ids[row])
+
+    @property
+    def fingerprint(self) -> str:
+        if self.ids is None:
+            return f"vocabulary:{self.size}"
+        return "vocabulary-subset:" + hashlib.sha256(",".join(map(str, self.ids)).encode()).hexdigest()[:16]
+
+    def reply_ids(self, start: int, end: int) -> list[list[int]]:
+        return [[self._id(r)] for r in range(start, end)]
+
+    def describe(self, start: int, end: int) -> pd.DataFrame:
+        ids = [self._id(r) for r in range(start, end)]
+        raw = self.tokenizer.convert_ids_to_tokens(ids)
+        decoded = [self.tokenizer.decode([i]) for i in ids]
+        # The study's inputs: the decoded text rendered and re-tokenised. Exact only when this round trip holds.
+        retok = self.tokenizer([self.split.render(d) for d in decoded], add_special_tokens=False)["input_ids"]
+        want = [self._own_prefix + [i] + list(self.split.suffix_ids) for i in ids]
+        rows = []
+        for i, r, d, rt, ex in zip(ids, raw, decoded, retok, want):
+            rows.append({"id": i, "item": d, "token": r if r is not None else "", "decoded": d, "n_tokens": 1,
+                         "special": i in self._special, **_flags(d, r or ""), "roundtrip": list(rt) == ex})
+        return pd.DataFrame(rows)
+
+
+@dataclass
+class ItemSet:
+    """Text replies (e.g. EloEverything names), tokenised as the rendered conversation tokenises them."""
+
+    tokenizer: object
+    split: TemplateSplit
+    items: Sequence[str]
+    name: str = "items"
+
+    def __post_init__(self) -> None:
+        self.items = [str(x) for x in self.items]
+        self._encoded = reply_ids_in_context(self.tokenizer, self.split, self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @property
+    def fingerprint(self) -> str:
+        return f"items:{self.name}:" + hashlib.sha256("\x00".join(self.items).encode()).hexdigest()[:16]
+
+    def reply_ids(self, start: int, end: int) -> list[list[int]]:
+        return [ids for ids, _ in self._encoded[start:end]]
+
+    def describe(self, start: int, end: int) -> pd.DataFrame:
+        special = _special_ids(self.tokenizer)
+        rows = []
+        for row in range(start, end):
+            ids, clean = self._encoded[row]
+            d = self.tokenizer.decode(ids)
+            rows.append({"id": row, "item": self.items[row], "token": " ".join(map(str, ids)), "decoded": d,
+                         "n_tokens": len(ids), "special": any(i in special for i in ids), **_flags(d, ""),
+                         "roundtrip": clean})
+        return pd.DataFrame(rows)

@@ -1,0 +1,116 @@
+"""Run tasks for one model: score what each task names (cached tables), analyse, write results.json + report."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+import pandas as pd
+
+from harness.analyses import registry
+from harness.models.loading import describe
+from harness.models.scorer import Scorer
+from harness.models.templates import resolve_chat_template
+from harness.report import results as results_doc
+from harness.scoring.responses import ItemSet, VocabularySet
+from harness.scoring.scan import scan
+from harness.scoring.table import TableStore
+from harness.tasks.spec import TaskSpec, select_metrics
+
+log = logging.getLogger(__name__)
+
+
+class TaskRunError(RuntimeError):
+    """A task could not run; the message names the task and the cause."""
+
+
+def chat_template_hash(scorer: Scorer) -> str:
+    template = resolve_chat_template(scorer.tokenizer, scorer.chat_template)
+    return hashlib.sha256(template.encode()).hexdigest()[:16]
+
+
+def model_slug(model_id: str) -> str:
+    """results/<org>__<name>: the folder name for a model id or a local path."""
+    p = Path(model_id)
+    name = "__".join(model_id.strip("/").split("/")[-2:]) if not p.exists() else f"local__{p.resolve().name}"
+    return re.sub(r"[^A-Za-z0-9_.\-]+", "-", name)
+
+
+@dataclass
+class RunOptions:
+    batch_size: int | str = "auto"
+    progress: bool = True
+    chunk_rows: int = 8192
+    vocab_ids: list[int] | None = None  # a subset of the vocabulary (tests, quick looks)
+
+
+def load_items(spec: TaskSpec) -> tuple[list[str], pd.DataFrame]:
+    path = Path(spec.responses["path"])
+    if not path.exists():
+        raise TaskRunError(f"task {spec.task}: item list {path} does not exist (responses.path in {spec.source})")
+    frame = pd.read_csv(path)
+    column = spec.responses["column"]
+    if column not in frame.columns:
+        raise TaskRunError(f"task {spec.task}: {path} has no column {column!r} (columns: {list(frame.columns)})")
+    return frame[column].astype(str).tolist(), frame
+
+
+def score_task(scorer: Scorer, spec: TaskSpec, store: TableStore, opts: RunOptions) -> dict[str, tuple[pd.DataFrame, Path]]:
+    """prompt key → (score table, its path) for every prompt of the task; reuses finished tables."""
+    out = {}
+    items = frame = None
+    if spec.responses["type"] == "items":
+        items, frame = load_items(spec)
+    for key, prompt in spec.prompts.items():
+        split = scorer.split(prompt)
+        if items is None:
+            responses = VocabularySet(scorer.tokenizer, split, scorer.vocab_size, ids=opts.vocab_ids)
+        else:
+            responses = ItemSet(scorer.tokenizer, split, items, name=Path(spec.responses["path"]).stem)
+        table = scan(scorer, split, responses, store, batch_size=opts.batch_size, chunk_rows=opts.chunk_rows,
+                     progress=opts.progress, prompt_key=key)
+        df = table.df
+        if frame is not None:
+            keep = [c for c in spec.responses.get("keep_columns", []) if c in frame.columns]
+            df = df.join(frame[keep].reset_index(drop=True), on="id") if keep else df
+        out[key] = (df, table.path)
+    return out
+
+
+def run_tasks(scorer: Scorer, specs: Iterable[TaskSpec], output_dir: str | Path, opts: RunOptions | None = None,
+              model_id: str | None = None) -> Path:
+    """Run every task that applies to this scorer; write <output_dir>/<slug>/results.json and report.html."""
+    from harness.report.html import write_report
+
+    opts = opts or RunOptions()
+    t0 = time.perf_counter()
+    model = describe(scorer)
+    model_id = model_id or model["id"]
+    model["id"] = model_id
+    out_dir = Path(output_dir) / model_slug(model_id)
+    store = TableStore(out_dir / "tables")
+    store.check_writable()
+    tasks, versions, configs = {}, {}, {}
+    for spec in specs:
+        if spec.scope != "model" or not spec.applies_to(scorer.kind):
+            log.info("skipping %s (scope %s, scorer %s)", spec.task, spec.scope, spec.scorer)
+            continue
+        scored = score_task(scorer, spec, store, opts)
+        tables = {model_id: {k: df for k, (df, _) in scored.items()}}
+        result = registry.get(spec.analysis_name)(tables, **spec.analysis_args)
+        metrics = select_metrics(result.metrics, spec.metric_list)
+        figures = results_doc.save_figures(result, spec.task, out_dir)
+        paths = {k: p.relative_to(out_dir).as_posix() for k, (_, p) in scored.items()}
+        tasks[spec.task] = results_doc.task_block(result, metrics, figures, paths)
+        versions[spec.task] = spec.version
+        configs[spec.task] = spec.to_json()
+    model["template_hash"] = chat_template_hash(scorer)
+    doc = results_doc.document(model, tasks, versions, configs, time.perf_counter() - t0)
+    path = results_doc.write(doc, out_dir / "results.json")
+    write_report(doc, out_dir)
+    return path

