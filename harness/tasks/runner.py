@@ -75,6 +75,7 @@ def score_task(scorer: Scorer, spec: TaskSpec, store: TableStore, opts: RunOptio
         table = scan(scorer, split, responses, store, batch_size=opts.batch_size, chunk_rows=opts.chunk_rows,
                      progress=opts.progress, prompt_key=key)
         df = table.df
+        df.attrs.update(scorer=table.meta.get("scorer"), model=table.meta.get("model"), prompt_key=key)
         if frame is not None:
             keep = [c for c in spec.responses.get("keep_columns", []) if c in frame.columns]
             df = df.join(frame[keep].reset_index(drop=True), on="id") if keep else df

@@ -1,0 +1,106 @@
+"""Frequency bias ("mere exposure"): does a word's corpus frequency raise its score, sentiment held fixed?
+
+Per model × prompt, over tokens that decode to a single-word AFINN-111 entry (one row per word, see
+`lexicons.afinn_words`; default: the " word" variant if present, else "word", else a case variant), OLS
+`score ~ 1 + log(frequency) + afinn_value` (natural log). Frequency: `wordfreq.word_frequency(word, "en")` by
+default, or the BNC 1.1 per-million list (`source: bnc, path: ...`, surface-form frequencies, see
+`lexicons.load_bnc`); words of zero/unknown frequency are left out. The log base and the frequency unit only move
+the intercept or rescale the coefficient by a constant (natural log throughout).
+Metric keys: `<prompt>/<name>` (one model) or `<model>/<prompt>/<name>`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import statsmodels.api as sm
+
+from harness.analyses.base import AnalysisResult, ScoreTables
+from harness.analyses.lexicons import add_log_frequency, afinn_words, frequency_lookup, load_afinn111
+from harness.analyses.plots import fit_line, new_figure, short
+from harness.analyses.registry import register
+from harness.analyses.token_optimality import apply_filters, key, metric
+
+METRICS: dict[str, tuple[bool | None, str]] = {
+    "log_freq_coef": (None, "OLS coefficient of ln(word frequency) in score ~ ln(freq) + afinn (AFINN words); "
+                            "> 0 = frequent words score higher at equal sentiment"),
+    "log_freq_se": (None, "standard error of log_freq_coef"),
+    "log_freq_ci_low": (None, "lower end of the 95% confidence interval of log_freq_coef"),
+    "log_freq_ci_high": (None, "upper end of the 95% confidence interval of log_freq_coef"),
+    "log_freq_p": (None, "two-sided p-value of log_freq_coef (t test)"),
+    "afinn_coef": (None, "OLS coefficient of the AFINN-111 value in the same model"),
+    "afinn_se": (None, "standard error of afinn_coef"),
+    "n_words": (None, "number of distinct AFINN words with a known frequency in the fit"),
+}
+
+
+def fit_frequency(words) -> dict[str, float]:
+    X = sm.add_constant(words[["log_freq", "afinn"]].to_numpy(float), has_constant="add")
+    fit = sm.OLS(words["score"].to_numpy(float), X).fit()
+    ci = fit.conf_int(0.05)
+    return {
+        "intercept": float(fit.params[0]),
+        "log_freq_coef": float(fit.params[1]), "log_freq_se": float(fit.bse[1]),
+        "log_freq_ci_low": float(ci[1, 0]), "log_freq_ci_high": float(ci[1, 1]),
+        "log_freq_p": float(fit.pvalues[1]),
+        "afinn_coef": float(fit.params[2]), "afinn_se": float(fit.bse[2]),
+    }
+
+
+@register("frequency_bias")
+def frequency_bias(tables: ScoreTables, source: str = "wordfreq", path: str | None = None, lang: str = "en",
+                   bnc_variants: str = "forms", min_words: int = 10, dedupe: str = "preferred",
+                   filters: Mapping[str, bool] | None = None, prompts: Sequence[str] | None = None) -> AnalysisResult:
+    """score ~ ln(frequency) + afinn per model × prompt."""
+    res = AnalysisResult()
+    multi = len(tables) > 1
+    lookup = frequency_lookup(source, path, lang, bnc_variants)
+    lexicon = load_afinn111()
+    data: dict[str, Any] = {"source": source, "path": path, "dedupe": dedupe, "min_words": min_words, "fits": {}}
+    panels = []
+    for model, by_prompt in tables.items():
+        for prompt, df in by_prompt.items():
+            if prompts is not None and prompt not in prompts:
+                continue
+            kk = key(model, prompt, multi)
+            words = add_log_frequency(afinn_words(apply_filters(df, filters), lexicon, dedupe), lookup)
+            n = len(words)
+            res.metrics[f"{kk}/n_words"] = metric("n_words", n, METRICS)
+            why = None
+            if n < max(min_words, 4):
+                why = f"{n} AFINN words with a known frequency < min_words={min_words}"
+            elif words["log_freq"].nunique() < 2 or words["afinn"].nunique() < 2:
+                why = "no variation in log frequency or AFINN value"
+            fit = None if why else fit_frequency(words)
+            for name in METRICS:
+                if name != "n_words":
+                    res.metrics[f"{kk}/{name}"] = metric(name, fit[name] if fit else None, METRICS, why)
+            data["fits"][kk] = {"n_words": n, **(fit or {"missing_reason": why})}
+            if fit:
+                panels.append((kk, words, fit))
+    res.data = data
+    if panels:
+        res.figures["partial_regression"] = _figure(panels)
+    return res
+
+
+def _residual(y: np.ndarray, x: np.ndarray) -> np.ndarray:
+    X = np.column_stack([np.ones_like(x), x])
+    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
+    return y - X @ beta
+
+
+def _figure(panels):
+    """Added-variable plot: score and ln(freq), each with AFINN (and intercept) partialled out."""
+    fig, axes = new_figure(1, len(panels), width=4.2, height=3.8)
+    for ax, (kk, words, fit) in zip(axes[0], panels):
+        af = words["afinn"].to_numpy(float)
+        rx = _residual(words["log_freq"].to_numpy(float), af)
+        ry = _residual(words["score"].to_numpy(float), af)
+        ax.scatter(rx, ry, s=6, alpha=0.4)
+        fit_line(ax, rx, fit["log_freq_coef"], 0.0, color="tab:red", lw=2)
+        ax.set_xlabel("ln(frequency) | afinn")
+        ax.set_ylabel("score | afinn")
+        ax.set_title(f"{short(kk, 30)}  b={fit['log_freq_coef']:.3g}±{fit['log_freq_se']:.2g}", fontsize=9)
+    return fig
