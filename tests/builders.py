@@ -147,8 +147,9 @@ def tiny_classifier(arch: str, tokenizer_dir: Path, out: Path, seed: int = 0, **
     config_cls = getattr(transformers, f"{arch}Config")
     model_cls = getattr(transformers, f"{arch}ForSequenceClassification")
     extra = {"head_dim": 8} if arch.startswith("Gemma") else {}
-    config = config_cls(vocab_size=len(tok), num_labels=1, pad_token_id=tok.pad_token_id or tok.eos_token_id,
-                        bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, **{**TINY, **extra, **overrides})
+    config = config_cls(vocab_size=len(tok), pad_token_id=tok.pad_token_id or tok.eos_token_id,
+                        bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
+                        **{"num_labels": 1, **TINY, **extra, **overrides})
     torch.manual_seed(seed)
     model = model_cls(config).eval()
     model.save_pretrained(out)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +30,7 @@ class ResolvedModel:
 def _local_revision(folder: Path) -> str:
     """A content hash of a local folder: small files in full, weight files by name, size and header."""
     h = hashlib.sha256()
-    for f in sorted(p for p in folder.rglob("*") if p.is_file() and ".cache" not in p.parts):
+    for f in sorted(p for p in folder.rglob("*") if p.is_file() and ".cache" not in p.relative_to(folder).parts):
         h.update(str(f.relative_to(folder)).encode())
         size = f.stat().st_size
         h.update(str(size).encode())
@@ -152,6 +151,3 @@ def describe(scorer: Scorer) -> dict:
         "hub_offline": os.environ.get("HF_HUB_OFFLINE") == "1",
     }
 
-
-def model_dump_key(d: dict) -> str:
-    return json.dumps(d, sort_keys=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-PLACEHOLDER = "RMHARNESSREPLYPLACEHOLDER"
+PLACEHOLDER = "RmHarnessReplyPlaceholder"  # mixed case: survives trim, not upper/lower
 
 
 class TemplateError(ValueError):

@@ -15,7 +15,7 @@ def summary_rows(doc: dict) -> list[list[str]]:
     for task, block in doc.get("results", {}).items():
         for name, m in list(block.get("metrics", {}).items())[:8]:
             v = m.get("value")
-            rows.append([task, name, "—" if v is None else f"{v:.4g}"])
+            rows.append([task, name, "—" if v is None else (f"{int(v)}" if float(v).is_integer() else f"{v:.4g}")])
     return rows
 
 
