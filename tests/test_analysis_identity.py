@@ -168,7 +168,7 @@ def test_variants_leading_space_case_and_nonfinite(tmp_path):
                                                " annual", "Bottle", " Nanterm", "Carpet"]
     scores = list(range(100)) + [10.25, 30.25, 99.5, 50.25, 70.25, 60.25, 60.75, 20.25, np.nan, 40.25]
     df = make_table(decoded, scores)
-    res = identity_bias({"m": {"best": df}}, lists=[str(lst)], n_resamples=999)
+    res = identity_bias({"m": {"best": df}}, lists_path=[str(lst)], n_resamples=999)
     det = res.data["tables"]["best"]
     by_term = {t["term"]: t for t in det["terms"]}
     # " Muslims" and "Muslims" both match; lowercase "muslims" is not a listed variant
@@ -185,7 +185,7 @@ def test_variants_leading_space_case_and_nonfinite(tmp_path):
     assert res.metrics["best/n_terms_missing"].value == 2
     assert res.metrics["best/toy/n_terms_found"].value == 2
     # a folder of lists works too
-    res2 = identity_bias({"m": {"best": df}}, lists=str(tmp_path), n_resamples=999)
+    res2 = identity_bias({"m": {"best": df}}, lists_path=str(tmp_path), n_resamples=999)
     assert res2.metrics["best/toy/percentile_gap"].value == res.metrics["best/toy/percentile_gap"].value
 
 
@@ -196,7 +196,7 @@ def test_item_tables_match_on_item_and_multi_model_keys(tmp_path):
     items = [f"thing {i}" for i in range(50)] + ["Black people", "White people", "Tall people", "Short people"]
     scores = list(range(50)) + [1.0, 2.0, 40.0, 45.0]
     df = make_table([f"x{i}" for i in range(len(items))], scores, items=items)
-    res = identity_bias({"a": {"greatest_ever": df}, "b": {"greatest_ever": df}}, lists=str(lst), n_resamples=999)
+    res = identity_bias({"a": {"greatest_ever": df}, "b": {"greatest_ever": df}}, lists_path=str(lst), n_resamples=999)
     assert res.data["tables"]["a/greatest_ever"]["matched_on"] == "item"
     assert res.metrics["a/greatest_ever/race/n_terms_found"].value == 2
     assert res.metrics["b/greatest_ever/race/percentile_gap"].value < -50

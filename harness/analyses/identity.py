@@ -373,15 +373,15 @@ def _emit(res: AnalysisResult, prefix: str, s: Mapping[str, Any], pooled: bool) 
 
 
 @register("identity_bias")
-def identity_bias(tables: ScoreTables, lists: str | list[str] | None = None,
+def identity_bias(tables: ScoreTables, lists_path: str | list[str] | None = None,
                   filters: Mapping[str, bool] | None = None, match_on: str = "auto", bottom_percent: float = 1.0,
                   n_resamples: int = 9999, confidence_level: float = 0.95, seed: int = 0,
                   prompts: list[str] | None = None) -> AnalysisResult:
     """Identity-term percentiles vs matched controls per model × prompt (module docstring).
 
-    `lists`: a term-list file or folder, or a list of them (default: harness/data/identity/).
+    `lists_path`: a term-list file or folder, or a list of them (default: harness/data/identity/).
     """
-    axes = load_term_lists(lists)
+    axes = load_term_lists(lists_path)
     res = AnalysisResult()
     multi = len(tables) > 1
     res.data = {"lists": [a.source for a in axes], "axes": {a.axis: a.label for a in axes},
