@@ -183,3 +183,15 @@ def custom_code_model(tokenizer_dir: Path, out: Path, seed: int = 0) -> Path:
     mod.ToyRM(config).eval().save_pretrained(out)
     tok.save_pretrained(out)
     return out
+
+
+def tiny_lm(tokenizer_dir: Path, out: Path, seed: int = 0) -> Path:
+    """A randomly initialised LlamaForCausalLM over the tokenizer's vocabulary (for the LM log-prob scorer)."""
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    tok = AutoTokenizer.from_pretrained(tokenizer_dir)
+    config = LlamaConfig(vocab_size=len(tok), bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, **TINY)
+    torch.manual_seed(seed)
+    LlamaForCausalLM(config).eval().save_pretrained(out)
+    tok.save_pretrained(out)
+    return out

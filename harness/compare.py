@@ -1,0 +1,103 @@
+"""Between-model tasks (scope: models) over cached score tables: `rm-harness compare --models A B C`.
+
+No model is loaded: each model's tables are found in its results folder by prompt text and response set, so
+any models audited with the same prompts can be compared. Output: <results>/_compare/compare.json (same
+layout as results.json), figures and report.html.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from harness.analyses import registry
+from harness.report import results as results_doc
+from harness.report.html import write_report
+from harness.tasks.runner import model_slug
+from harness.tasks.spec import TaskSpec, discover, select_metrics
+
+log = logging.getLogger(__name__)
+
+
+class CompareError(ValueError):
+    """Not enough models or tables to compare; the message says which are missing."""
+
+
+def find_results(model: str, results_dir: Path) -> Path:
+    for candidate in (results_dir / model / "results.json", results_dir / model_slug(model) / "results.json"):
+        if candidate.exists():
+            return candidate
+    raise CompareError(f"no results for {model!r} in {results_dir}; audit it first with `rm-harness run --model {model}`")
+
+
+def table_index(model_dir: Path) -> dict[tuple[str, str], Path]:
+    """(prompt text, response set) → finished table, from each table's meta.json."""
+    index = {}
+    for meta_path in sorted((model_dir / "tables").glob("*/meta.json")):
+        meta = json.loads(meta_path.read_text())
+        index[(meta.get("prompt"), meta.get("response_set"))] = meta_path.with_name("table.parquet")
+    return index
+
+
+def _response_set(spec: TaskSpec) -> str:
+    return "vocabulary" if spec.responses["type"] == "vocabulary" else Path(spec.responses["path"]).stem
+
+
+def gather(spec: TaskSpec, audited: dict[str, tuple[dict, Path]]) -> dict[str, dict[str, pd.DataFrame]]:
+    """model id → prompt key → table, for the models that have every prompt of the task."""
+    tables: dict[str, dict[str, pd.DataFrame]] = {}
+    for model_id, (doc, folder) in audited.items():
+        kind = doc["model"].get("scorer")
+        if spec.scorer == "reward" and kind != "reward":
+            continue
+        index = table_index(folder)
+        wanted = {k: index.get((p, _response_set(spec))) for k, p in spec.prompts.items()}
+        missing = [k for k, path in wanted.items() if path is None]
+        if missing:
+            log.warning("%s: %s has no tables for prompts %s; run the model-level tasks first", spec.task, model_id, missing)
+            continue
+        tables[model_id] = {}
+        for k, path in wanted.items():
+            df = pd.read_parquet(path)
+            df.attrs.update(scorer=kind, model=model_id, prompt_key=k)
+            tables[model_id][k] = df
+    return tables
+
+
+def compare(models: list[str], results_dir: str | Path = "results", output_dir: str | Path | None = None,
+            tasks: str | None = "all", include_path: list[str] | None = None) -> Path:
+    t0 = time.perf_counter()
+    results_dir = Path(results_dir)
+    out_dir = Path(output_dir) if output_dir else results_dir / "_compare"
+    audited = {}
+    for m in models:
+        path = find_results(m, results_dir)
+        doc = json.loads(path.read_text())
+        audited[doc["model"]["id"]] = (doc, path.parent)
+    specs = [s for s in discover(include_path or []).values() if s.scope == "models"]
+    if tasks and tasks != "all":
+        names = set(tasks.split(","))
+        specs = [s for s in specs if s.task in names]
+    blocks, versions, configs = {}, {}, {}
+    for spec in specs:
+        tables = gather(spec, audited)
+        kinds = {audited[m][0]["model"].get("scorer") for m in tables}
+        if len(tables) < 2 or (spec.scorer == "lm_logprob" and "lm_logprob" not in kinds):
+            log.warning("%s: needs at least two models with matching tables (have %s); skipped", spec.task, list(tables))
+            continue
+        result = registry.get(spec.analysis_name)(tables, **spec.analysis_args)
+        figures = results_doc.save_figures(result, spec.task, out_dir)
+        blocks[spec.task] = results_doc.task_block(result, select_metrics(result.metrics, spec.metric_list), figures, {})
+        versions[spec.task], configs[spec.task] = spec.version, spec.to_json()
+    if not blocks:
+        raise CompareError(f"no between-model task could run over {models}: each needs two or more audited models "
+                           "sharing its prompts (see `rm-harness tasks list`, scope 'models')")
+    model_block = {"id": "comparison of " + ", ".join(audited), "models": list(audited), "scorer": "mixed"}
+    doc = results_doc.document(model_block, blocks, versions, configs, time.perf_counter() - t0)
+    path = results_doc.write(doc, out_dir / "compare.json")
+    write_report(doc, out_dir)
+    return path

@@ -1,0 +1,68 @@
+"""End to end on tiny models: tasks → cached tables → results.json + report; compare across models."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import builders
+from harness.compare import CompareError, compare
+from harness.models.loading import load_scorer
+from harness.tasks.runner import RunOptions, run_tasks
+from harness.tasks.spec import discover
+
+IDS = list(range(0, 4000)) + [128000, 128009]
+
+
+@pytest.fixture(scope="module")
+def audited(tmp_path_factory, llama3_dir):
+    root = tmp_path_factory.mktemp("e2e")
+    tasks = discover()
+    specs = [tasks["token_optimality"], tasks["identity_bias"]]
+    paths = {}
+    for seed in (0, 1, 2):
+        folder = builders.tiny_classifier("Llama", llama3_dir, root / f"m{seed}", seed=seed)
+        scorer = load_scorer(str(folder))
+        paths[f"org/m{seed}"] = run_tasks(scorer, specs, root / "results",
+                                          RunOptions(progress=False, vocab_ids=IDS, chunk_rows=2048),
+                                          model_id=f"org/m{seed}")
+    return root, paths
+
+
+def test_results_document(audited):
+    root, paths = audited
+    doc = json.loads(paths["org/m0"].read_text())
+    assert doc["schema_version"] == 1 and doc["model"]["id"] == "org/m0"
+    assert doc["model"]["revision"].startswith("local-") and doc["model"]["template_hash"]
+    assert {"token_optimality", "identity_bias"} <= set(doc["results"])
+    opt = doc["results"]["token_optimality"]
+    assert set(opt["data"]["top"]) == {"best", "worst", "greatest"}
+    best = opt["metrics"]["best/mean"]
+    assert best["value"] is not None and best["definition"] and "higher_is_better" in best
+    assert opt["metrics"]["best/n"]["value"] == len(IDS)
+    for fig in opt["figures"]:
+        assert (paths["org/m0"].parent / fig).stat().st_size > 1000
+    assert (paths["org/m0"].parent / "report.html").exists()
+    assert doc["versions"]["token_optimality"] >= 1 and doc["configs"]["token_optimality"]["prompts"]["best"]
+    # The top token in results.json really is the highest score in its table.
+    import pandas as pd
+
+    table = pd.read_parquet(paths["org/m0"].parent / opt["tables"]["best"])
+    assert opt["data"]["top"]["best"][0]["id"] == int(table.loc[table["score"].idxmax(), "id"])
+
+
+def test_compare_between_models(audited):
+    root, _ = audited
+    out = compare(["org/m0", "org/m1", "org/m2"], root / "results", tasks="heterogeneity")
+    doc = json.loads(out.read_text())
+    het = doc["results"]["heterogeneity"]["metrics"]
+    assert het["best/n_models"]["value"] == 3
+    assert -1 <= het["best/mean_kendall_tau"]["value"] <= 1
+    assert doc["results"]["heterogeneity"]["figures"]
+
+
+def test_compare_needs_audited_models(audited):
+    root, _ = audited
+    with pytest.raises(CompareError, match="rm-harness run"):
+        compare(["org/m0", "org/unaudited"], root / "results")
