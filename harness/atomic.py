@@ -91,7 +91,8 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, mode: int |
     return target
 
 
-def atomic_write_text(path: str | os.PathLike[str], text: str, *, encoding: str = "utf-8", mode: int | None = None) -> Path:
+def atomic_write_text(path: str | os.PathLike[str], text: str, *, encoding: str = "utf-8",
+                      mode: int | None = None) -> Path:
     """Write `text` atomically. Lone surrogates cannot be encoded and raise UnicodeEncodeError before any write."""
     return atomic_write_bytes(path, text.encode(encoding), mode=mode)
 
@@ -131,7 +132,8 @@ def is_temp_file(path: str | os.PathLike[str]) -> bool:
     return name.startswith(".") and name.endswith(TEMP_SUFFIX)
 
 
-def cleanup_temp_files(folder: str | os.PathLike[str], *, older_than_s: float = 3600.0, recursive: bool = False) -> list[Path]:
+def cleanup_temp_files(folder: str | os.PathLike[str], *, older_than_s: float = 3600.0,
+                       recursive: bool = False) -> list[Path]:
     """Delete leftover temporary files of interrupted writes in `folder`; returns what was removed.
 
     Only files older than `older_than_s` seconds are removed, so a write in progress in another process is left
