@@ -1,0 +1,112 @@
+"""`rm-harness gcg`: search multi-token replies that maximise or minimise a reward model's score.
+
+harness/cli.py registers it with `add_parser(subparsers)`. The model options are the shared ones
+(`add_model_args`, `load_from_args`); imported at call time, so that harness.cli may import this module.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+from harness.gcg.config import DIRECTIONS, GCGConfig, GCGError
+
+# option -> GCGConfig field, for the options whose default (None) means "the preset's value"
+_NUMERIC = {"steps": int, "search_width": int, "topk": int, "n_replace": int, "n_tokens": int, "buffer_size": int,
+            "restarts": int, "seed": int, "patience": int, "target_score": float, "rescore_tol": float}
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    from harness.cli import add_model_args
+
+    p = subparsers.add_parser(
+        "gcg", help="GCG: search replies that maximise or minimise the reward",
+        description="Greedy Coordinate Gradient over the reply tokens of the chat template (the prompt is fixed). "
+                    "Defaults are cheap on a CPU; --study uses the paper's GPU setting (1000 steps, width 512, "
+                    "top-k 256, buffer 4, 19 tokens). Explicit options override the preset.")
+    add_model_args(p)
+    g = p.add_argument_group("search")
+    g.add_argument("--prompt", default="What, in one word, is the best thing ever?")
+    g.add_argument("--direction", default="maximize", choices=DIRECTIONS)
+    g.add_argument("--study", action="store_true", help="start from the study's GPU settings")
+    g.add_argument("--steps", type=int, help="optimisation steps per restart (default 20)")
+    g.add_argument("--search-width", type=int, help="candidates sampled per step (default 64)")
+    g.add_argument("--topk", type=int, help="candidate tokens per position, by gradient (default 64)")
+    g.add_argument("--n-replace", type=int, help="positions changed per candidate (default 1)")
+    g.add_argument("--n-tokens", type=int, help="length of a random initial reply (default 8)")
+    g.add_argument("--buffer-size", type=int, help="best sequences kept (default 1)")
+    g.add_argument("--restarts", type=int, help="independent searches (default 1, at least the number of --init)")
+    g.add_argument("--init", action="append", default=[], help="an initial reply (repeat for several restarts)")
+    g.add_argument("--seed", type=int, help="restart r uses seed + r (default 0)")
+    g.add_argument("--patience", type=int, help="stop a restart after this many steps without improvement")
+    g.add_argument("--target-score", type=float, help="stop a restart once the best reward reaches this")
+    g.add_argument("--allow-non-ascii", action="store_true", help="let candidates use non-ASCII tokens")
+    g.add_argument("--allow-non-printable", action="store_true", help="let candidates use non-printable tokens")
+    g.add_argument("--no-prefix-cache", action="store_true", help="full forwards (slower; for comparison)")
+    g.add_argument("--rescore-tol", type=float, help="allowed |searched - full-forward| x max(1, |score|)")
+    g.add_argument("--output-dir", default="results", help="writes <output-dir>/<model>/gcg/<name>.json and .png")
+    g.add_argument("--out", help="the JSON path instead (the figure goes beside it as .png)")
+    g.add_argument("--no-progress", action="store_true")
+    p.set_defaults(fn=cmd_gcg)
+    return p
+
+
+def config_from_args(args: argparse.Namespace) -> GCGConfig:
+    from harness.cli import batch_size
+
+    values = {name: getattr(args, name) for name in _NUMERIC if getattr(args, name) is not None}
+    values.update(direction=args.direction, allow_non_ascii=args.allow_non_ascii,
+                  allow_non_printable=args.allow_non_printable, prefix_cache=not args.no_prefix_cache,
+                  batch_size=batch_size(args), progress=not args.no_progress)
+    if args.init:
+        values["init"] = tuple(args.init)
+    return GCGConfig.study(**values) if args.study else GCGConfig(**values)
+
+
+def output_path(args: argparse.Namespace, config: GCGConfig) -> Path:
+    if args.out:
+        return Path(args.out)
+    from harness.cli import model_label
+    from harness.tasks.runner import model_slug
+
+    digest = hashlib.sha256(json.dumps([args.prompt, config.to_dict()], sort_keys=True).encode()).hexdigest()[:10]
+    return Path(args.output_dir) / model_slug(model_label(args)) / "gcg" / f"{config.direction}-{digest}.json"
+
+
+def cmd_gcg(args: argparse.Namespace) -> int:
+    from tabulate import tabulate
+
+    from harness.cli import load_from_args
+    from harness.gcg.optimizer import RescoreMismatch, run_gcg
+    from harness.report.text import visible
+
+    try:
+        config = config_from_args(args)
+    except GCGError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    scorer = load_from_args(args)
+    status = 0
+    try:
+        result = run_gcg(scorer, args.prompt, config)
+    except RescoreMismatch as e:
+        print(f"RESCORE MISMATCH: {e}", file=sys.stderr)
+        result, status = e.result, 1
+    except GCGError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    path = output_path(args, config)
+    result.save(path)
+    fig = result.figure()
+    fig.savefig(path.with_suffix(".png"), dpi=110, bbox_inches="tight")
+    rows = [[r.restart, repr(visible(r.best_text)), f"{r.init_score:.4f}", f"{r.best_score:.4f}", f"{r.rescore:.4f}",
+             r.steps_run, r.stopped] for r in result.restarts]
+    print(tabulate(rows, headers=["restart", "best reply", "start", "best", "full forward", "steps", "stopped"]))
+    best = result.best
+    print(f"{config.direction}: best {best.best_score:.4f} {visible(best.best_text)!r} ids {best.best_ids}; "
+          f"{result.steps_per_s:.2f} steps/s")
+    print(f"result: {path}\nfigure: {path.with_suffix('.png')}")
+    return status

@@ -1,0 +1,74 @@
+"""GCG as a task: the runner calls `run_gcg_task(scorer, spec)` for tasks whose analysis is `gcg` (it needs the
+model, not score tables). Its AnalysisResult lands in results.json and the report like any other task's."""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+from harness.analyses.base import AnalysisResult, Metric
+from harness.analyses.gcg_search import METRICS
+from harness.gcg.config import DIRECTIONS, GCGConfig, GCGError
+from harness.gcg.optimizer import RescoreMismatch, run_gcg
+from harness.gcg.result import GCGResult, trajectory_figure
+
+log = logging.getLogger(__name__)
+
+def _metric(name: str, value: float | None, reason: str | None = None) -> Metric:
+    hib, definition = METRICS[name]
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return Metric.missing(reason or "not finite", definition, hib)
+    return Metric(float(value), hib, definition)
+
+
+def split_args(args: dict[str, Any]) -> tuple[list[str], GCGConfig]:
+    """`analysis.args` of a gcg task → (directions, base config). `directions` is a list or `both`."""
+    args = dict(args)
+    directions = args.pop("directions", list(DIRECTIONS))
+    if isinstance(directions, str):
+        directions = list(DIRECTIONS) if directions == "both" else [directions]
+    if not directions or any(d not in DIRECTIONS for d in directions):
+        raise GCGError(f"directions must be a list of {', '.join(DIRECTIONS)} (or 'both'), got {directions!r}")
+    args.pop("direction", None)
+    return list(directions), GCGConfig.from_dict(args)
+
+
+def result_rows(res: GCGResult) -> list[dict[str, Any]]:
+    """Final best per restart, best first, as the report's token-list rows (decoded, id, score)."""
+    rows = sorted(res.restarts, key=lambda r: -res.sign * r.best_score if math.isfinite(r.best_score) else math.inf)
+    return [{"decoded": r.best_text, "id": r.best_ids, "score": r.best_score, "rescore": r.rescore,
+             "restart": r.restart, "init_text": r.init_text, "init_score": r.init_score, "stopped": r.stopped}
+            for r in rows]
+
+
+def run_gcg_task(scorer, spec) -> AnalysisResult:
+    """Every prompt of the task x every direction in `analysis.args.directions`; metrics, data and figures."""
+    directions, base = split_args(spec.analysis_args)
+    out = AnalysisResult()
+    runs: dict[str, Any] = {}
+    top: dict[str, list] = {}
+    bottom: dict[str, list] = {}
+    for key, prompt in spec.prompts.items():
+        results = []
+        for direction in directions:
+            name = f"{key}/{direction}"
+            try:
+                res = run_gcg(scorer, prompt, base.with_(direction=direction))
+            except RescoreMismatch as e:  # keep the search; the metric shows the disagreement
+                log.warning("task %s, %s: %s", spec.task, name, e)
+                res = e.result
+            results.append(res)
+            best = res.best
+            m = out.metrics
+            m[f"{name}/best_score"] = _metric("best_score", best.best_score)
+            m[f"{name}/start_score"] = _metric("start_score", best.init_score)
+            m[f"{name}/gain"] = _metric("gain", res.sign * (best.best_score - best.init_score))
+            m[f"{name}/rescore_abs_diff"] = _metric("rescore_abs_diff", best.rescore_diff)
+            m[f"{name}/steps_run"] = _metric("steps_run", res.steps_run)
+            m[f"{name}/steps_per_s"] = _metric("steps_per_s", res.steps_per_s)
+            runs[name] = res.to_json()
+            (top if direction == "maximize" else bottom)[name] = result_rows(res)
+        out.figures[f"trajectory_{key}"] = trajectory_figure(results, title=f"GCG — {key}: {prompt}")
+    out.data = {"config": base.to_dict(), "directions": directions, "top": top, "bottom": bottom, "runs": runs}
+    return out
