@@ -160,6 +160,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_submit(argv: list[str]) -> int:
+    from harness.submit import main as submit_main
+
+    return submit_main(argv)
+
+
 def cmd_leaderboard(args: argparse.Namespace) -> int:
     from leaderboard.build import build
 
@@ -172,6 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"rm-harness {__version__}")
     p.add_argument("-v", "--verbose", action="store_true")
     sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("submit", help="python submit.py: audit, record, rebuild the board (see submit --help)",
+                   add_help=False)
 
     run = sub.add_parser("run", help="audit one model: score, analyse, write results.json and report.html")
     add_model_args(run)
@@ -211,6 +219,10 @@ def build_parser() -> argparse.ArgumentParser:
     co.add_argument("--include-path", action="append", default=[])
     co.set_defaults(fn=cmd_compare)
 
+    from harness.gcg.cli import add_parser as add_gcg
+
+    add_gcg(sub)
+
     lb = sub.add_parser("leaderboard", help="build the static leaderboard from results/*/results.json")
     lb.add_argument("--results-dir", default="results")
     lb.add_argument("--out", default="leaderboard/site")
@@ -219,6 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["submit"]:  # the same flow as submit.py, with its own options
+        return cmd_submit(argv[1:])
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     from harness.errors import USER_ERRORS

@@ -85,7 +85,7 @@ def load_bnc(path: str, variants: str = "forms") -> dict[str, float]:
                 parts = parts[1:]
             if len(parts) < 4:
                 continue
-            word, pos, marker, freq = parts[0], parts[1], parts[2], parts[3]
+            word, marker, freq = parts[0], parts[2], parts[3]
             if n == 1 and word == "Word":
                 continue  # header
             try:

@@ -1,30 +1,89 @@
-"""Untrusted token strings made safe and visible: HTML-escaped, with invisible characters shown."""
+"""Untrusted token strings made safe and visible: invisible characters shown, then HTML-escaped.
+
+Vocabularies hold HTML and script fragments, control characters and right-to-left overrides; every string
+from a score table goes through `visible` (what it is) and then `safe` (HTML) before any page shows it.
+"""
 
 from __future__ import annotations
 
 import html
 import unicodedata
+from typing import Any
 
-_NAMED = {" ": "\u2423", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
-_INVISIBLE = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+
+SPACE_MARK = "\u2423"  # ␣
+_ESCAPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp", "Zs"})
+# Characters outside those categories that render as nothing (fillers, blank braille, variation selectors...).
+_INVISIBLE_EXTRA = frozenset(
+    [0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x2800, 0x3164, 0xFFA0]
+    + list(range(0x180B, 0x1810)) + list(range(0xFE00, 0xFE10)) + list(range(0xE0100, 0xE01F0))
+)
+_NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _needs_escape(ch: str) -> bool:
+    if ch == " ":
+        return False
+    return unicodedata.category(ch) in _ESCAPED_CATEGORIES or ord(ch) in _INVISIBLE_EXTRA
+
+
+def _escape_char(ch: str) -> str:
+    if ch in _NAMED_ESCAPES:
+        return _NAMED_ESCAPES[ch]
+    o = ord(ch)
+    return f"\\u{o:04X}" if o <= 0xFFFF else f"\\U{o:08X}"
 
 
 def visible(s: str) -> str:
-    """Show what a token really is: spaces as ␣, controls, format and bidi characters as escapes."""
-    out = []
-    for ch in s:
-        if ch in _NAMED:
-            out.append(_NAMED[ch])
-        elif unicodedata.category(ch) in _INVISIBLE or (unicodedata.category(ch) == "Zs" and ch != " "):
-            out.append(f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}")
+    """Show exactly what a string is, with nothing invisible and nothing that can reorder the text around it.
+
+    - a space is kept only when it is a single space between two visibly printed characters; leading, trailing
+      and repeated spaces are shown as ␣ (so " Jews" reads "␣Jews");
+    - newline, carriage return and tab become `\\n`, `\\r`, `\\t`;
+    - every other control, format (including bidi overrides and isolates, zero-width characters, the BOM),
+      separator, private-use, unassigned or surrogate code point, every space other than U+0020, and a few
+      blank-rendering letters (Hangul fillers, blank braille, variation selectors) become `\\uXXXX`
+      (`\\UXXXXXXXX` above U+FFFF);
+    - a literal backslash becomes `\\\\` and a literal ␣ becomes `\\u2423`, so the mapping is one-to-one.
+
+    The result still needs HTML escaping (it keeps `<`, `&`, quotes as they are).
+    """
+    if not isinstance(s, str):
+        s = "" if s is None else str(s)
+
+    def plain(c: str) -> bool:
+        return c != " " and not _needs_escape(c)
+
+    out: list[str] = []
+    n = len(s)
+    for i, ch in enumerate(s):
+        if ch == " ":
+            inner = 0 < i < n - 1 and plain(s[i - 1]) and plain(s[i + 1])
+            out.append(" " if inner else SPACE_MARK)
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ch == SPACE_MARK:
+            out.append("\\u2423")
+        elif _needs_escape(ch):
+            out.append(_escape_char(ch))
         else:
             out.append(ch)
     return "".join(out)
 
 
+def safe_text(s: Any) -> str:
+    """Prose from a results file (model ids, definitions, reasons): invisible and reordering characters escaped,
+    ordinary spaces and backslashes kept. Not one-to-one; use `visible` for token strings."""
+    if s is None:
+        return ""
+    if not isinstance(s, str):
+        s = str(s)
+    return "".join(_escape_char(c) if (c != " " and _needs_escape(c)) else c for c in s)
+
+
 def safe(s: object) -> str:
     """Escaped for HTML text and attributes."""
-    return html.escape(str(s), quote=True)
+    return html.escape("" if s is None else str(s), quote=True)
 
 
 def token_html(s: str) -> str:

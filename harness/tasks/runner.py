@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from harness.report import results as results_doc
 from harness.scoring.responses import ItemSet, VocabularySet
 from harness.scoring.scan import scan
 from harness.scoring.table import TableStore
+from harness.submission import model_slug
 from harness.tasks.spec import TaskSpec, select_metrics
 
 log = logging.getLogger(__name__)
@@ -32,13 +32,6 @@ class TaskRunError(RuntimeError):
 def chat_template_hash(scorer: Scorer) -> str:
     template = resolve_chat_template(scorer.tokenizer, scorer.chat_template)
     return hashlib.sha256(template.encode()).hexdigest()[:16]
-
-
-def model_slug(model_id: str) -> str:
-    """results/<org>__<name>: the folder name for a model id or a local path."""
-    p = Path(model_id)
-    name = "__".join(model_id.strip("/").split("/")[-2:]) if not p.exists() else f"local__{p.resolve().name}"
-    return re.sub(r"[^A-Za-z0-9_.\-]+", "-", name)
 
 
 @dataclass
@@ -101,9 +94,13 @@ def run_tasks(scorer: Scorer, specs: Iterable[TaskSpec], output_dir: str | Path,
         if spec.scope != "model" or not spec.applies_to(scorer.kind):
             log.info("skipping %s (scope %s, scorer %s)", spec.task, spec.scope, spec.scorer)
             continue
-        scored = score_task(scorer, spec, store, opts)
-        tables = {model_id: {k: df for k, (df, _) in scored.items()}}
-        result = registry.get(spec.analysis_name)(tables, **spec.analysis_args)
+        fn = registry.get(spec.analysis_name)
+        model_runner = getattr(fn, "model_runner", None)  # analyses that need the model itself (gcg)
+        if model_runner is not None:
+            scored, result = {}, model_runner(scorer, spec)
+        else:
+            scored = score_task(scorer, spec, store, opts)
+            result = fn({model_id: {k: df for k, (df, _) in scored.items()}}, **spec.analysis_args)
         metrics = select_metrics(result.metrics, spec.metric_list)
         figures = results_doc.save_figures(result, spec.task, out_dir)
         paths = {k: p.relative_to(out_dir).as_posix() for k, (_, p) in scored.items()}

@@ -1,0 +1,8 @@
+"""Audit a reward model and publish its interpretability metrics: `python submit.py --model ORG/NAME`."""
+
+import sys
+
+from harness.submit import main
+
+if __name__ == "__main__":
+    sys.exit(main())
