@@ -40,7 +40,7 @@ def _model_source(args: argparse.Namespace) -> str:
 
 
 def submit(args: argparse.Namespace) -> int:
-    from harness.models.loading import pick_device, pick_dtype, resolve
+    from harness.models.loading import ModelLoadError, pick_device, pick_dtype, resolve
     from harness.models.registry import lookup
     from harness.report.summary import print_summary
     from harness.submission import push_to_hub, track_submission
@@ -49,9 +49,14 @@ def submit(args: argparse.Namespace) -> int:
     specs = select_tasks(args.tasks, args.include_path)
     source = _model_source(args)
     label = model_label(args)
-    revision = resolve(source, args.revision).revision
-    precision = str(pick_dtype(args.dtype, lookup(source), pick_device(args.device))).replace("torch.", "")
     versions = {s.task: s.version for s in specs}
+    try:
+        revision = resolve(source, args.revision).revision
+        precision = str(pick_dtype(args.dtype, lookup(source), pick_device(args.device))).replace("torch.", "")
+    except ModelLoadError:
+        # Still leave a FAILED record saying why, under the revision the user asked for.
+        with track_submission(args.output_dir, label, args.revision, args.dtype, versions, force=True):
+            raise
     with track_submission(args.output_dir, label, revision, precision, versions, force=args.force) as sub:
         if sub.skipped:
             print(f"{label} @ {revision} already audited ({sub.path}); use --force to rerun")

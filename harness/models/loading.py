@@ -128,6 +128,8 @@ def load_scorer(
         raise ModelLoadError(f"{model}: could not load ({e})") from e
     except OSError as e:
         raise ModelLoadError(f"{model}: could not load its files ({e})") from e
+    except Exception as e:  # damaged weights, unknown architectures: say so instead of a library traceback
+        raise ModelLoadError(f"{model}: could not load ({type(e).__name__}: {e})") from e
     if not device_map:
         net = net.to(device)
     scorer = SCORERS[spec.kind](net, tokenizer, spec, chat_template=chat_template, revision=resolved.revision,

@@ -40,7 +40,8 @@ class BatchSizer:
         else:
             self.size = GPU_START_BATCH if device.type == "cuda" else CPU_BATCH
 
-    def run(self, fn: Callable[[torch.Tensor], torch.Tensor], rows: torch.Tensor) -> torch.Tensor:
+    def run(self, fn: Callable[[torch.Tensor], torch.Tensor], rows: torch.Tensor,
+            on_batch: Callable[[int], None] | None = None) -> torch.Tensor:
         out = []
         i = 0
         while i < len(rows):
@@ -48,6 +49,8 @@ class BatchSizer:
             try:
                 out.append(fn(batch).float().cpu())
                 i += len(batch)
+                if on_batch is not None:
+                    on_batch(len(batch))
             except (torch.OutOfMemoryError, RuntimeError) as e:
                 if not _is_oom(e) or self.size == 1:
                     raise
@@ -58,7 +61,8 @@ class BatchSizer:
         return torch.cat(out) if out else torch.empty(0)
 
 
-def score_rows(scorer: Scorer, state: PrefixState, conts: list[list[int]], sizer: BatchSizer) -> np.ndarray:
+def score_rows(scorer: Scorer, state: PrefixState, conts: list[list[int]], sizer: BatchSizer,
+               on_batch: Callable[[int], None] | None = None) -> np.ndarray:
     """Scores for continuations of any lengths: grouped by length, batched without padding."""
     scores = np.full(len(conts), np.nan, dtype=np.float64)
     by_len: dict[int, list[int]] = defaultdict(list)
@@ -66,7 +70,7 @@ def score_rows(scorer: Scorer, state: PrefixState, conts: list[list[int]], sizer
         by_len[len(c)].append(i)
     for length, idx in sorted(by_len.items()):
         rows = torch.tensor([conts[i] for i in idx], dtype=torch.long)
-        scores[idx] = sizer.run(lambda b: scorer.score_cached(state, b), rows).double().numpy()
+        scores[idx] = sizer.run(lambda b: scorer.score_cached(state, b), rows, on_batch).double().numpy()
     return scores
 
 
@@ -111,12 +115,11 @@ def scan(
                    disable=not progress, leave=False)
         for start, end in todo:
             conts = [scorer.continuation(split, r) for r in responses.reply_ids(start, end)]
-            scores = score_rows(scorer, state, conts, sizer)
+            scores = score_rows(scorer, state, conts, sizer, on_batch=bar.update)
             df = responses.describe(start, end)
             df["score"] = scores
             df["finite"] = np.isfinite(scores)
             store.write_part(key, start, end, df)
-            bar.update(end - start)
             if on_part is not None:
                 on_part(start, end)
         bar.close()

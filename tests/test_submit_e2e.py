@@ -1,0 +1,50 @@
+"""submit.py as a user runs it: FINISHED with results and a board, idempotent, FAILED records with the reason."""
+
+from __future__ import annotations
+
+import json
+
+import builders
+from harness.submit import main
+
+
+def _records(out):
+    return [json.loads(p.read_text()) for p in sorted((out / "requests").glob("*.json"))]
+
+
+def test_submit_finishes_then_is_idempotent(tmp_path, mistral_dir, capsys):
+    model = builders.tiny_classifier("Mistral", mistral_dir, tmp_path / "rm")
+    out, site = tmp_path / "results", tmp_path / "site"
+    args = ["--model", str(model), "--tasks", "token_optimality", "--output-dir", str(out),
+            "--leaderboard-out", str(site), "--batch-size", "512"]
+    assert main(args) == 0
+    (record,) = _records(out)
+    assert record["status"] == "FINISHED" and record["verified"] is False and record["revision"].startswith("local-")
+    results = out / record["results_path"]
+    doc = json.loads(results.read_text())
+    assert doc["results"]["token_optimality"]["metrics"]["best/n"]["value"] == 32768
+    assert (site / "index.html").exists() and "leaderboard" in capsys.readouterr().out
+    before = results.stat().st_mtime_ns
+    assert main(args) == 0  # same model, same revision: nothing rerun
+    assert "already audited" in capsys.readouterr().out
+    assert results.stat().st_mtime_ns == before and len(_records(out)) == 1
+
+
+def test_model_that_fails_to_load_leaves_a_failed_record(tmp_path, mistral_dir, capsys):
+    model = builders.tiny_classifier("Mistral", mistral_dir, tmp_path / "broken")
+    (model / "model.safetensors").write_bytes(b"not weights")
+    out = tmp_path / "results"
+    assert main(["--model", str(model), "--tasks", "token_optimality", "--output-dir", str(out),
+                 "--leaderboard-out", str(tmp_path / "site")]) == 2
+    assert "error:" in capsys.readouterr().err
+    (record,) = _records(out)
+    assert record["status"] == "FAILED" and record["error"]
+    assert not list(out.rglob("results.json")), "no results file for a failed audit"
+
+
+def test_unknown_model_leaves_a_failed_record(tmp_path, capsys):
+    out = tmp_path / "results"
+    assert main(["--model", "./does/not/exist", "--output-dir", str(out),
+                 "--leaderboard-out", str(tmp_path / "site")]) == 2
+    (record,) = _records(out)
+    assert record["status"] == "FAILED" and "local folder" in record["error"]
