@@ -152,6 +152,17 @@ def cmd_tasks(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
+def cmd_analyse(args: argparse.Namespace) -> int:
+    from harness.reanalyse import reanalyse
+    from harness.report.summary import print_summary
+
+    path, skipped = reanalyse(args.model, select_tasks(args.tasks, args.include_path), args.results_dir)
+    if skipped:
+        print(f"not analysed (prompts never scanned; run `rm-harness run --model {args.model}`): {', '.join(skipped)}")
+    print_summary(path)
+    return 0
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     from harness.compare import compare
 
@@ -210,6 +221,13 @@ def build_parser() -> argparse.ArgumentParser:
     ta.add_argument("paths", nargs="*", help="files or folders to validate (default: built-in tasks)")
     ta.add_argument("--include-path", action="append", default=[])
     ta.set_defaults(fn=cmd_tasks)
+
+    an = sub.add_parser("analyse", help="rerun analyses over a model's cached score tables (no model needed)")
+    an.add_argument("--model", required=True, help="model id or its results folder name")
+    an.add_argument("--results-dir", default="results")
+    an.add_argument("--tasks", default="all")
+    an.add_argument("--include-path", action="append", default=[])
+    an.set_defaults(fn=cmd_analyse)
 
     co = sub.add_parser("compare", help="between-model analyses over cached score tables")
     co.add_argument("--models", nargs="+", required=True, help="model ids (or result folder names)")

@@ -17,34 +17,15 @@ import pandas as pd
 from harness.analyses import registry
 from harness.report import results as results_doc
 from harness.report.html import write_report
-from harness.tasks.runner import model_slug
-from harness.tasks.spec import TaskSpec, discover, select_metrics
+from harness.cached_tables import find_results, tables_for
+from harness.tasks.runner import task_block
+from harness.tasks.spec import TaskSpec, discover
 
 log = logging.getLogger(__name__)
 
 
 class CompareError(ValueError):
     """Not enough models or tables to compare; the message says which are missing."""
-
-
-def find_results(model: str, results_dir: Path) -> Path:
-    for candidate in (results_dir / model / "results.json", results_dir / model_slug(model) / "results.json"):
-        if candidate.exists():
-            return candidate
-    raise CompareError(f"no results for {model!r} in {results_dir}; audit it first with `rm-harness run --model {model}`")
-
-
-def table_index(model_dir: Path) -> dict[tuple[str, str], Path]:
-    """(prompt text, response set) → finished table, from each table's meta.json."""
-    index = {}
-    for meta_path in sorted((model_dir / "tables").glob("*/meta.json")):
-        meta = json.loads(meta_path.read_text())
-        index[(meta.get("prompt"), meta.get("response_set"))] = meta_path.with_name("table.parquet")
-    return index
-
-
-def _response_set(spec: TaskSpec) -> str:
-    return "vocabulary" if spec.responses["type"] == "vocabulary" else Path(spec.responses["path"]).stem
 
 
 def gather(spec: TaskSpec, audited: dict[str, tuple[dict, Path]]) -> dict[str, dict[str, pd.DataFrame]]:
@@ -54,17 +35,9 @@ def gather(spec: TaskSpec, audited: dict[str, tuple[dict, Path]]) -> dict[str, d
         kind = doc["model"].get("scorer")
         if spec.scorer == "reward" and kind != "reward":
             continue
-        index = table_index(folder)
-        wanted = {k: index.get((p, _response_set(spec))) for k, p in spec.prompts.items()}
-        missing = [k for k, path in wanted.items() if path is None]
-        if missing:
-            log.warning("%s: %s has no tables for prompts %s; run the model-level tasks first", spec.task, model_id, missing)
-            continue
-        tables[model_id] = {}
-        for k, path in wanted.items():
-            df = pd.read_parquet(path)
-            df.attrs.update(scorer=kind, model=model_id, prompt_key=k)
-            tables[model_id][k] = df
+        found = tables_for(spec, model_id, kind, folder)
+        if found is not None:
+            tables[model_id] = {k: df for k, (df, _) in found.items()}
     return tables
 
 
@@ -89,9 +62,7 @@ def compare(models: list[str], results_dir: str | Path = "results", output_dir: 
         if len(tables) < 2 or (spec.scorer == "lm_logprob" and "lm_logprob" not in kinds):
             log.warning("%s: needs at least two models with matching tables (have %s); skipped", spec.task, list(tables))
             continue
-        result = registry.get(spec.analysis_name)(tables, **spec.analysis_args)
-        figures = results_doc.save_figures(result, spec.task, out_dir)
-        blocks[spec.task] = results_doc.task_block(result, select_metrics(result.metrics, spec.metric_list), figures, {})
+        blocks[spec.task] = task_block(spec, registry.get(spec.analysis_name)(tables, **spec.analysis_args), out_dir, {})
         versions[spec.task], configs[spec.task] = spec.version, spec.to_json()
     if not blocks:
         raise CompareError(f"no between-model task could run over {models}: each needs two or more audited models "

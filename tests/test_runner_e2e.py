@@ -7,7 +7,8 @@ import json
 import pytest
 
 import builders
-from harness.compare import CompareError, compare
+from harness.cached_tables import CachedTablesError
+from harness.compare import compare
 from harness.models.loading import load_scorer
 from harness.tasks.runner import RunOptions, run_tasks
 from harness.tasks.spec import discover
@@ -64,5 +65,23 @@ def test_compare_between_models(audited):
 
 def test_compare_needs_audited_models(audited):
     root, _ = audited
-    with pytest.raises(CompareError, match="rm-harness run"):
+    with pytest.raises(CachedTablesError, match="rm-harness run"):
         compare(["org/m0", "org/unaudited"], root / "results")
+
+
+def test_analyse_reruns_from_cached_tables_without_the_model(audited, monkeypatch):
+    from harness.models import loading
+    from harness.reanalyse import reanalyse
+
+    def no_model(*a, **k):
+        raise AssertionError("analyse must not load the model")
+
+    monkeypatch.setattr(loading, "load_scorer", no_model)
+    root, paths = audited
+    tasks = discover()
+    path, skipped = reanalyse("org/m1", [tasks["distribution_tails"], tasks["human_agreement"]], root / "results")
+    doc = json.loads(path.read_text())
+    assert "distribution_tails" in doc["results"], "its prompts were scanned by token_optimality"
+    assert doc["results"]["distribution_tails"]["figures"]
+    assert skipped == ["human_agreement"], "its item list was never scored"
+    assert {"token_optimality", "identity_bias"} <= set(doc["results"]), "earlier results are kept"

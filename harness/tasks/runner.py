@@ -53,6 +53,21 @@ def load_items(spec: TaskSpec) -> tuple[list[str], pd.DataFrame]:
     return frame[column].astype(str).tolist(), frame
 
 
+def task_block(spec: TaskSpec, result, out_dir: Path, table_paths: dict[str, Path]) -> dict:
+    """An analysis result as its results.json block: the task's metrics, data, saved figures, table paths."""
+    metrics = select_metrics(result.metrics, spec.metric_list)
+    figures = results_doc.save_figures(result, spec.task, out_dir)
+    paths = {k: Path(p).resolve().relative_to(Path(out_dir).resolve()).as_posix() for k, p in table_paths.items()}
+    return results_doc.task_block(result, metrics, figures, paths)
+
+
+def analyse_tables(spec: TaskSpec, model_id: str, tables: dict[str, tuple[pd.DataFrame, Path]], out_dir: Path) -> dict:
+    """Run the task's analysis over one model's tables (no model needed) → its results.json block."""
+    result = registry.get(spec.analysis_name)({model_id: {k: df for k, (df, _) in tables.items()}},
+                                              **spec.analysis_args)
+    return task_block(spec, result, out_dir, {k: p for k, (_, p) in tables.items()})
+
+
 def score_task(scorer: Scorer, spec: TaskSpec, store: TableStore, opts: RunOptions) -> dict[str, tuple[pd.DataFrame, Path]]:
     """prompt key → (score table, its path) for every prompt of the task; reuses finished tables."""
     out = {}
@@ -94,17 +109,11 @@ def run_tasks(scorer: Scorer, specs: Iterable[TaskSpec], output_dir: str | Path,
         if spec.scope != "model" or not spec.applies_to(scorer.kind):
             log.info("skipping %s (scope %s, scorer %s)", spec.task, spec.scope, spec.scorer)
             continue
-        fn = registry.get(spec.analysis_name)
-        model_runner = getattr(fn, "model_runner", None)  # analyses that need the model itself (gcg)
-        if model_runner is not None:
-            scored, result = {}, model_runner(scorer, spec)
+        model_runner = getattr(registry.get(spec.analysis_name), "model_runner", None)
+        if model_runner is not None:  # analyses that need the model itself (gcg)
+            tasks[spec.task] = task_block(spec, model_runner(scorer, spec), out_dir, {})
         else:
-            scored = score_task(scorer, spec, store, opts)
-            result = fn({model_id: {k: df for k, (df, _) in scored.items()}}, **spec.analysis_args)
-        metrics = select_metrics(result.metrics, spec.metric_list)
-        figures = results_doc.save_figures(result, spec.task, out_dir)
-        paths = {k: p.relative_to(out_dir).as_posix() for k, (_, p) in scored.items()}
-        tasks[spec.task] = results_doc.task_block(result, metrics, figures, paths)
+            tasks[spec.task] = analyse_tables(spec, model_id, score_task(scorer, spec, store, opts), out_dir)
         versions[spec.task] = spec.version
         configs[spec.task] = spec.to_json()
     model["template_hash"] = chat_template_hash(scorer)
