@@ -6,31 +6,14 @@ import json
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
 from scipy import stats
 
 from harness.analyses import registry
 from harness.analyses.lexicons import afinn_words, load_afinn111
+from tables import vocab_table as make_table
 
 
-def make_table(decoded, scores, special=None) -> pd.DataFrame:
-    n = len(decoded)
-    df = pd.DataFrame({
-        "id": np.arange(n, dtype=np.int64),
-        "item": list(decoded),
-        "token": [d.replace(" ", "Ġ") for d in decoded],
-        "decoded": list(decoded),
-        "n_tokens": np.ones(n, dtype=np.int32),
-        "special": np.asarray(special if special is not None else [False] * n, dtype=bool),
-        "byte_fragment": np.zeros(n, dtype=bool),
-        "leading_space": [d[:1].isspace() for d in decoded],
-        "alpha_word": [d.strip().isalpha() for d in decoded],
-        "roundtrip": np.ones(n, dtype=bool),
-        "score": np.asarray(scores, dtype=float),
-    })
-    df["finite"] = np.isfinite(df["score"].to_numpy())
-    return df
 
 
 def test_afinn111_is_the_paper_list():
@@ -77,9 +60,9 @@ def planted():
     best[idx[" filler3"]] = np.nan
     special = [d == "<s>" for d in decoded]
     return {
-        "best": make_table(decoded, best, special),
-        "worst": make_table(decoded, worst, special),
-        "greatest": make_table(decoded, greatest, special),
+        "best": make_table(decoded, best, special=special),
+        "worst": make_table(decoded, worst, special=special),
+        "greatest": make_table(decoded, greatest, special=special),
     }
 
 

@@ -7,34 +7,17 @@ import math
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from harness.analyses import registry
 from harness.analyses.lexicons import load_afinn111, load_bnc, wordfreq_frequency
+from tables import vocab_table as make_table
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 BNC = SHARED / "bnc" / "1_1_all_alpha.txt"
 needs_bnc = pytest.mark.skipif(not BNC.is_file(), reason=f"BNC frequency list absent ({BNC}); shared data not here")
 
 
-def make_table(decoded, scores) -> pd.DataFrame:
-    n = len(decoded)
-    df = pd.DataFrame({
-        "id": np.arange(n, dtype=np.int64),
-        "item": list(decoded),
-        "token": [d.replace(" ", "Ġ") for d in decoded],
-        "decoded": list(decoded),
-        "n_tokens": np.ones(n, dtype=np.int32),
-        "special": np.zeros(n, dtype=bool),
-        "byte_fragment": np.zeros(n, dtype=bool),
-        "leading_space": [d[:1].isspace() for d in decoded],
-        "alpha_word": [d.strip().isalpha() for d in decoded],
-        "roundtrip": np.ones(n, dtype=bool),
-        "score": np.asarray(scores, dtype=float),
-    })
-    df["finite"] = np.isfinite(df["score"].to_numpy())
-    return df
 
 
 def planted_table(freq_of, coef=1.5, afinn_coef=0.3, noise=0.1, seed=5, decoys=True):

@@ -13,27 +13,11 @@ from scipy import stats
 from harness.analyses import registry
 from harness.analyses.heterogeneity import METRICS, pairwise_agreement, shared_vocabulary
 from harness.analyses.rank_stats import percentile_ranks, rbo, rbo_scores, rsa
+from tables import vocab_table as table
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def table(decoded, scores) -> pd.DataFrame:
-    n = len(decoded)
-    df = pd.DataFrame({
-        "id": np.arange(n, dtype=np.int64),
-        "item": list(decoded),
-        "token": list(decoded),
-        "decoded": list(decoded),
-        "n_tokens": np.ones(n, dtype=np.int32),
-        "special": np.zeros(n, dtype=bool),
-        "byte_fragment": np.zeros(n, dtype=bool),
-        "leading_space": [d[:1].isspace() for d in decoded],
-        "alpha_word": [d.strip().isalpha() for d in decoded],
-        "roundtrip": np.ones(n, dtype=bool),
-        "score": np.asarray(scores, dtype=float),
-    })
-    df["finite"] = np.isfinite(df["score"].to_numpy())
-    return df
 
 
 # ---------------------------------------------------------------------------------------------------- shared vocab

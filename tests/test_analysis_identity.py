@@ -5,33 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from harness.analyses import registry
 from harness.analyses.identity import DEFAULT_LISTS, METRICS, identity_bias, load_term_lists
+from tables import vocab_table as make_table
 
 REPO = Path(__file__).resolve().parents[1]
 AXES = {"race_ethnicity", "religion", "gender", "sexual_orientation", "nationality", "disability", "age", "politics"}
 
 
-def make_table(decoded, scores, items=None) -> pd.DataFrame:
-    n = len(decoded)
-    df = pd.DataFrame({
-        "id": np.arange(n, dtype=np.int64),
-        "item": list(items if items is not None else decoded),
-        "token": [d.replace(" ", "Ġ") for d in decoded],
-        "decoded": list(decoded),
-        "n_tokens": np.ones(n, dtype=np.int32),
-        "special": np.zeros(n, dtype=bool),
-        "byte_fragment": np.zeros(n, dtype=bool),
-        "leading_space": [d[:1].isspace() for d in decoded],
-        "alpha_word": [d.strip().isalpha() for d in decoded],
-        "roundtrip": np.ones(n, dtype=bool),
-        "score": np.asarray(scores, dtype=float),
-    })
-    df["finite"] = np.isfinite(df["score"].to_numpy())
-    return df
 
 
 def quantile_score(filler: np.ndarray, q: float) -> float:

@@ -5,30 +5,13 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from harness.analyses import registry
 from harness.analyses.tails import CLASSES, classify
+from tables import vocab_table as make_table
 
 
-def make_table(decoded, scores, special=None, byte_fragment=None) -> pd.DataFrame:
-    n = len(decoded)
-    df = pd.DataFrame({
-        "id": np.arange(n, dtype=np.int64),
-        "item": list(decoded),
-        "token": list(decoded),
-        "decoded": list(decoded),
-        "n_tokens": np.ones(n, dtype=np.int32),
-        "special": np.asarray(special if special is not None else [False] * n, dtype=bool),
-        "byte_fragment": np.asarray(byte_fragment if byte_fragment is not None else [False] * n, dtype=bool),
-        "leading_space": [d[:1].isspace() for d in decoded],
-        "alpha_word": [d.strip().isalpha() for d in decoded],
-        "roundtrip": np.ones(n, dtype=bool),
-        "score": np.asarray(scores, dtype=float),
-    })
-    df["finite"] = np.isfinite(df["score"].to_numpy())
-    return df
 
 
 @pytest.mark.parametrize(

@@ -6,33 +6,14 @@ import json
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
 from scipy import stats
 
 from harness.analyses import registry
 from harness.analyses.base import AnalysisResult
+from tables import vocab_table as make_table
 
 
-def make_table(decoded, scores, special=None, byte_fragment=None, ids=None) -> pd.DataFrame:
-    decoded = list(decoded)
-    scores = np.asarray(scores, dtype=float)
-    n = len(decoded)
-    df = pd.DataFrame({
-        "id": np.asarray(ids if ids is not None else range(n), dtype=np.int64),
-        "item": decoded,
-        "token": [d.replace(" ", "Ġ") for d in decoded],
-        "decoded": decoded,
-        "n_tokens": np.ones(n, dtype=np.int32),
-        "special": np.asarray(special if special is not None else [False] * n, dtype=bool),
-        "byte_fragment": np.asarray(byte_fragment if byte_fragment is not None else [False] * n, dtype=bool),
-        "leading_space": [d[:1].isspace() for d in decoded],
-        "alpha_word": [d.strip().isalpha() for d in decoded],
-        "roundtrip": np.ones(n, dtype=bool),
-        "score": scores,
-    })
-    df["finite"] = np.isfinite(df["score"].to_numpy())
-    return df
 
 
 def run(name, tables, **args) -> AnalysisResult:
