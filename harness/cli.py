@@ -83,8 +83,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     scorer = load_from_args(args)
     path = run_tasks(scorer, specs, args.output_dir, RunOptions(batch_size=batch_size(args)), model_id=model_label(args))
     from harness.report.summary import print_summary
+    from harness.scoring.distributed import rank_and_world
 
-    print_summary(path)
+    if rank_and_world()[0] == 0:
+        print_summary(path)
     return 0
 
 

@@ -16,6 +16,7 @@ from harness.models.loading import describe
 from harness.models.scorer import Scorer
 from harness.models.templates import resolve_chat_template
 from harness.report import results as results_doc
+from harness.scoring import distributed
 from harness.scoring.responses import ItemSet, VocabularySet
 from harness.scoring.scan import scan
 from harness.scoring.table import TableStore
@@ -105,17 +106,24 @@ def run_tasks(scorer: Scorer, specs: Iterable[TaskSpec], output_dir: str | Path,
     store = TableStore(out_dir / "tables")
     store.check_writable()
     tasks, versions, configs = {}, {}, {}
+    rank, _ = distributed.rank_and_world()
     for spec in specs:
         if spec.scope != "model" or not spec.applies_to(scorer.kind):
             log.info("skipping %s (scope %s, scorer %s)", spec.task, spec.scope, spec.scorer)
             continue
         model_runner = getattr(registry.get(spec.analysis_name), "model_runner", None)
+        if rank != 0:  # under torchrun the other ranks only share the scans; rank 0 analyses and writes
+            if model_runner is None:
+                score_task(scorer, spec, store, opts)
+            continue
         if model_runner is not None:  # analyses that need the model itself (gcg)
             tasks[spec.task] = task_block(spec, model_runner(scorer, spec), out_dir, {})
         else:
             tasks[spec.task] = analyse_tables(spec, model_id, score_task(scorer, spec, store, opts), out_dir)
         versions[spec.task] = spec.version
         configs[spec.task] = spec.to_json()
+    if rank != 0:
+        return out_dir / "results.json"
     model["template_hash"] = chat_template_hash(scorer)
     doc = results_doc.document(model, tasks, versions, configs, time.perf_counter() - t0)
     path = results_doc.write(doc, out_dir / "results.json")
