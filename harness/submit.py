@@ -39,6 +39,22 @@ def _model_source(args: argparse.Namespace) -> str:
     return args.model
 
 
+def refresh_comparison(output_dir: Path) -> Path | None:
+    """Rerun the between-model tasks over every audited model's cached tables (when there are two or more)."""
+    import json
+
+    from harness.compare import CompareError, compare
+
+    models = [json.loads(p.read_text())["model"]["id"] for p in sorted(output_dir.glob("*/results.json"))
+              if not p.parent.name.startswith("_")]
+    if len(models) < 2:
+        return None
+    try:
+        return compare(models, output_dir)
+    except CompareError:
+        return None  # e.g. no between-model task applies to these scorers
+
+
 def submit(args: argparse.Namespace) -> int:
     from harness.models.loading import ModelLoadError, pick_device, pick_dtype, resolve
     from harness.models.registry import lookup
@@ -65,6 +81,10 @@ def submit(args: argparse.Namespace) -> int:
             path = run_tasks(scorer, specs, args.output_dir, RunOptions(batch_size=batch_size(args)), model_id=label)
             sub.set_results_path(path)
     results = Path(args.output_dir) / (sub.record.results_path or "results.json")  # stored relative to it
+    try:  # the board's comparison page covers every audited model; no model is loaded for it
+        refresh_comparison(Path(args.output_dir))
+    except Exception as e:
+        print(f"warning: the cross-model comparison was not refreshed ({e})", file=sys.stderr)
     try:
         from leaderboard.build import build
 

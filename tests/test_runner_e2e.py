@@ -85,3 +85,14 @@ def test_analyse_reruns_from_cached_tables_without_the_model(audited, monkeypatc
     assert doc["results"]["distribution_tails"]["figures"]
     assert skipped == ["human_agreement"], "its item list was never scored"
     assert {"token_optimality", "identity_bias"} <= set(doc["results"]), "earlier results are kept"
+
+
+def test_task_with_missing_reference_data_is_skipped_not_fatal(tmp_path, llama3_dir, monkeypatch):
+    monkeypatch.setenv("RM_HARNESS_SHARED_DATA", str(tmp_path / "no-data-here"))
+    tasks = discover()  # paths expand now, against the missing folder
+    folder = builders.tiny_classifier("Llama", llama3_dir, tmp_path / "m")
+    path = run_tasks(load_scorer(str(folder)), [tasks["human_agreement"], tasks["token_optimality"]],
+                     tmp_path / "results", RunOptions(progress=False, vocab_ids=IDS[:500]), model_id="org/x")
+    doc = json.loads(path.read_text())
+    assert "token_optimality" in doc["results"] and "human_agreement" not in doc["results"]
+    assert "data file not found" in doc["skipped"]["human_agreement"]

@@ -48,3 +48,15 @@ def test_unknown_model_leaves_a_failed_record(tmp_path, capsys):
                  "--leaderboard-out", str(tmp_path / "site")]) == 2
     (record,) = _records(out)
     assert record["status"] == "FAILED" and "local folder" in record["error"]
+
+
+def test_second_model_refreshes_the_comparison_page(tmp_path, mistral_dir):
+    out, site = tmp_path / "results", tmp_path / "site"
+    for seed in (0, 1):
+        model = builders.tiny_classifier("Mistral", mistral_dir, tmp_path / f"rm{seed}", seed=seed)
+        assert main(["--model", str(model), "--tasks", "token_optimality", "--output-dir", str(out),
+                     "--leaderboard-out", str(site), "--batch-size", "512"]) == 0
+    doc = json.loads((out / "_compare" / "compare.json").read_text())
+    assert len(doc["model"]["models"]) == 2
+    assert doc["results"]["heterogeneity"]["metrics"]["best/n_models"]["value"] == 2
+    assert "heterogeneity" in (site / "compare.html").read_text()

@@ -29,4 +29,6 @@ def print_summary(path: str | Path) -> None:
             toks = ", ".join(repr(visible(str(r.get("decoded", "")))) for r in rows[:10])
             print(f"{side:>6} [{prompt}]: {toks}")
     print(tabulate(summary_rows(doc), headers=["task", "metric", "value"]))
+    for task, why in doc.get("skipped", {}).items():
+        print(f"skipped {task}: {why}")
     print(f"results: {path}\nreport:  {Path(path).with_name('report.html')}")

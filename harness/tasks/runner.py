@@ -21,7 +21,7 @@ from harness.scoring.responses import ItemSet, VocabularySet
 from harness.scoring.scan import scan
 from harness.scoring.table import TableStore
 from harness.submission import model_slug
-from harness.tasks.spec import TaskSpec, select_metrics
+from harness.tasks.spec import TaskSpec, missing_data, select_metrics
 
 log = logging.getLogger(__name__)
 
@@ -107,9 +107,15 @@ def run_tasks(scorer: Scorer, specs: Iterable[TaskSpec], output_dir: str | Path,
     store.check_writable()
     tasks, versions, configs = {}, {}, {}
     rank, _ = distributed.rank_and_world()
+    skipped: dict[str, str] = {}
     for spec in specs:
         if spec.scope != "model" or not spec.applies_to(scorer.kind):
             log.info("skipping %s (scope %s, scorer %s)", spec.task, spec.scope, spec.scorer)
+            continue
+        missing = missing_data(spec)
+        if missing:  # e.g. reference data not downloaded: the rest of the audit still runs
+            skipped[spec.task] = "; ".join(missing)
+            log.warning("skipping task %s: %s", spec.task, skipped[spec.task])
             continue
         model_runner = getattr(registry.get(spec.analysis_name), "model_runner", None)
         if rank != 0:  # under torchrun the other ranks only share the scans; rank 0 analyses and writes
@@ -126,6 +132,8 @@ def run_tasks(scorer: Scorer, specs: Iterable[TaskSpec], output_dir: str | Path,
         return out_dir / "results.json"
     model["template_hash"] = chat_template_hash(scorer)
     doc = results_doc.document(model, tasks, versions, configs, time.perf_counter() - t0)
+    if skipped:
+        doc["skipped"] = skipped
     path = results_doc.write(doc, out_dir / "results.json")
     write_report(doc, out_dir)
     return path

@@ -438,10 +438,13 @@ def validate_paths(paths: Iterable[str | Path], check_data: bool = False) -> lis
                 errors.append(f"{f}: task: duplicate task name {spec.task!r} (also in {names[spec.task]})")
             names.setdefault(spec.task, spec.source)
             if check_data:
-                for field_name, value in _data_paths(spec):
-                    if not Path(value).exists():
-                        errors.append(f"{f}: {field_name}: data file not found: {value}")
+                errors.extend(f"{f}: {m}" for m in missing_data(spec))
     return errors
+
+
+def missing_data(spec: TaskSpec) -> list[str]:
+    """`field: data file not found: path` for each data file the task names that does not exist."""
+    return [f"{name}: data file not found: {value}" for name, value in _data_paths(spec) if not Path(value).exists()]
 
 
 def _data_paths(spec: TaskSpec) -> list[tuple[str, str]]:
