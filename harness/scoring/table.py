@@ -20,6 +20,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from harness.atomic import atomic_write_bytes, atomic_write_json
+
 SCHEMA_VERSION = 1
 log = logging.getLogger(__name__)
 _PART = re.compile(r"^part-(\d{10})-(\d{10})\.parquet$")
@@ -42,16 +44,10 @@ class ScoreTable:
     path: Path
 
 
-def _atomic_write_parquet(df: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), tmp)
-    os.replace(tmp, path)
-
-
-def _atomic_write_json(obj: Any, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str))
-    os.replace(tmp, path)
+def _write_parquet(df: pd.DataFrame, path: Path) -> None:
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), sink)
+    atomic_write_bytes(path, sink.getvalue().to_pybytes())
 
 
 class TableStore:
@@ -118,7 +114,7 @@ class TableStore:
         folder = self.folder(key)
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"part-{start:010d}-{end:010d}.parquet"
-        _atomic_write_parquet(df, path)
+        _write_parquet(df, path)
         return path
 
     def finalize(self, key: str, n_rows: int, meta: dict[str, Any]) -> ScoreTable:
@@ -135,10 +131,10 @@ class TableStore:
         df = pd.concat([pq.read_table(parts[c]).to_pandas() for c in covered], ignore_index=True)
         folder = self.folder(key)
         table_path = folder / "table.parquet"
-        _atomic_write_parquet(df, table_path)
+        _write_parquet(df, table_path)
         finite = df["finite"]
         meta = {**meta, "key": key, "n_rows": len(df), "n_nonfinite": int((~finite).sum()), "schema": SCHEMA_VERSION}
-        _atomic_write_json(meta, folder / "meta.json")
+        atomic_write_json(folder / "meta.json", meta)
         for path in parts.values():
             path.unlink(missing_ok=True)
         return ScoreTable(df, meta, table_path)
