@@ -96,3 +96,15 @@ def test_task_with_missing_reference_data_is_skipped_not_fatal(tmp_path, llama3_
     doc = json.loads(path.read_text())
     assert "token_optimality" in doc["results"] and "human_agreement" not in doc["results"]
     assert "data file not found" in doc["skipped"]["human_agreement"]
+
+
+def test_rerun_with_cached_tables_never_loads_the_weights(audited):
+    root, paths = audited
+    scorer = load_scorer(str(root / "m0"))
+    tasks = discover()
+    path = run_tasks(scorer, [tasks["token_optimality"], tasks["distribution_tails"]], root / "results",
+                     RunOptions(progress=False, vocab_ids=IDS, chunk_rows=2048), model_id="org/m0")
+    assert not scorer.loaded, "every table was cached: the weights must stay on disk"
+    doc = json.loads(path.read_text())
+    assert doc["results"]["token_optimality"]["metrics"]["best/n"]["value"] == len(IDS)
+    assert "not loaded" in doc["model"]["attn_implementation"]

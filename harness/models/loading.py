@@ -107,7 +107,7 @@ def load_scorer(
     attn_implementation: str | None = None,
 ) -> Scorer:
     """Load `model` (Hub id or folder) as a Scorer; registry entries fill what the caller leaves unset."""
-    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
 
     spec = lookup(model, kind=kind, output=output_field, index=output_index, trust_remote_code=trust_remote_code)
     resolved = resolve(model, revision or spec.revision)
@@ -115,25 +115,33 @@ def load_scorer(
     torch_dtype = pick_dtype(dtype, spec, device)
     auto = AutoModelForCausalLM if spec.kind == "lm_logprob" else AutoModelForSequenceClassification
     common = {"revision": None if resolved.local else resolved.revision, "trust_remote_code": spec.trust_remote_code}
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(resolved.path_or_id, **common)
-        extra = {"attn_implementation": attn_implementation} if attn_implementation else {}
-        if device_map:
-            extra["device_map"] = device_map
-        net = auto.from_pretrained(resolved.path_or_id, dtype=torch_dtype, **common, **extra)
-    except ValueError as e:
-        if "trust_remote_code" in str(e) and not spec.trust_remote_code:
-            raise ModelLoadError(f"{model}: this model needs its own code; rerun with --trust-remote-code "
-                                 "if you trust its authors") from e
-        raise ModelLoadError(f"{model}: could not load ({e})") from e
-    except OSError as e:
-        raise ModelLoadError(f"{model}: could not load its files ({e})") from e
-    except Exception as e:  # damaged weights, unknown architectures: say so instead of a library traceback
-        raise ModelLoadError(f"{model}: could not load ({type(e).__name__}: {e})") from e
-    if not device_map:
-        net = net.to(device)
-    scorer = SCORERS[spec.kind](net, tokenizer, spec, chat_template=chat_template, revision=resolved.revision,
-                                dtype=str(torch_dtype).replace("torch.", ""))
+    extra = {"attn_implementation": attn_implementation} if attn_implementation else {}
+    if device_map:
+        extra["device_map"] = device_map
+
+    def guarded(fn):
+        try:
+            return fn()
+        except ValueError as e:
+            if "trust_remote_code" in str(e) and not spec.trust_remote_code:
+                raise ModelLoadError(f"{model}: this model needs its own code; rerun with --trust-remote-code "
+                                     "if you trust its authors") from e
+            raise ModelLoadError(f"{model}: could not load ({e})") from e
+        except OSError as e:
+            raise ModelLoadError(f"{model}: could not load its files ({e})") from e
+        except Exception as e:  # damaged weights, unknown architectures: say so instead of a library traceback
+            raise ModelLoadError(f"{model}: could not load ({type(e).__name__}: {e})") from e
+
+    def load_weights():
+        net = guarded(lambda: auto.from_pretrained(resolved.path_or_id, dtype=torch_dtype, **common, **extra))
+        return net if device_map else net.to(device)
+
+    tokenizer = guarded(lambda: AutoTokenizer.from_pretrained(resolved.path_or_id, **common))
+    config = guarded(lambda: AutoConfig.from_pretrained(resolved.path_or_id, **common))
+    text = config.get_text_config() if hasattr(config, "get_text_config") else config
+    scorer = SCORERS[spec.kind](load_weights, tokenizer, spec, chat_template=chat_template, revision=resolved.revision,
+                                dtype=str(torch_dtype).replace("torch.", ""), device=device,
+                                vocab_size=getattr(text, "vocab_size", None))
     scorer.source = resolved
     return scorer
 
@@ -147,7 +155,8 @@ def describe(scorer: Scorer) -> dict:
         "dtype": scorer.dtype,
         "scorer": scorer.kind,
         "output": scorer.spec.output if scorer.kind == "reward" else "log_softmax(logits)",
-        "attn_implementation": getattr(scorer.model.config, "_attn_implementation", None),
+        "attn_implementation": (getattr(scorer.model.config, "_attn_implementation", None) if scorer.loaded
+                                else "not loaded: every score table was cached"),
         "device": str(scorer.device),
         "trust_remote_code": scorer.spec.trust_remote_code,
         "hub_offline": os.environ.get("HF_HUB_OFFLINE") == "1",

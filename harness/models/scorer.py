@@ -66,21 +66,48 @@ class Scorer:
     uses_suffix = True  # reward models read the template's closing tokens; LM log-probs stop at the reply
 
     def __init__(self, model, tokenizer, spec: ModelSpec, chat_template: str | None = None,
-                 revision: str | None = None, dtype: str | None = None):
-        self.model = model.eval()
+                 revision: str | None = None, dtype: str | None = None, device: str | None = None,
+                 vocab_size: int | None = None):
+        """`model` is a loaded module, or a zero-argument callable that loads it on first use: an audit whose
+        score tables are all cached never loads the weights."""
         self.tokenizer = tokenizer
         self.spec = spec
         self.chat_template = chat_template
         self.revision = revision
-        self.dtype = dtype or str(next(model.parameters()).dtype).replace("torch.", "")
-        self._cache_kw = _cache_kwarg(model)
+        self.dtype = dtype
+        self._device = torch.device(device) if device else None
+        self._vocab_size = vocab_size
+        self._model, self._load = (model, None) if isinstance(model, torch.nn.Module) else (None, model)
+        if self._model is not None:
+            self._prepare()
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    @property
+    def model(self):
+        if self._model is None:
+            self._model = self._load()
+            self._prepare()
+        return self._model
+
+    def _prepare(self) -> None:
+        """Once, when the weights are in memory."""
+        self._model.eval()
+        self.dtype = self.dtype or str(next(self._model.parameters()).dtype).replace("torch.", "")
+        self._cache_kw = _cache_kwarg(self._model)
 
     @property
     def device(self) -> torch.device:
+        if self._model is None and self._device is not None:
+            return self._device
         return self.model.get_input_embeddings().weight.device
 
     @property
     def vocab_size(self) -> int:
+        if self._model is None and self._vocab_size is not None:
+            return self._vocab_size
         return self.model.get_input_embeddings().weight.shape[0]
 
     def split(self, prompt: str) -> TemplateSplit:
@@ -117,20 +144,21 @@ class RewardScorer(Scorer):
 
     kind = "reward"
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def _prepare(self) -> None:
+        super()._prepare()
         self._float32_head()
         self._safe_pad_id()
 
     def _float32_head(self) -> None:
-        head = getattr(self.model, self.spec.head, None) if self.spec.head else None
+        head = getattr(self._model, self.spec.head, None) if self.spec.head else None
         if isinstance(head, torch.nn.Module):
             head.float()
             head.register_forward_pre_hook(lambda _m, args: tuple(a.float() if torch.is_tensor(a) else a for a in args))
 
     def _safe_pad_id(self) -> None:
         # Classifiers pool the rightmost non-pad token: a pad id the template emits would shift the read-out.
-        config = self.model.config.get_text_config() if hasattr(self.model.config, "get_text_config") else self.model.config
+        model = self._model
+        config = model.config.get_text_config() if hasattr(model.config, "get_text_config") else model.config
         split = None
         if self.chat_template or getattr(self.tokenizer, "chat_template", None):
             try:
@@ -143,7 +171,7 @@ class RewardScorer(Scorer):
             candidates = [self.tokenizer.unk_token_id, self.vocab_size - 1]
             pad = next(c for c in candidates + list(range(self.vocab_size)) if c is not None and c not in emitted)
             config.pad_token_id = pad
-            self.model.config.pad_token_id = pad
+            model.config.pad_token_id = pad
 
     def reward(self, outputs) -> torch.Tensor:
         """The scalar per row, float32, from the registry's output field (and column)."""

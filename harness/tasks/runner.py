@@ -99,9 +99,7 @@ def run_tasks(scorer: Scorer, specs: Iterable[TaskSpec], output_dir: str | Path,
 
     opts = opts or RunOptions()
     t0 = time.perf_counter()
-    model = describe(scorer)
-    model_id = model_id or model["id"]
-    model["id"] = model_id
+    model_id = model_id or describe(scorer)["id"]
     out_dir = Path(output_dir) / model_slug(model_id)
     store = TableStore(out_dir / "tables")
     store.check_writable()
@@ -130,7 +128,7 @@ def run_tasks(scorer: Scorer, specs: Iterable[TaskSpec], output_dir: str | Path,
         configs[spec.task] = spec.to_json()
     if rank != 0:
         return out_dir / "results.json"
-    model["template_hash"] = chat_template_hash(scorer)
+    model = {**describe(scorer), "id": model_id, "template_hash": chat_template_hash(scorer)}
     doc = results_doc.document(model, tasks, versions, configs, time.perf_counter() - t0)
     if skipped:
         doc["skipped"] = skipped
