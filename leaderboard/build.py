@@ -513,6 +513,20 @@ def _columns(entries: list[Entry]) -> list[Column]:
     return sorted(cols.values(), key=lambda c: (c.group, c.source, natural(c.task), natural(c.key)))
 
 
+HEADLINE_PATH = Path(__file__).with_name("headline.yaml")
+
+
+def _headline(cols: list[Column], path: Path = HEADLINE_PATH) -> list[Column]:
+    """The main table's columns: those the headline list names, in its order; all of them if it names none."""
+    import yaml
+
+    patterns = (yaml.safe_load(path.read_text()) or {}).get("columns", []) if path.exists() else []
+    chosen: list[Column] = []
+    for pattern in patterns:
+        chosen += [c for c in cols if re.search(pattern, c.id) and c not in chosen]
+    return chosen or cols
+
+
 def _missing_reason(e: Entry, col: Column) -> str:
     cell = e.metrics.get(col.id)
     if cell is not None:
@@ -720,7 +734,8 @@ def _board_html(entries: list[Entry], cols: list[Column], snap: Snapshot, proble
         "agreement with human and other models' preferences. RewardBench rank and score are joined by model id "
         f"from a snapshot ({h(snap.source)}{', compiled ' + h(snap.date) if snap.date else ''}). "
         "Hover a column header for its definition; ↑ higher is better, ↓ lower is better, no arrow: descriptive. "
-        "— marks a missing value (hover for the reason).</p>\n"
+        "— marks a missing value (hover for the reason). The table shows the headline metrics; every metric is "
+        "on each model's page and in <a href=\"leaderboard.json\">leaderboard.json</a>.</p>\n"
         f"<p>{compare_note}. Metric families on this board: {h(', '.join(groups) or 'none')}.</p>\n"
         '<div class="controls"><label for="filter">Filter</label> '
         '<input id="filter" type="search" placeholder="model id, token…" autocomplete="off" spellcheck="false"> '
@@ -997,6 +1012,7 @@ def build(results_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str], 
     _assign_slugs(entries)
     entries.sort(key=_sort_key)
     cols = _columns(entries)
+    shown = _headline(cols)  # the main table; leaderboard.json and the model pages keep every metric
 
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".building", dir=out.parent))
@@ -1006,10 +1022,10 @@ def build(results_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str], 
         data = _board_data(entries, cols)
         scripts = (f'<script type="application/json" id="board-data">{script_json(data)}</script>\n'
                    '<script src="static/leaderboard.js"></script>\n')
-        board = _board_html(entries, cols, snap, problems, compare)
+        board = _board_html(entries, shown, snap, problems, compare)
         atomic_write_text(staging / "index.html", _page("Reward-model interpretability leaderboard", board, root="",
                                                         scripts=scripts))
-        atomic_write_text(staging / "leaderboard.md", _markdown(entries, cols, snap))
+        atomic_write_text(staging / "leaderboard.md", _markdown(entries, shown, snap))
         atomic_write_text(staging / "leaderboard.json",
                           json.dumps(finite_json(data), ensure_ascii=True, allow_nan=False, indent=1) + "\n")
         for e in entries:

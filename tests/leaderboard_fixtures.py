@@ -110,17 +110,17 @@ def standard_board(results_dir: Path, *, hostile: bool = False) -> dict[str, Pat
                 "best/mean": metric(1.25, None, "mean of the finite scores (after flag filters)"),
                 "best/skewness": metric(-0.5, None, "skewness of the finite scores"),
             },
-            "framing": {
-                "best_worst/asymmetry": metric(0.42, True, "slope difference: positive words under best minus "
+            "framing_asymmetry": {
+                "best/asymmetry": metric(0.42, True, "slope difference: positive words under best minus "
                                                            "negative words under worst"),
             },
-            "frequency": {"best/log_freq_coef": metric(0.8, False, "coefficient of log frequency (mere exposure)")},
-            "identity": {"best/mean_percentile": metric(35.0, True, "mean percentile of identity terms")},
+            "frequency_bias": {"best/log_freq_coef": metric(0.8, False, "coefficient of log frequency (mere exposure)")},
+            "identity_bias": {"best/percentile_gap": metric(-15.0, True, "identity terms' mean percentile minus the controls'")},
         },
         top={"best": best_a, "worst": best_a[:2]},
         bottom={"best": worst_a, "worst": worst_a[:2]},
         figures={"token_optimality": ["figures/token_optimality__distribution.png"],
-                 "framing": ["figures/framing__slopes.png"]},
+                 "framing_asymmetry": ["figures/framing_asymmetry__slopes.png"]},
     )
     b = results_doc(
         "Ray2333/GRM-gemma2-2B-rewardmodel-ft",
@@ -129,8 +129,8 @@ def standard_board(results_dir: Path, *, hostile: bool = False) -> dict[str, Pat
                 "best/mean": metric(-3.5, None, "mean of the finite scores (after flag filters)"),
                 "best/skewness": metric(0.25, None, "skewness of the finite scores"),
             },
-            "framing": {"best_worst/asymmetry": metric(0.10, True, "slope difference")},
-            "frequency": {"best/log_freq_coef": metric(None, False, "coefficient of log frequency",
+            "framing_asymmetry": {"best/asymmetry": metric(0.10, True, "slope difference")},
+            "frequency_bias": {"best/log_freq_coef": metric(None, False, "coefficient of log frequency",
                                                        "fewer than 10 AFINN words matched")},
         },
         top={"best": [tok(7, " Excellent", 4.0), tok(8, " GOOD", 3.0)]},
@@ -144,7 +144,7 @@ def standard_board(results_dir: Path, *, hostile: bool = False) -> dict[str, Pat
         bottom={"greatest": [tok(2, " Nothing", -2.0)]},
     )
     return {
-        "a": write_results(results_dir, a, pngs=["token_optimality__distribution.png", "framing__slopes.png"]),
+        "a": write_results(results_dir, a, pngs=["token_optimality__distribution.png", "framing_asymmetry__slopes.png"]),
         "b": write_results(results_dir, b, pngs=["token_optimality__distribution.png"]),
         "c": write_results(results_dir, c, folder="local__my-local-rm"),
     }

@@ -136,16 +136,16 @@ def test_click_header_sorts_and_reverses(driver, site):
 
     _open(driver, site / "index.html")
     assert _rows(driver) == [SKY, GRM, LOCAL]  # default: RewardBench rank, unranked last
-    button = driver.find_element(By.CSS_SELECTOR, 'th[data-col="token_optimality/best/mean"] button')
-    _click(driver, button)  # descriptive metric: largest first
-    assert _rows(driver) == [LOCAL, SKY, GRM]
-    th = driver.find_element(By.CSS_SELECTOR, 'th[data-col="token_optimality/best/mean"]')
+    button = driver.find_element(By.CSS_SELECTOR, 'th[data-col="token_optimality/best/skewness"] button')
+    _click(driver, button)  # descriptive metric: largest first, missing last
+    assert _rows(driver) == [GRM, SKY, LOCAL]
+    th = driver.find_element(By.CSS_SELECTOR, 'th[data-col="token_optimality/best/skewness"]')
     assert th.get_attribute("aria-sort") == "descending"
     _click(driver, button)
-    assert _rows(driver) == [GRM, SKY, LOCAL]
+    assert _rows(driver) == [SKY, GRM, LOCAL]
     assert th.get_attribute("aria-sort") == "ascending"
     # higher-is-better metric with a missing value: best first, missing last in both directions
-    asym = driver.find_element(By.CSS_SELECTOR, 'th[data-col="framing/best_worst/asymmetry"] button')
+    asym = driver.find_element(By.CSS_SELECTOR, 'th[data-col="framing_asymmetry/best/asymmetry"] button')
     _click(driver, asym)
     assert _rows(driver) == [SKY, GRM, LOCAL]
     _click(driver, asym)

@@ -281,15 +281,17 @@ def test_index_columns_are_data_driven_with_definitions_and_directions(board):
     doc = parse(tmp / "site" / "index.html")
     ths = {a.get("data-col"): a for t, a in doc.tags if t == "th" and a.get("data-col")}
     assert list(ths)[:5] == ["model", "rb_rank", "rb_score", "optimal", "pessimal"]
-    asym = ths["framing/best_worst/asymmetry"]
+    asym = ths["framing_asymmetry/best/asymmetry"]
     assert asym["data-hib"] == "1" and "slope difference" in asym["title"] and "higher is better" in asym["title"]
-    freq = ths["frequency/best/log_freq_coef"]
+    freq = ths["frequency_bias/best/log_freq_coef"]
     assert freq["data-hib"] == "-1" and "lower is better" in freq["title"]
-    assert ths["token_optimality/best/mean"]["data-hib"] == "0"
-    # known families come first in a fixed order, then token optimality
+    assert ths["token_optimality/best/skewness"]["data-hib"] == "0"
+    # the headline columns (leaderboard/headline.yaml), in its order; every metric stays in leaderboard.json
     metric_cols = [c for c in ths if "/" in c]
-    assert metric_cols.index("framing/best_worst/asymmetry") < metric_cols.index("frequency/best/log_freq_coef") \
-        < metric_cols.index("identity/best/mean_percentile") < metric_cols.index("token_optimality/best/mean")
+    assert metric_cols == ["framing_asymmetry/best/asymmetry", "frequency_bias/best/log_freq_coef",
+                           "identity_bias/best/percentile_gap", "token_optimality/best/skewness"]
+    data = json.loads((tmp / "site" / "leaderboard.json").read_text())
+    assert "token_optimality/best/mean" in {c["id"] for c in data["columns"]}
     text = (tmp / "site" / "index.html").read_text(encoding="utf-8")
     assert '<span class="dir" aria-label="higher is better">↑</span>' in text
     assert '<span class="dir" aria-label="lower is better">↓</span>' in text
@@ -299,7 +301,7 @@ def test_missing_metrics_show_a_dash_with_the_reason(board):
     tmp, _, _ = board
     doc = parse(tmp / "site" / "index.html")
     assert cells_with_title(doc, "fewer than 10 AFINN words matched") == ["—"]
-    assert "—" in cells_with_title(doc, "task 'identity' was not run for this model")
+    assert "—" in cells_with_title(doc, "task 'identity_bias' was not run for this model")
     assert "—" in cells_with_title(doc, "did not report this metric")
     assert cells_with_title(doc, "not on the RewardBench snapshot") == ["unranked"]
 
@@ -433,18 +435,18 @@ def test_figures_are_copied_and_linked(board):
     figs = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.png"))
     assert figs == [
         "models/Ray2333__GRM-gemma2-2B-rewardmodel-ft/figures/token_optimality__distribution.png",
-        "models/Skywork__Skywork-Reward-Gemma-2-27B-v0.2/figures/framing__slopes.png",
+        "models/Skywork__Skywork-Reward-Gemma-2-27B-v0.2/figures/framing_asymmetry__slopes.png",
         "models/Skywork__Skywork-Reward-Gemma-2-27B-v0.2/figures/token_optimality__distribution.png",
     ]
-    src = results / "Skywork__Skywork-Reward-Gemma-2-27B-v0.2" / "figures" / "framing__slopes.png"
+    src = results / "Skywork__Skywork-Reward-Gemma-2-27B-v0.2" / "figures" / "framing_asymmetry__slopes.png"
     assert (site / figs[1]).read_bytes() == src.read_bytes()
     page = parse(site / "models" / "Skywork__Skywork-Reward-Gemma-2-27B-v0.2.html")
     imgs = [a for t, a in page.tags if t == "img"]
     assert [a["src"] for a in imgs] == [
         "Skywork__Skywork-Reward-Gemma-2-27B-v0.2/figures/token_optimality__distribution.png",
-        "Skywork__Skywork-Reward-Gemma-2-27B-v0.2/figures/framing__slopes.png",
+        "Skywork__Skywork-Reward-Gemma-2-27B-v0.2/figures/framing_asymmetry__slopes.png",
     ]
-    assert imgs[1]["alt"] == "framing: slopes"
+    assert imgs[1]["alt"] == "framing_asymmetry: slopes"
     local = (site / "models" / "local__my-local-rm.html").read_text(encoding="utf-8")
     assert "No figures in this results folder" in local
 
