@@ -62,3 +62,13 @@ def test_oom_halves_the_batch_and_keeps_scores(scorers, monkeypatch):
     got = score_rows(scorer, state, conts, sizer)
     assert sizer.size == 8 and seen[0] > 8
     assert np.max(np.abs(got - want)) < 1e-5
+
+
+def test_device_map_auto_loads_and_scores_the_same(tiny_models, scorers):
+    from harness.models.loading import load_scorer
+
+    sharded = load_scorer(str(tiny_models["llama"]), device_map="auto")  # accelerate places it (CPU here)
+    plain = scorers["llama"]
+    split = plain.split(PROMPT)
+    ids = torch.tensor([list(split.prefix_ids) + plain.continuation(split, [i]) for i in (5, 500, 5000)])
+    assert torch.allclose(sharded.score_full(ids), plain.score_full(ids), atol=1e-6)

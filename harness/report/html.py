@@ -55,7 +55,9 @@ def render(doc: dict[str, Any]) -> str:
             "<p>" + ", ".join(f"{safe(k)}: <code>{safe(v)}</code>" for k, v in model.items()) + "</p>",
             f"<p>harness {safe(doc.get('harness_version'))}, wall time {_fmt(doc.get('wall_time_s'))} s, "
             f"created {safe(doc.get('created'))}</p>"]
-    for task, block in doc.get("results", {}).items():
+    results = doc.get("results", {})
+    for task in sorted(results, key=lambda t: (t != "token_optimality", t)):  # the headline finding first
+        block = results[task]
         body.append(f"<h2>{safe(task)}</h2>")
         body.append(_metrics_table(block.get("metrics", {})))
         body.append(_token_lists(block.get("data", {})))
