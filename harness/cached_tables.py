@@ -11,13 +11,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from harness.errors import UserError
 from harness.submission import model_slug
 from harness.tasks.spec import TaskSpec
 
 log = logging.getLogger(__name__)
 
 
-class CachedTablesError(ValueError):
+class CachedTablesError(UserError, ValueError):
     """No audited results (or not the tables a task needs); the message says what to run."""
 
 

@@ -256,11 +256,11 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_submit(argv[1:])
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
-    from harness.errors import USER_ERRORS
+    from harness.errors import UserError
 
     try:
         return args.fn(args)
-    except USER_ERRORS as e:
+    except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
 

@@ -15,16 +15,17 @@ from pathlib import Path
 import pandas as pd
 
 from harness.analyses import registry
+from harness.cached_tables import find_results, tables_for
+from harness.errors import UserError
 from harness.report import results as results_doc
 from harness.report.html import write_report
-from harness.cached_tables import find_results, tables_for
 from harness.tasks.runner import task_block
 from harness.tasks.spec import TaskSpec, discover
 
 log = logging.getLogger(__name__)
 
 
-class CompareError(ValueError):
+class CompareError(UserError, ValueError):
     """Not enough models or tables to compare; the message says which are missing."""
 
 

@@ -1,12 +1,18 @@
-"""The errors that mean 'bad input': the CLI prints their message (which says what to do) without a traceback."""
+"""Errors that mean 'bad input or a state the user can fix': the CLI prints one line and exits 2.
 
-from harness.cached_tables import CachedTablesError
-from harness.compare import CompareError
-from harness.models.loading import ModelLoadError
-from harness.models.scorer import OutputError
-from harness.models.templates import TemplateError
-from harness.scoring.table import TableStoreError
-from harness.tasks.runner import TaskRunError
-from harness.tasks.spec import TaskSpecError
+Every such error subclasses `UserError`. Its message names the input and what to do; the console scripts print
+`error: <message>` on stderr with no traceback (`--debug` shows it). This module imports nothing from the
+package, so any module may raise a UserError without an import cycle.
+"""
 
-USER_ERRORS = (CachedTablesError, CompareError, ModelLoadError, OutputError, TemplateError, TableStoreError, TaskRunError, TaskSpecError)
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """A bad input or fixable state: one line on stderr, exit status 2."""
+
+    exit_code = 2
+
+    def one_line(self) -> str:
+        text = " ".join(str(self).split())
+        return text or type(self).__name__

@@ -34,6 +34,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from harness import __version__
 from harness.atomic import atomic_write_json, is_temp_file
+from harness.errors import UserError
 
 PENDING, RUNNING, FINISHED, FAILED = "PENDING", "RUNNING", "FINISHED", "FAILED"
 STATUSES = (PENDING, RUNNING, FINISHED, FAILED)
@@ -42,7 +43,7 @@ _MAX_ERROR_CHARS = 4000
 _HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
-class SubmissionError(RuntimeError):
+class SubmissionError(UserError, RuntimeError):
     """A submission cannot start (e.g. the same model + revision is already running)."""
 
 

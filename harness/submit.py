@@ -13,7 +13,13 @@ import logging
 import sys
 from pathlib import Path
 
-from harness.cli import add_model_args, batch_size, load_from_args, model_label, select_tasks
+from harness.cli import (
+    add_model_args,
+    batch_size,
+    load_from_args,
+    model_label,
+    select_tasks,
+)
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -102,10 +108,10 @@ def submit(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
-    from harness.errors import USER_ERRORS
+    from harness.errors import UserError
 
     try:
         return submit(args)
-    except USER_ERRORS as e:
+    except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

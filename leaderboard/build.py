@@ -49,8 +49,14 @@ from urllib.parse import quote
 
 from harness import __version__
 from harness.atomic import atomic_write_text
+from harness.errors import UserError
 from harness.report.text import safe_text, visible
-from harness.submission import SubmissionRecord, load_records, looks_like_hub_id, model_slug
+from harness.submission import (
+    SubmissionRecord,
+    load_records,
+    looks_like_hub_id,
+    model_slug,
+)
 from leaderboard.rewardbench import Snapshot, load_snapshot
 
 log = logging.getLogger(__name__)
@@ -86,7 +92,7 @@ class LeaderboardWarning(UserWarning):
     """A results file (or the comparison report) was skipped or is partly unreadable."""
 
 
-class LeaderboardError(RuntimeError):
+class LeaderboardError(UserError, RuntimeError):
     """The board cannot be built as asked (e.g. the output folder is not a site this tool built)."""
 
 

@@ -17,7 +17,12 @@ import numpy as np
 import statsmodels.api as sm
 
 from harness.analyses.base import AnalysisResult, ScoreTables
-from harness.analyses.lexicons import add_log_frequency, afinn_words, frequency_lookup, load_afinn111
+from harness.analyses.lexicons import (
+    add_log_frequency,
+    afinn_words,
+    frequency_lookup,
+    load_afinn111,
+)
 from harness.analyses.plots import fit_line, new_figure, short
 from harness.analyses.registry import register
 from harness.analyses.token_optimality import apply_filters, key, metric

@@ -24,7 +24,13 @@ import pandas as pd
 from harness.analyses.base import AnalysisResult, ScoreTables
 from harness.analyses.plots import new_figure, short, violin
 from harness.analyses.registry import register
-from harness.analyses.token_optimality import apply_filters, finite_mask, key, metric, ranked
+from harness.analyses.token_optimality import (
+    apply_filters,
+    finite_mask,
+    key,
+    metric,
+    ranked,
+)
 
 CLASSES = ("word", "code", "non_english", "special", "byte_fragment", "other")
 TAILS = ("top", "bottom")

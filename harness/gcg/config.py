@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from harness.errors import UserError
+
 DIRECTIONS = ("maximize", "minimize")
 
 
-class GCGError(ValueError):
+class GCGError(UserError, ValueError):
     """GCG cannot run as asked (bad settings, unsupported scorer, an initial string that does not round-trip)."""
 
 

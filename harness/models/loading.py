@@ -9,13 +9,14 @@ from pathlib import Path
 
 import torch
 
+from harness.errors import UserError
 from harness.models.registry import ModelSpec, lookup
 from harness.models.scorer import SCORERS, Scorer
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
-class ModelLoadError(RuntimeError):
+class ModelLoadError(UserError, RuntimeError):
     """The model could not be found or loaded; the message says what to do."""
 
 
@@ -107,7 +108,12 @@ def load_scorer(
     attn_implementation: str | None = None,
 ) -> Scorer:
     """Load `model` (Hub id or folder) as a Scorer; registry entries fill what the caller leaves unset."""
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import (
+        AutoConfig,
+        AutoModelForCausalLM,
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+    )
 
     spec = lookup(model, kind=kind, output=output_field, index=output_index, trust_remote_code=trust_remote_code)
     resolved = resolve(model, revision or spec.revision)

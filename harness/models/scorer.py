@@ -13,11 +13,12 @@ from typing import Any
 
 import torch
 
+from harness.errors import UserError
 from harness.models.registry import ModelSpec
 from harness.models.templates import TemplateSplit, split_template
 
 
-class OutputError(ValueError):
+class OutputError(UserError, ValueError):
     """The model's forward output has no scalar reward where the registry says."""
 
 

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from harness.errors import UserError
+
 PLACEHOLDER = "RmHarnessReplyPlaceholder"  # mixed case: survives trim, not upper/lower
 
 
-class TemplateError(ValueError):
+class TemplateError(UserError, ValueError):
     """The chat template cannot give exact inputs (missing, or does not contain the reply verbatim)."""
 
 

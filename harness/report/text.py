@@ -10,7 +10,6 @@ import html
 import unicodedata
 from typing import Any
 
-
 SPACE_MARK = "\u2423"  # ␣
 _ESCAPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp", "Zs"})
 # Characters outside those categories that render as nothing (fillers, blank braille, variation selectors...).

@@ -21,13 +21,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from harness.atomic import atomic_write_bytes, atomic_write_json
+from harness.errors import UserError
 
 SCHEMA_VERSION = 1
 log = logging.getLogger(__name__)
 _PART = re.compile(r"^part-(\d{10})-(\d{10})\.parquet$")
 
 
-class TableStoreError(OSError):
+class TableStoreError(UserError, OSError):
     """The table folder cannot be used (e.g. not writable)."""
 
 

@@ -12,6 +12,7 @@ from typing import Iterable
 import pandas as pd
 
 from harness.analyses import registry
+from harness.errors import UserError
 from harness.models.loading import describe
 from harness.models.scorer import Scorer
 from harness.models.templates import resolve_chat_template
@@ -26,7 +27,7 @@ from harness.tasks.spec import TaskSpec, missing_data, select_metrics
 log = logging.getLogger(__name__)
 
 
-class TaskRunError(RuntimeError):
+class TaskRunError(UserError, RuntimeError):
     """A task could not run; the message names the task and the cause."""
 
 

@@ -17,6 +17,8 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
+from harness.errors import UserError
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BUILTIN_TASKS_DIR = REPO_ROOT / "tasks"
 SHARED_DATA_ENV = "RM_HARNESS_SHARED_DATA"
@@ -33,7 +35,7 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9_.\-]+$")
 _VAR_RE = re.compile(r"\$\{([^}]*)\}")
 
 
-class TaskSpecError(ValueError):
+class TaskSpecError(UserError, ValueError):
     """A task file is invalid; the message names the file and the field."""
 
     def __init__(self, file: Path | str, field_name: str, message: str):
