@@ -2,7 +2,7 @@
 
 import sys
 
-from harness.submit import main
+from harness.cli.submit import main
 
 if __name__ == "__main__":
     sys.exit(main())

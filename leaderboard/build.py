@@ -51,12 +51,13 @@ from harness import __version__
 from harness.atomic import atomic_write_text
 from harness.errors import UserError
 from harness.report.text import safe_text, visible
-from harness.submission import (
-    SubmissionRecord,
-    load_records,
-    looks_like_hub_id,
-    model_slug,
-)
+from harness.models.identity import looks_like_hub_id
+from harness.results.records import SubmissionRecord, load_records
+
+
+def model_slug(model_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", model_id.replace("/", "__")).lstrip(".-") or "model"
+
 from leaderboard.rewardbench import Snapshot, load_snapshot
 
 log = logging.getLogger(__name__)

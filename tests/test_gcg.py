@@ -310,12 +310,12 @@ def test_lm_scorer_is_refused(tiny, monkeypatch):
 
 
 def test_cli(tiny, tmp_path, capsys):
-    from harness.gcg.cli import add_parser
+    from harness.cli.gcg import add_parser
 
     parser = argparse.ArgumentParser()
     add_parser(parser.add_subparsers(dest="command"))
     out = tmp_path / "cli.json"
-    args = parser.parse_args(["gcg", "--model", str(tiny.source.path_or_id), "--device", "cpu", "--prompt", PROMPT,
+    args = parser.parse_args(["gcg", "--model", str(tiny.ref.load_path), "--device", "cpu", "--prompt", PROMPT,
                               "--direction", "minimize", "--steps", "3", "--search-width", "16", "--topk", "8",
                               "--out", str(out), "--no-progress"])
     assert args.fn(args) == 0
@@ -326,28 +326,29 @@ def test_cli(tiny, tmp_path, capsys):
 
 
 def test_task_yaml_runs_and_lands_in_results(tiny, tmp_path):
-    from harness.analyses import registry
     from harness.gcg.task import run_gcg_task
-    from harness.report import results as results_doc
+    from harness.report.figures import save_figures
     from harness.report.html import render
+    from harness.results import document as results_doc
+    from harness.tasks import model_tasks
     from harness.tasks.spec import BUILTIN_TASKS_DIR, load_task
 
     spec = load_task(BUILTIN_TASKS_DIR / "gcg.yaml")
     assert spec.analysis_name == "gcg" and spec.scorer == "reward"
-    assert callable(getattr(registry.get("gcg"), "model_runner", None))
+    task = model_tasks.get("gcg")
+    assert task.run is run_gcg_task and task.scorers == {"reward"}
     args = spec.analysis_args
     assert (args["steps"], args["search_width"], args["topk"], args["n_tokens"]) == (20, 64, 64, 8)
 
-    result = registry.get("gcg").model_runner(tiny, spec)
-    assert result is not None and run_gcg_task  # the hook is run_gcg_task
+    result = task.run(tiny, spec)
     for key in spec.prompts:
         assert result.metrics[f"{key}/maximize/best_score"].value >= result.metrics[f"{key}/maximize/start_score"].value
         assert result.metrics[f"{key}/minimize/best_score"].value <= result.metrics[f"{key}/minimize/start_score"].value
         assert result.metrics[f"{key}/minimize/rescore_abs_diff"].value < 1e-4
         assert f"trajectory_{key}" in result.figures
         assert result.data["top"][f"{key}/maximize"][0]["decoded"]
-    figures = results_doc.save_figures(result, spec.task, tmp_path)
-    block = results_doc.task_block(result, result.metrics, figures, {})
+    figures = save_figures(result, spec.task, tmp_path)
+    block = results_doc.task_block(result, result.metrics, figures, {}, {"task_version": "1"}, None)
     doc = results_doc.document({"id": "tiny"}, {spec.task: block}, {spec.task: spec.version},
                                {spec.task: spec.to_json()}, 1.0)
     path = results_doc.write(doc, tmp_path / "results.json")
@@ -357,16 +358,12 @@ def test_task_yaml_runs_and_lands_in_results(tiny, tmp_path):
     assert "best/maximize" in render(back)
 
 
-def test_runner_hook_when_wired(tiny, tmp_path):
-    """Once the runner calls `model_runner` for model-needing analyses, a gcg task runs end to end."""
-    import inspect
-
+def test_gcg_task_runs_through_the_runner(tiny, tmp_path):
+    """The runner calls model-level tasks with the loaded model; the result lands in results.json."""
     from harness.tasks import runner
     from harness.tasks.spec import BUILTIN_TASKS_DIR, load_task
 
-    if "model_runner" not in inspect.getsource(runner):
-        pytest.skip("harness/tasks/runner.py does not call the gcg hook yet")
     spec = load_task(BUILTIN_TASKS_DIR / "gcg.yaml")
-    path = runner.run_tasks(tiny, [spec], tmp_path, runner.RunOptions(progress=False), model_id="tiny")
+    path = runner.run_tasks(tiny, [spec], tmp_path, runner.RunOptions(progress=False))
     doc = json.loads(path.read_text())
     assert doc["results"]["gcg"]["metrics"]["best/maximize/best_score"]["value"] is not None

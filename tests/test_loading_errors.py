@@ -8,18 +8,20 @@ import torch
 from conftest import PROMPT
 from harness.cli import main
 from harness.models import loading
-from harness.models.loading import ModelLoadError, load_scorer, resolve
+from harness.errors import UserError
+from harness.models.identity import check_device, resolve_model_ref
+from harness.models.loading import ModelLoadError, load_scorer
 from harness.models.scorer import OutputError
 
 
 def test_not_a_folder_nor_hub_id():
-    with pytest.raises(ModelLoadError, match="local folder"):
-        resolve("no/such/thing/here")
+    with pytest.raises(UserError, match="local folder"):
+        resolve_model_ref("no/such/thing/here")
 
 
 def test_folder_without_config(tmp_path):
-    with pytest.raises(ModelLoadError, match="config.json"):
-        resolve(str(tmp_path))
+    with pytest.raises(UserError, match="config.json"):
+        resolve_model_ref(str(tmp_path))
 
 
 def _hub_error(cls):
@@ -42,26 +44,26 @@ def test_unknown_hub_id_says_how_to_use_a_folder(monkeypatch):
     from huggingface_hub.errors import RepositoryNotFoundError
 
     _hub_raising(monkeypatch, _hub_error(RepositoryNotFoundError))
-    with pytest.raises(ModelLoadError, match="--model ./path"):
-        resolve("org/missing-model")
+    with pytest.raises(UserError, match="--model ./path"):
+        resolve_model_ref("org/missing-model")
 
 
 def test_revision_not_found(monkeypatch):
     from huggingface_hub.errors import RevisionNotFoundError
 
     _hub_raising(monkeypatch, _hub_error(RevisionNotFoundError))
-    with pytest.raises(ModelLoadError, match="revision 'nope' not found"):
-        resolve("org/model", "nope")
+    with pytest.raises(UserError, match="revision .nope. not found"):
+        resolve_model_ref("org/model", revision="nope")
 
 
 def test_unreachable_hub_without_cache(monkeypatch):
     _hub_raising(monkeypatch, ConnectionError("offline"))
-    with pytest.raises(ModelLoadError, match="unreachable"):
-        resolve("org/never-downloaded-model")
+    with pytest.raises(UserError, match="unreachable"):
+        resolve_model_ref("org/never-downloaded-model")
 
 
 def test_remote_code_needs_consent(tiny_models):
-    with pytest.raises(ModelLoadError, match="--trust-remote-code"):
+    with pytest.raises(UserError, match="--trust-remote-code"):
         load_scorer(str(tiny_models["custom"]), output_field="score")
 
 
@@ -94,5 +96,5 @@ def test_cli_prints_the_message_not_a_traceback(capsys):
 
 def test_cuda_requested_without_cuda(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    with pytest.raises(ModelLoadError, match="--device cpu"):
-        loading.pick_device("cuda")
+    with pytest.raises(UserError, match="--device cpu"):
+        check_device("cuda")

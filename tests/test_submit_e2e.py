@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import builders
-from harness.submit import main
+from harness.cli.submit import main
 
 
 def _records(out):
-    return [json.loads(p.read_text()) for p in sorted((out / "requests").glob("*.json"))]
+    return [json.loads(p.read_text()) for p in sorted((out / "requests").rglob("*.json"))]
 
 
 def test_submit_finishes_then_is_idempotent(tmp_path, mistral_dir, capsys):
@@ -19,7 +19,7 @@ def test_submit_finishes_then_is_idempotent(tmp_path, mistral_dir, capsys):
             "--leaderboard-out", str(site), "--batch-size", "512"]
     assert main(args) == 0
     (record,) = _records(out)
-    assert record["status"] == "FINISHED" and record["verified"] is False and record["revision"].startswith("local-")
+    assert record["status"] == "FINISHED" and record["verified"] is False and record["revision"].startswith("sha256-")
     results = out / record["results_path"]
     doc = json.loads(results.read_text())
     assert doc["results"]["token_optimality"]["metrics"]["best/n"]["value"] == 32768
@@ -42,12 +42,13 @@ def test_model_that_fails_to_load_leaves_a_failed_record(tmp_path, mistral_dir, 
     assert not list(out.rglob("results.json")), "no results file for a failed audit"
 
 
-def test_unknown_model_leaves_a_failed_record(tmp_path, capsys):
+def test_unknown_model_is_one_line_and_no_record(tmp_path, capsys):
     out = tmp_path / "results"
     assert main(["--model", "./does/not/exist", "--output-dir", str(out),
                  "--leaderboard-out", str(tmp_path / "site")]) == 2
-    (record,) = _records(out)
-    assert record["status"] == "FAILED" and "local folder" in record["error"]
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "local folder" in err
+    assert not _records(out), "nothing identifies a model that does not exist: no record"
 
 
 def test_second_model_refreshes_the_comparison_page(tmp_path, mistral_dir):

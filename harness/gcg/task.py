@@ -1,19 +1,33 @@
-"""GCG as a task: the runner calls `run_gcg_task(scorer, spec)` for tasks whose analysis is `gcg` (it needs the
-model, not score tables). Its AnalysisResult lands in results.json and the report like any other task's."""
+"""GCG as a model-level task: registered under the name `gcg`, the runner calls `run_gcg_task(scorer, spec)` with
+the loaded model. Its AnalysisResult lands in results.json and the report like any other task's. Arguments:
+`directions` (a list of maximize / minimize, or `both`) and every field of GCGConfig except `direction`."""
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
+from dataclasses import MISSING, fields
 from typing import Any
 
 from harness.analyses.base import AnalysisResult, Metric
-from harness.analyses.gcg_search import METRICS
 from harness.gcg.config import DIRECTIONS, GCGConfig, GCGError
 from harness.gcg.optimizer import RescoreMismatch, run_gcg
 from harness.gcg.result import GCGResult, trajectory_figure
+from harness.tasks.model_tasks import ModelTask, register_model_task
 
 log = logging.getLogger(__name__)
+
+# Metric keys: <prompt>/<direction>/<name>.
+METRICS: dict[str, tuple[bool | None, str]] = {
+    "best_score": (None, "reward of the best reply GCG found (best over restarts, in the search's direction)"),
+    "start_score": (None, "reward of that restart's initial reply"),
+    "gain": (None, "how far the search moved the reward in its direction: sign * (best - start), sign = +1 "
+                   "maximising, -1 minimising"),
+    "rescore_abs_diff": (False, "|searched reward - plain full-forward reward| of the best reply (parity check)"),
+    "steps_run": (None, "optimisation steps run over all restarts (early stops included)"),
+    "steps_per_s": (None, "optimisation steps per second over all restarts"),
+}
 
 def _metric(name: str, value: float | None, reason: str | None = None) -> Metric:
     hib, definition = METRICS[name]
@@ -72,3 +86,17 @@ def run_gcg_task(scorer, spec) -> AnalysisResult:
         out.figures[f"trajectory_{key}"] = trajectory_figure(results, title=f"GCG — {key}: {prompt}")
     out.data = {"config": base.to_dict(), "directions": directions, "top": top, "bottom": bottom, "runs": runs}
     return out
+
+
+def _signature() -> inspect.Signature:
+    """model, directions, and GCGConfig's fields as keyword arguments, so the spec loader checks arg names."""
+    kw = inspect.Parameter.KEYWORD_ONLY
+    params = [inspect.Parameter("model", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+              inspect.Parameter("directions", kw, default=["maximize", "minimize"])]
+    for f in fields(GCGConfig):
+        if f.name != "direction":
+            params.append(inspect.Parameter(f.name, kw, default=None if f.default is MISSING else f.default))
+    return inspect.Signature(params, return_annotation=AnalysisResult)
+
+
+GCG_TASK = register_model_task(ModelTask("gcg", run_gcg_task, _signature(), frozenset({"reward"}), METRICS))

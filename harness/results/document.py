@@ -226,3 +226,15 @@ def write_merged(new: dict[str, Any], path: str | os.PathLike[str]) -> dict[str,
         doc = jsonable(merge(old, new))
         atomic_write_json(p, doc)
     return doc
+
+
+def update_fields(path: str | os.PathLike[str], **fields: Any) -> dict[str, Any]:
+    """Set top-level fields of the results file at `path` (e.g. `verification`) under its lock."""
+    p = Path(path)
+    with _locked(p):
+        doc = read(p)
+        if doc is None:
+            raise FileNotFoundError(p)
+        doc.update(jsonable(fields))
+        atomic_write_json(p, doc)
+    return doc

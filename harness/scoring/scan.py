@@ -93,6 +93,7 @@ def scan(
     progress: bool = True,
     prompt_key: str | None = None,
     on_part: Callable[[int, int], None] | None = None,
+    meta_extra: dict | None = None,
 ) -> ScoreTable:
     """Score every row of `responses` (VocabularySet or ItemSet); reuse or resume the on-disk table."""
     key = scan_key(scorer, split, responses)
@@ -130,7 +131,7 @@ def scan(
             "prompt_key": prompt_key, "prompt": split.prompt, "template_hash": split.template_hash,
             "prefix_ids": list(split.prefix_ids), "suffix_ids": list(split.suffix_ids),
             "responses": responses.fingerprint, "response_set": responses.name, "device": str(scorer.device),
-            "world_size": world, "scan_wall_s": round(time.perf_counter() - t0, 3),
+            "world_size": world, "scan_wall_s": round(time.perf_counter() - t0, 3), **(meta_extra or {}),
         }
         table = store.finalize(key, n, meta)
         if table.meta["n_nonfinite"]:

@@ -1,4 +1,7 @@
-"""Run tasks for one model: score what each task names (cached tables), analyse, write results.json + report."""
+"""Run tasks for one loaded model: score what each task names (cached tables), analyse, merge into results.json.
+
+Paths come from the results layout and identity from the ModelRef; the loop itself is `pipeline.run_specs`.
+"""
 
 from __future__ import annotations
 
@@ -9,20 +12,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-import pandas as pd
-
-from harness.analyses import registry
 from harness.errors import UserError
 from harness.models.loading import describe
 from harness.models.scorer import Scorer
 from harness.models.templates import resolve_chat_template
-from harness.report import results as results_doc
+from harness.results.layout import Layout
 from harness.scoring import distributed
 from harness.scoring.responses import ItemSet, VocabularySet
 from harness.scoring.scan import scan
 from harness.scoring.table import TableStore
-from harness.submission import model_slug
-from harness.tasks.spec import TaskSpec, missing_data, select_metrics
+from harness.tasks import pipeline
+from harness.tasks.spec import TaskSpec
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,8 @@ class TaskRunError(UserError, RuntimeError):
 
 
 def chat_template_hash(scorer: Scorer) -> str:
+    if getattr(scorer.spec, "pretrained", False):
+        return "plain-format"
     template = resolve_chat_template(scorer.tokenizer, scorer.chat_template)
     return hashlib.sha256(template.encode()).hexdigest()[:16]
 
@@ -41,49 +43,40 @@ class RunOptions:
     batch_size: int | str = "auto"
     progress: bool = True
     chunk_rows: int = 8192
-    vocab_ids: list[int] | None = None  # a subset of the vocabulary (tests, quick looks)
+    vocab_ids: list[int] | None = None  # a declared subset of the vocabulary
+    subset_name: str | None = None  # its name, recorded in every block computed from it
+    limit: int | None = None  # first N ids or items per response set (smoke runs; never published)
 
 
-def load_items(spec: TaskSpec) -> tuple[list[str], pd.DataFrame]:
+def load_items(spec: TaskSpec):
+    """The task's item texts (verbatim) and the frame holding any columns it keeps."""
+    from harness.scoring.items import read_items
+
     path = Path(spec.responses["path"])
-    if not path.exists():
-        raise TaskRunError(f"task {spec.task}: item list {path} does not exist (responses.path in {spec.source})")
-    frame = pd.read_csv(path)
-    column = spec.responses["column"]
-    if column not in frame.columns:
-        raise TaskRunError(f"task {spec.task}: {path} has no column {column!r} (columns: {list(frame.columns)})")
-    return frame[column].astype(str).tolist(), frame
+    items = read_items(path, spec.responses["column"], keep_columns=spec.responses.get("keep_columns", []))
+    return items.texts, items.frame
 
 
-def task_block(spec: TaskSpec, result, out_dir: Path, table_paths: dict[str, Path]) -> dict:
-    """An analysis result as its results.json block: the task's metrics, data, saved figures, table paths."""
-    metrics = select_metrics(result.metrics, spec.metric_list)
-    figures = results_doc.save_figures(result, spec.task, out_dir)
-    paths = {k: Path(p).resolve().relative_to(Path(out_dir).resolve()).as_posix() for k, p in table_paths.items()}
-    return results_doc.task_block(result, metrics, figures, paths)
-
-
-def analyse_tables(spec: TaskSpec, model_id: str, tables: dict[str, tuple[pd.DataFrame, Path]], out_dir: Path) -> dict:
-    """Run the task's analysis over one model's tables (no model needed) → its results.json block."""
-    result = registry.get(spec.analysis_name)({model_id: {k: df for k, (df, _) in tables.items()}},
-                                              **spec.analysis_args)
-    return task_block(spec, result, out_dir, {k: p for k, (_, p) in tables.items()})
-
-
-def score_task(scorer: Scorer, spec: TaskSpec, store: TableStore, opts: RunOptions) -> dict[str, tuple[pd.DataFrame, Path]]:
+def score_task(scorer: Scorer, spec: TaskSpec, store: TableStore, opts: RunOptions):
     """prompt key → (score table, its path) for every prompt of the task; reuses finished tables."""
     out = {}
     items = frame = None
     if spec.responses["type"] == "items":
         items, frame = load_items(spec)
+        if opts.limit is not None:
+            items, frame = items[: opts.limit], frame.iloc[: opts.limit]
+    ids = opts.vocab_ids
+    if items is None and opts.limit is not None:
+        ids = list(ids[: opts.limit]) if ids is not None else list(range(min(opts.limit, scorer.vocab_size)))
     for key, prompt in spec.prompts.items():
         split = scorer.split(prompt)
         if items is None:
-            responses = VocabularySet(scorer.tokenizer, split, scorer.vocab_size, ids=opts.vocab_ids)
+            responses = VocabularySet(scorer.tokenizer, split, scorer.vocab_size, ids=ids)
         else:
             responses = ItemSet(scorer.tokenizer, split, items, name=Path(spec.responses["path"]).stem)
         table = scan(scorer, split, responses, store, batch_size=opts.batch_size, chunk_rows=opts.chunk_rows,
-                     progress=opts.progress, prompt_key=key)
+                     progress=opts.progress, prompt_key=key,
+                     meta_extra={"subset": opts.subset_name if items is None else None, "limit": opts.limit})
         df = table.df
         df.attrs.update(scorer=table.meta.get("scorer"), model=table.meta.get("model"), prompt_key=key)
         if frame is not None:
@@ -94,45 +87,39 @@ def score_task(scorer: Scorer, spec: TaskSpec, store: TableStore, opts: RunOptio
 
 
 def run_tasks(scorer: Scorer, specs: Iterable[TaskSpec], output_dir: str | Path, opts: RunOptions | None = None,
-              model_id: str | None = None) -> Path:
-    """Run every task that applies to this scorer; write <output_dir>/<slug>/results.json and report.html."""
-    from harness.report.html import write_report
-
+              extra: dict | None = None) -> Path:
+    """Run every task that applies to this scorer; merge into the audit's results.json and rewrite report.html."""
     opts = opts or RunOptions()
     t0 = time.perf_counter()
-    model_id = model_id or describe(scorer)["id"]
-    out_dir = Path(output_dir) / model_slug(model_id)
-    store = TableStore(out_dir / "tables")
+    ref = scorer.ref
+    layout = Layout(output_dir)
+    out_dir = layout.audit_dir(ref)
+    store = TableStore(layout.tables_dir(ref))
     store.check_writable()
-    tasks, versions, configs = {}, {}, {}
     rank, _ = distributed.rank_and_world()
-    skipped: dict[str, str] = {}
-    for spec in specs:
-        if spec.scope != "model" or not spec.applies_to(scorer.kind):
-            log.info("skipping %s (scope %s, scorer %s)", spec.task, spec.scope, spec.scorer)
-            continue
-        missing = missing_data(spec)
-        if missing:  # e.g. reference data not downloaded: the rest of the audit still runs
-            skipped[spec.task] = "; ".join(missing)
-            log.warning("skipping task %s: %s", spec.task, skipped[spec.task])
-            continue
-        model_runner = getattr(registry.get(spec.analysis_name), "model_runner", None)
-        if rank != 0:  # under torchrun the other ranks only share the scans; rank 0 analyses and writes
-            if model_runner is None:
+    specs = list(specs)
+    template_hash = chat_template_hash(scorer)
+
+    def tables(spec: TaskSpec):
+        return {ref.display_id: score_task(scorer, spec, store, opts)}
+
+    def settings(spec: TaskSpec, found) -> dict:
+        is_vocab = spec.responses.get("type") == "vocabulary"
+        return {"dtype": ref.dtype, "prompt_format": ref.prompt_format, "template_hash": template_hash,
+                "scorer": ref.scorer, "subset": opts.subset_name if is_vocab else None, "limit": opts.limit}
+
+    if rank != 0:  # under torchrun the other ranks only share the scans; rank 0 analyses and writes
+        from harness.tasks import model_tasks
+
+        for spec in specs:
+            if (spec.scope == "model" and spec.applies_to(ref.scorer) and not pipeline.missing_data(spec)
+                    and model_tasks.get(spec.analysis_name) is None):
                 score_task(scorer, spec, store, opts)
-            continue
-        if model_runner is not None:  # analyses that need the model itself (gcg)
-            tasks[spec.task] = task_block(spec, model_runner(scorer, spec), out_dir, {})
-        else:
-            tasks[spec.task] = analyse_tables(spec, model_id, score_task(scorer, spec, store, opts), out_dir)
-        versions[spec.task] = spec.version
-        configs[spec.task] = spec.to_json()
-    if rank != 0:
-        return out_dir / "results.json"
-    model = {**describe(scorer), "id": model_id, "template_hash": chat_template_hash(scorer)}
-    doc = results_doc.document(model, tasks, versions, configs, time.perf_counter() - t0)
-    if skipped:
-        doc["skipped"] = skipped
-    path = results_doc.write(doc, out_dir / "results.json")
-    write_report(doc, out_dir)
-    return path
+        return layout.results_path(ref)
+    outcome = pipeline.run_specs(specs, scope="model", kinds={ref.scorer}, out_dir=out_dir, tables=tables,
+                                 settings=settings, model_task=lambda spec, mt: mt.run(scorer, spec))
+    model = {**describe(scorer), "template_hash": template_hash,
+             "batch_size": opts.batch_size, "subset": opts.subset_name, "limit": opts.limit}
+    return pipeline.write_outcome(outcome, model, out_dir, "results.json", t0,
+                                  run={"batch_size": opts.batch_size, "limit": opts.limit,
+                                       "subset": opts.subset_name}, extra=extra)

@@ -122,11 +122,28 @@ class TaskSpec:
 # ---------------------------------------------------------------------------------------------------- metrics
 
 
-def declared_metrics(analysis_name: str) -> dict[str, tuple[bool | None, str]] | None:
-    """The metric names an analysis declares (`fn.METRICS`, else its module's `METRICS`), or None."""
+def analysis_callable(name: str) -> Any:
+    """The analysis function, or the model-level task (GCG), registered under `name`."""
+    from harness.tasks import model_tasks
+
+    task = model_tasks.get(name)
+    if task is not None:
+        return task
     from harness.analyses import registry
 
-    fn = registry.get(analysis_name)
+    return registry.get(name)
+
+
+def analysis_names() -> list[str]:
+    from harness.analyses import registry
+    from harness.tasks import model_tasks
+
+    return sorted(set(registry.names()) | set(model_tasks.names()))
+
+
+def declared_metrics(analysis_name: str) -> dict[str, tuple[bool | None, str]] | None:
+    """The metric names an analysis declares (`fn.METRICS`, else its module's `METRICS`), or None."""
+    fn = analysis_callable(analysis_name)
     decl = getattr(fn, "METRICS", None)
     if decl is None:
         decl = getattr(sys.modules.get(fn.__module__), "METRICS", None)
@@ -314,16 +331,14 @@ def _build(data: dict[str, Any], origin: dict[str, Path], file: Path) -> TaskSpe
     if "name" not in analysis:
         raise TaskSpecError(afile, "analysis.name", "required field missing")
     aname = _check_str(analysis["name"], afile, "analysis.name")
-    from harness.analyses import registry
-
-    known = registry.names()
+    known = analysis_names()
     if aname not in known:
         raise TaskSpecError(afile, "analysis.name", f"unknown analysis {aname!r}; known: {', '.join(known)}")
     args = analysis.get("args") or {}
     if not isinstance(args, dict):
         raise TaskSpecError(afile, "analysis.args", "must be a mapping")
     args = _resolve_args(args, afile.parent, afile, "analysis.args")
-    _check_analysis_args(registry.get(aname), args, afile)
+    _check_analysis_args(analysis_callable(aname), args, afile)
 
     mfile = src("metric_list")
     metric_list = data.get("metric_list", [])
@@ -466,3 +481,17 @@ def _data_paths(spec: TaskSpec) -> list[tuple[str, str]]:
 
     walk(spec.analysis.get("args", {}), "analysis.args", "")
     return out
+
+
+def select_tasks(tasks: dict[str, TaskSpec], names: str | list[str] | None) -> list[TaskSpec]:
+    """Tasks named by task, tag or group (comma list), or all; unknown names are a TaskSpecError."""
+    if not names or names == "all":
+        return list(tasks.values())
+    wanted = [n.strip() for n in (names.split(",") if isinstance(names, str) else names) if n.strip()]
+    out: dict[str, TaskSpec] = {}
+    for name in wanted:
+        hits = [t for t in tasks.values() if name in (t.task, t.group) or name in t.tag]
+        if not hits:
+            raise TaskSpecError("--tasks", name, f"unknown task, tag or group; known tasks: {', '.join(sorted(tasks))}")
+        out.update((t.task, t) for t in hits)
+    return list(out.values())

@@ -1,7 +1,6 @@
 """`rm-harness gcg`: search multi-token replies that maximise or minimise a reward model's score.
 
-harness/cli.py registers it with `add_parser(subparsers)`. The model options are the shared ones
-(`add_model_args`, `load_from_args`); imported at call time, so that harness.cli may import this module.
+The model options are the shared ones (harness.cli.args); results go to the audit's `gcg/` folder.
 """
 
 from __future__ import annotations
@@ -12,7 +11,8 @@ import json
 import sys
 from pathlib import Path
 
-from harness.gcg.config import DIRECTIONS, GCGConfig, GCGError
+from harness.cli import args as cli_args
+from harness.gcg.config import DIRECTIONS, GCGConfig
 
 # option -> GCGConfig field, for the options whose default (None) means "the preset's value"
 _NUMERIC = {"steps": int, "search_width": int, "topk": int, "n_replace": int, "n_tokens": int, "buffer_size": int,
@@ -20,14 +20,12 @@ _NUMERIC = {"steps": int, "search_width": int, "topk": int, "n_replace": int, "n
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    from harness.cli import add_model_args
-
     p = subparsers.add_parser(
         "gcg", help="GCG: search replies that maximise or minimise the reward",
         description="Greedy Coordinate Gradient over the reply tokens of the chat template (the prompt is fixed). "
                     "Defaults are cheap on a CPU; --study uses the paper's GPU setting (1000 steps, width 512, "
                     "top-k 256, buffer 4, 19 tokens). Explicit options override the preset.")
-    add_model_args(p)
+    cli_args.add_model_args(p)
     g = p.add_argument_group("search")
     g.add_argument("--prompt", default="What, in one word, is the best thing ever?")
     g.add_argument("--direction", default="maximize", choices=DIRECTIONS)
@@ -55,50 +53,42 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def config_from_args(args: argparse.Namespace) -> GCGConfig:
-    from harness.cli import batch_size
-
     values = {name: getattr(args, name) for name in _NUMERIC if getattr(args, name) is not None}
     values.update(direction=args.direction, allow_non_ascii=args.allow_non_ascii,
                   allow_non_printable=args.allow_non_printable, prefix_cache=not args.no_prefix_cache,
-                  batch_size=batch_size(args), progress=not args.no_progress)
+                  batch_size=cli_args.batch_size(args), progress=not args.no_progress)
     if args.init:
         values["init"] = tuple(args.init)
     return GCGConfig.study(**values) if args.study else GCGConfig(**values)
 
 
-def output_path(args: argparse.Namespace, config: GCGConfig) -> Path:
+def output_path(args: argparse.Namespace, config: GCGConfig, ref) -> Path:
     if args.out:
         return Path(args.out)
-    from harness.cli import model_label
-    from harness.tasks.runner import model_slug
+    from harness.results.layout import Layout
 
     digest = hashlib.sha256(json.dumps([args.prompt, config.to_dict()], sort_keys=True).encode()).hexdigest()[:10]
-    return Path(args.output_dir) / model_slug(model_label(args)) / "gcg" / f"{config.direction}-{digest}.json"
+    return Layout(args.output_dir).gcg_dir(ref) / f"{config.direction}-{digest}.json"
 
 
 def cmd_gcg(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
-    from harness.cli import load_from_args
+    from harness.cli.inspect_cmds import check_prompt
     from harness.gcg.optimizer import RescoreMismatch, run_gcg
     from harness.report.text import visible
 
-    try:
-        config = config_from_args(args)
-    except GCGError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    scorer = load_from_args(args)
+    config = config_from_args(args)
+    check_prompt(args.prompt)
+    ref = cli_args.model_ref(args)
+    scorer = cli_args.load(ref)
     status = 0
     try:
         result = run_gcg(scorer, args.prompt, config)
     except RescoreMismatch as e:
         print(f"RESCORE MISMATCH: {e}", file=sys.stderr)
         result, status = e.result, 1
-    except GCGError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    path = output_path(args, config)
+    path = output_path(args, config, ref)
     result.save(path)
     fig = result.figure()
     fig.savefig(path.with_suffix(".png"), dpi=110, bbox_inches="tight")

@@ -1,0 +1,89 @@
+"""`rm-harness run` (audit one model), `analyse` (rerun analyses from stored tables) and `compare` (between
+models, from stored tables)."""
+
+from __future__ import annotations
+
+import argparse
+
+from harness.cli import args as cli_args
+
+
+def add_parser(sub) -> None:
+    run = sub.add_parser("run", help="audit one model: score, analyse, merge into results.json, write report.html")
+    cli_args.add_model_args(run)
+    cli_args.add_task_args(run)
+    run.add_argument("--output-dir", default="results")
+    run.add_argument("--limit", type=int, help="first N ids or items per response set (a smoke run: marked "
+                                               "limited, never replaces a full result, never on the board)")
+    run.add_argument("--yes", action="store_true", help="go ahead even when the estimate is over an hour")
+    run.set_defaults(fn=cmd_run)
+
+    an = sub.add_parser("analyse", help="rerun analyses over a model's stored score tables (no model needed)")
+    an.add_argument("--model", required=True, help="display id, Hub id, results folder or slug")
+    an.add_argument("--results-dir", default="results")
+    cli_args.add_task_args(an)
+    an.set_defaults(fn=cmd_analyse)
+
+    co = sub.add_parser("compare", help="between-model analyses over stored score tables")
+    co.add_argument("--models", nargs="+", required=True, help="display ids (or results folders) of 2+ models")
+    co.add_argument("--results-dir", default="results")
+    cli_args.add_task_args(co)
+    co.set_defaults(fn=cmd_compare)
+
+
+def prepare(args: argparse.Namespace, demo: str = "rm"):
+    """Everything checked before a model loads: tasks, output folder, limit, model identity, plan and cost."""
+    from harness.tasks.plan import confirm_cost
+
+    specs = cli_args.select_tasks(args)
+    cli_args.check_output_dir(args.output_dir)
+    if getattr(args, "limit", None) is not None and args.limit < 1:
+        raise cli_args.ArgumentError(f"--limit must be a positive integer, not {args.limit}")
+    ref = cli_args.model_ref(args, demo=demo)
+    opts = run_options(args, ref)
+    confirm_cost(ref, specs, opts, yes=getattr(args, "yes", False))
+    return ref, specs, opts
+
+
+def run_options(args: argparse.Namespace, ref):
+    from harness.tasks.runner import RunOptions
+
+    opts = RunOptions(batch_size=cli_args.batch_size(args), limit=getattr(args, "limit", None))
+    if ref.origin == "demo":
+        from harness.models.demo import demo_subset
+
+        opts.subset_name, opts.vocab_ids = demo_subset(ref)
+    return opts
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from harness.report.summary import print_summary
+    from harness.scoring.distributed import rank_and_world
+    from harness.tasks.runner import run_tasks
+
+    cli_args.distributed_init(args)
+    ref, specs, opts = prepare(args)
+    path = run_tasks(cli_args.load(ref), specs, args.output_dir, opts)
+    if rank_and_world()[0] == 0:
+        print_summary(path)
+    return 0
+
+
+def cmd_analyse(args: argparse.Namespace) -> int:
+    from harness.report.summary import print_summary
+    from harness.results.layout import Layout
+    from harness.tasks.stored import reanalyse
+
+    path, skipped = reanalyse(Layout(args.results_dir), args.model, cli_args.select_tasks(args))
+    print_summary(path)
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from harness.results.layout import Layout
+    from harness.tasks.stored import compare
+
+    specs = cli_args.select_tasks(args)
+    out = compare(Layout(args.results_dir), args.models, specs)
+    print(f"comparison: {out}\nreport:     {out.with_name('report.html')}")
+    return 0

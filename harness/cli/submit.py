@@ -1,0 +1,141 @@
+"""`python submit.py` / `rm-harness submit`: audit one model end to end, record the attempt, rebuild the board.
+
+The model is resolved once (ModelRef). Everything that can be checked is checked before any weights load: the
+tasks, the output folder, the push target and its credentials. Each attempt writes its own submission record;
+a model revision whose results already hold every requested task with the same settings is not rerun unless
+--force. Results merge into the audit's results.json (never dropping earlier tasks). The demo audit (no
+--model) covers the demo reward model and its base LM, so the base-model comparison has both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from harness.cli import args as cli_args
+
+
+def add_options(p: argparse.ArgumentParser) -> None:
+    cli_args.add_model_args(p)
+    cli_args.add_task_args(p)
+    p.add_argument("--output-dir", default="results")
+    p.add_argument("--leaderboard-out", default="leaderboard/site", help="where the local board is rebuilt")
+    p.add_argument("--force", action="store_true", help="rerun even if this model revision is already audited")
+    p.add_argument("--limit", type=int, help="first N ids or items per response set (smoke run; never published)")
+    p.add_argument("--yes", action="store_true", help="go ahead even when the estimate is over an hour")
+    p.add_argument("--allow-failed-sanity", action="store_true",
+                   help="publish even when the scorer fails its sanity check (the board shows the accuracy)")
+    p.add_argument("--push", metavar="ORG/DATASET", help="upload results to this Hub dataset (private unless "
+                                                         "--public); off by default")
+    p.add_argument("--public", action="store_true", help="make a dataset created by --push public")
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("submit", help="audit one model end to end, record it, rebuild the board (= submit.py)")
+    add_options(p)
+    p.set_defaults(fn=submit)
+
+
+def _wanted_settings(ref, specs, opts) -> dict[str, dict]:
+    from harness.tasks.pipeline import skip_reason, version_text
+
+    return {s.task: {"task_version": version_text(s), "dtype": ref.dtype, "scorer": ref.scorer,
+                     "limit": opts.limit} for s in specs if skip_reason(s, "model", {ref.scorer}) is None
+            and s.scope == "model"}
+
+
+def audit_one(args: argparse.Namespace, ref, specs, opts, layout) -> str:
+    """One model revision: skipped when already covered, else run under a per-attempt record."""
+    from harness.results import document, records
+    from harness.tasks.runner import run_tasks
+
+    versions = {s.task: s.metadata.get("version") for s in specs}
+    wanted = _wanted_settings(ref, specs, opts)
+    done = records.last_finished(layout, ref)
+    existing = document.read(layout.results_path(ref)) if done else None
+    same_model = existing and existing["model"].get("source") == ref.source and \
+        existing["model"].get("revision") == ref.revision
+    if not args.force and same_model and document.covers(existing, wanted):
+        print(f"{ref.display_id} @ {ref.short_revision} already audited with these settings "
+              f"({layout.results_path(ref)}); use --force to rerun")
+        return "skipped"
+    with records.track_submission(layout, ref, versions) as sub:
+        scorer = cli_args.load(ref)
+        extra = {}
+        from harness.models.sanity import sanity_check
+
+        check = sanity_check(scorer)
+        extra["sanity"] = check.to_json()
+        if not check.passed and not args.allow_failed_sanity:
+            print(f"warning: {ref.display_id} scored {check.accuracy:.2f} on the sanity pairs (threshold "
+                  f"{check.threshold}); it will not be published without --allow-failed-sanity", file=sys.stderr)
+        sub.set_results_path(run_tasks(scorer, specs, args.output_dir, opts, extra=extra))
+    return "audited"
+
+
+def submit(args: argparse.Namespace) -> int:
+    from harness.cli.run import prepare
+    from harness.report.summary import print_summary
+    from harness.results.layout import Layout
+
+    layout = Layout(cli_args.check_output_dir(args.output_dir))
+    if args.push:
+        from harness.results.push import check_push_target
+
+        check_push_target(args.push)
+    demos = ["rm", "lm"] if args.model in (None, "", "demo") else ["rm"]
+    refs = []
+    for which in demos:
+        ref, specs, opts = prepare(args, demo=which)
+        audit_one(args, ref, specs, opts, layout)
+        refs.append(ref)
+    refresh_comparison(layout)
+    try:
+        from leaderboard.build import build
+
+        print(f"leaderboard: {build(args.output_dir, args.leaderboard_out)}")
+    except Exception as e:  # the audit is safe on disk; a board problem must not hide it
+        print(f"warning: the leaderboard was not rebuilt ({type(e).__name__}: {e})", file=sys.stderr)
+    for ref in refs:
+        if layout.results_path(ref).exists():
+            print_summary(layout.results_path(ref))
+    if args.push:
+        from harness.results.push import push_audit
+
+        for ref in refs:
+            print(push_audit(args.push, layout, ref, private=not args.public))
+    return 0
+
+
+def refresh_comparison(layout) -> None:
+    """Rerun the between-model tasks over every audited model (no model is loaded), when two or more exist."""
+    from harness.errors import UserError
+    from harness.tasks.spec import discover
+    from harness.tasks.stored import compare
+
+    models = [a.display_id for a in layout.latest_audits()]
+    if len(models) < 2:
+        return
+    try:
+        compare(layout, models, list(discover([]).values()))
+    except UserError as e:
+        print(f"note: no cross-model comparison ({e.one_line()})", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """submit.py's entry point: the same options and error handling as `rm-harness submit`."""
+    import logging
+
+    from harness.cli.args import Parser, normalise_argv, run_guarded
+
+    argv, verbose, debug = normalise_argv(sys.argv[1:] if argv is None else list(argv))
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    p = Parser(prog="submit.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_options(p)
+
+    def go(argv: list[str]) -> int:
+        args = p.parse_args(argv)
+        args.debug = debug
+        return submit(args)
+
+    return run_guarded(go, argv, debug)

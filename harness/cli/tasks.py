@@ -1,0 +1,54 @@
+"""`rm-harness tasks list|validate` and `rm-harness export` (a model's metrics in lm-eval's results layout)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def add_parser(sub) -> None:
+    ta = sub.add_parser("tasks", help="list or validate task YAMLs")
+    ta.add_argument("action", choices=["list", "validate"])
+    ta.add_argument("paths", nargs="*", help="files or folders to validate (default: built-in tasks)")
+    ta.add_argument("--include-path", action="append", default=[])
+    ta.set_defaults(fn=cmd_tasks)
+
+    ex = sub.add_parser("export", help="export a model's results in another layout (lm-eval)")
+    ex.add_argument("--model", required=True, help="display id, results folder or slug")
+    ex.add_argument("--results-dir", default="results")
+    ex.add_argument("--format", default="lm-eval", choices=["lm-eval"])
+    ex.add_argument("--out", help="file to write (default: stdout)")
+    ex.set_defaults(fn=cmd_export)
+
+
+def cmd_tasks(args: argparse.Namespace) -> int:
+    from tabulate import tabulate
+
+    from harness.tasks.spec import BUILTIN_TASKS_DIR, discover, validate_paths
+
+    if args.action == "list":
+        tasks = discover(args.include_path)
+        rows = [[t.task, ",".join(t.tag), t.group or "", t.scope, t.scorer, t.analysis_name,
+                 (t.description or "")[:70]] for t in tasks.values()]
+        print(tabulate(rows, headers=["task", "tags", "group", "scope", "scorer", "analysis", "description"]))
+        return 0
+    errors = validate_paths(list(args.paths or [str(BUILTIN_TASKS_DIR)]) + list(args.include_path), check_data=True)
+    for e in errors:
+        print(e, file=sys.stderr)
+    print("all task files valid" if not errors else f"{len(errors)} error(s)")
+    return 1 if errors else 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from harness.atomic import atomic_write_json
+    from harness.report.lmeval import to_lm_eval
+    from harness.results.layout import Layout
+
+    doc = json.loads(Layout(args.results_dir).find(args.model).read_text())
+    out = to_lm_eval(doc)
+    if args.out:
+        print(f"wrote {atomic_write_json(args.out, out)}")
+    else:
+        print(json.dumps(out, indent=2))
+    return 0

@@ -1,0 +1,62 @@
+"""Model-level tasks: those that need the model itself rather than score tables (GCG registers here).
+
+A model task is `fn(scorer, spec) -> AnalysisResult` plus a signature for its `analysis.args` (so task YAMLs
+validate like any other) and the scorer kinds it is valid for. The runner calls it with the loaded model;
+`analyse` and `compare`, which have no model, skip it.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Callable
+
+from harness.analyses.base import AnalysisResult
+
+
+@dataclass(frozen=True)
+class ModelTask:
+    name: str
+    run: Callable[..., AnalysisResult]  # (scorer, spec) -> AnalysisResult
+    signature: inspect.Signature  # of analysis.args, first parameter standing for the model
+    scorers: frozenset[str]
+    metrics: dict[str, tuple[bool | None, str]]
+
+    def __call__(self, *args, **kwargs):  # validation inspects it like an analysis function
+        raise TypeError(f"{self.name} needs the model: the runner calls .run(scorer, spec)")
+
+    @property
+    def __signature__(self) -> inspect.Signature:
+        return self.signature
+
+    @property
+    def METRICS(self) -> dict[str, tuple[bool | None, str]]:  # noqa: N802 (the analyses' declaration name)
+        return self.metrics
+
+
+_TASKS: dict[str, ModelTask] = {}
+BUILTIN_MODULES = ("harness.gcg.task",)  # plug-ins that register themselves when imported
+
+
+def register_model_task(task: ModelTask) -> ModelTask:
+    if task.name in _TASKS and _TASKS[task.name] is not task:
+        raise ValueError(f"model task {task.name!r} is registered twice")
+    _TASKS[task.name] = task
+    return task
+
+
+def _load_builtin() -> None:
+    import importlib
+
+    for name in BUILTIN_MODULES:
+        importlib.import_module(name)
+
+
+def get(name: str) -> ModelTask | None:
+    _load_builtin()
+    return _TASKS.get(name)
+
+
+def names() -> list[str]:
+    _load_builtin()
+    return sorted(_TASKS)

@@ -1,0 +1,127 @@
+"""The one loop shared by `run`, `analyse` and `compare`: tasks over score tables → results blocks → results.json
+and report.
+
+Callers differ only in where tables come from (a live scan, an audit folder on disk, many audit folders) and
+whether a model is at hand for model-level tasks (GCG). Each task is skipped with a one-line reason when it does
+not apply (scope, scorer kind, missing reference data, tables never scanned).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+
+from harness.analyses.base import AnalysisResult
+from harness.report.figures import save_figures
+from harness.results import document
+from harness.tasks.spec import TaskSpec, analysis_callable, missing_data, select_metrics
+
+log = logging.getLogger(__name__)
+
+# model id -> prompt key -> (table, its path); a table source returns a reason string when they are not there
+Tables = dict[str, dict[str, tuple[pd.DataFrame, Path]]]
+TableSource = Callable[[TaskSpec], "Tables | str"]
+
+
+@dataclass
+class Outcome:
+    """What the loop produced for one results document."""
+
+    blocks: dict[str, dict] = field(default_factory=dict)
+    versions: dict[str, Any] = field(default_factory=dict)
+    configs: dict[str, dict] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+
+def version_text(spec: TaskSpec) -> str:
+    """The task version exactly as written (1.5 is not 1)."""
+    return str(spec.metadata.get("version"))
+
+
+def skip_reason(spec: TaskSpec, scope: str, kinds: set[str]) -> str | None:
+    if spec.scope != scope:
+        return None if scope == "model" and spec.scope == "models" else f"scope {spec.scope}"
+    bad = [k for k in kinds if not spec.applies_to(k)]
+    if bad:
+        from harness.analyses import registry
+
+        reason = getattr(registry, "skip_reason", lambda *_: None)(spec.analysis_name, bad[0])
+        return reason or f"not valid for {bad[0]} scorers (task scorer: {spec.scorer})"
+    missing = missing_data(spec)
+    if missing:
+        return "; ".join(missing)
+    return None
+
+
+def block_for(spec: TaskSpec, result: AnalysisResult, out_dir: Path, table_paths: dict[str, Path],
+              settings: dict[str, Any]) -> dict:
+    """An analysis result as its results.json block: selected metrics, data, saved figures, table paths."""
+    metrics = select_metrics(result.metrics, spec.metric_list)
+    figures = save_figures(result, spec.task, out_dir)
+    base = Path(out_dir).resolve()
+    paths = {}
+    for k, p in table_paths.items():
+        try:
+            paths[k] = Path(p).resolve().relative_to(base).as_posix()
+        except ValueError:
+            paths[k] = str(Path(p).resolve())
+    return document.task_block(result, metrics, figures, paths, {**settings, "task_version": version_text(spec)},
+                               getattr(spec, "file_hash", None))
+
+
+def run_specs(specs: list[TaskSpec], *, scope: str, kinds: set[str], out_dir: Path,
+              tables: TableSource, settings: Callable[[TaskSpec, Tables], dict[str, Any]],
+              model_task: Callable[[TaskSpec, Any], AnalysisResult] | None = None) -> Outcome:
+    """Run every spec that applies: tables from `tables(spec)`, or the model itself for model-level tasks."""
+    from harness.tasks import model_tasks
+
+    out = Outcome()
+    for spec in specs:
+        reason = skip_reason(spec, scope, kinds)
+        if reason is None and spec.scope != scope:
+            continue
+        if reason:
+            out.skipped[spec.task] = reason
+            log.info("skipping task %s: %s", spec.task, reason)
+            continue
+        mt = model_tasks.get(spec.analysis_name)
+        if mt is not None:
+            if model_task is None:
+                out.skipped[spec.task] = "needs the model (rerun with `rm-harness run`)"
+                continue
+            bad = [k for k in kinds if k not in mt.scorers]
+            if bad:
+                out.skipped[spec.task] = f"{spec.analysis_name} is not valid for {bad[0]} scorers"
+                continue
+            result, found = model_task(spec, mt), {}
+        else:
+            found = tables(spec)
+            if isinstance(found, str):
+                out.skipped[spec.task] = found
+                continue
+            frames = {m: {k: df for k, (df, _) in prompts.items()} for m, prompts in found.items()}
+            result = analysis_callable(spec.analysis_name)(frames, **spec.analysis_args)
+        paths = {k: p for prompts in found.values() for k, (_, p) in prompts.items()} if scope == "model" else {}
+        out.blocks[spec.task] = block_for(spec, result, out_dir, paths, settings(spec, found))
+        out.versions[spec.task] = spec.metadata.get("version")
+        out.configs[spec.task] = spec.to_json()
+    return out
+
+
+def write_outcome(outcome: Outcome, model_block: dict, out_dir: Path, results_name: str, t0: float,
+                  run: dict | None = None, extra: dict | None = None) -> Path:
+    """Merge the outcome into <out_dir>/<results_name> (never dropping earlier tasks) and rewrite the report."""
+    from harness.report.html import write_report
+
+    doc = document.document(model_block, outcome.blocks, outcome.versions, outcome.configs,
+                            time.perf_counter() - t0, skipped=outcome.skipped, run=run)
+    doc.update(extra or {})
+    path = Path(out_dir) / results_name
+    merged = document.write_merged(doc, path)
+    write_report(merged, Path(out_dir))
+    return path
