@@ -378,7 +378,10 @@ def mds_embedding(dissimilarity: np.ndarray, seed: int = 0) -> tuple[np.ndarray,
 # ---------------------------------------------------------------------------------------------------- analysis
 
 
-@register("heterogeneity")
+@register("heterogeneity", scorers=("reward", "dpo"), why_not={
+    "lm_logprob": "it compares reward models' rankings with each other and with RewardBench facts; an LM's ranking "
+                  "is compared with reward models by base_model_comparison",
+})
 def heterogeneity(tables: ScoreTables, prompts: list[str] | None = None, p: float = 0.9, depth: int = 132,
                   rbo_variant: str = "truncated", model_facts: Mapping[str, Mapping[str, Any]] | None = None,
                   model_facts_path: str | None = None, n_permutations: int = 10_000, seed: int = 0,

@@ -99,7 +99,7 @@ class TaskSpec:
         return copy.deepcopy(self.analysis.get("args", {}))
 
     def applies_to(self, scorer_kind: str) -> bool:
-        return self.scorer == "any" or self.scorer == scorer_kind
+        return scorer_kind in effective_scorers(self)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -117,6 +117,14 @@ class TaskSpec:
             "source": self.source,
         }
         return out
+
+
+def effective_scorers(spec: TaskSpec) -> frozenset[str]:
+    """The scorer kinds a task runs for: its analysis's declared kinds, narrowed by the task's `scorer:`."""
+    from harness.analyses import registry
+
+    valid = registry.scorers(spec.analysis_name)
+    return valid if spec.scorer == "any" else valid & {spec.scorer}
 
 
 # ---------------------------------------------------------------------------------------------------- metrics
@@ -324,6 +332,9 @@ def _build(data: dict[str, Any], origin: dict[str, Path], file: Path) -> TaskSpe
         raise TaskSpecError(afile, "analysis.args", "must be a mapping")
     args = _resolve_args(args, afile.parent, afile, "analysis.args")
     _check_analysis_args(registry.get(aname), args, afile)
+    if scorer != "any" and scorer not in registry.scorers(aname):  # a task may narrow the kinds, never widen
+        raise TaskSpecError(src("scorer"), "scorer", f"analysis {aname!r} is not valid for {scorer!r} scorers "
+                            f"(valid: {', '.join(sorted(registry.scorers(aname)))}); use one of those or any")
 
     mfile = src("metric_list")
     metric_list = data.get("metric_list", [])

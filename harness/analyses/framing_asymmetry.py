@@ -24,11 +24,18 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
-from harness.analyses.base import AnalysisResult, ScoreTables
+from harness.analyses.base import (
+    AnalysisResult,
+    ScoreTables,
+    apply_filters,
+    key,
+    metric,
+    pair_frame,
+    ranked_by,
+)
 from harness.analyses.lexicons import afinn_words, load_afinn111
 from harness.analyses.plots import fit_line, new_figure, short
 from harness.analyses.registry import register
-from harness.analyses.token_optimality import apply_filters, finite_mask, key, metric
 
 METRICS: dict[str, tuple[bool | None, str]] = {
     "kendall_tau": (None, "Kendall tau-b between the two prompts' scores over ids finite under both"),
@@ -50,23 +57,10 @@ def ols_slope(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
     return float(fit.params[1]), float(fit.bse[1]), float(fit.params[0])
 
 
-def _pair_frame(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
-    cols = [c for c in ("id", "token", "decoded", "score") if c in a.columns]
-    left = a.loc[finite_mask(a), cols]
-    right = b.loc[finite_mask(b), ["id", "score"]]
-    return left.merge(right, on="id", suffixes=("_a", "_b"), validate="one_to_one")
-
-
-def _ranked_by(frame: pd.DataFrame, values: np.ndarray, k: int, descending: bool) -> list[dict[str, Any]]:
-    d = frame.assign(_v=-values if descending else values).sort_values(["_v", "id"], kind="mergesort").head(k)
-    out = []
-    for row in d.itertuples(index=False):
-        out.append({"id": int(row.id), "token": getattr(row, "token", None), "decoded": getattr(row, "decoded", None),
-                    "score_a": float(row.score_a), "score_b": float(row.score_b)})
-    return out
-
-
-@register("framing_asymmetry")
+@register("framing_asymmetry", scorers=("reward", "dpo"), why_not={
+    "lm_logprob": "AFINN slopes of log-probs measure how likely a word is in context, not how it is valued; "
+                  "the best+worst and best-worst tables for LMs are the framing_tables analysis",
+})
 def framing_asymmetry(tables: ScoreTables, pairs: Sequence[Sequence[str]] = (("best", "worst"), ("best", "greatest")),
                       k: int = 20, min_words: int = 10, filters: Mapping[str, bool] | None = None,
                       dedupe: str = "preferred", sentiment_prompts: Sequence[str] | None = None) -> AnalysisResult:
@@ -92,7 +86,7 @@ def framing_asymmetry(tables: ScoreTables, pairs: Sequence[Sequence[str]] = (("b
                 why = f"prompt {a if a not in filtered else b!r} has no score table"
                 res.metrics[f"{kk}/kendall_tau"] = metric("kendall_tau", None, METRICS, why)
                 continue
-            frame = _pair_frame(filtered[a], filtered[b])
+            frame = pair_frame(filtered[a], filtered[b])
             res.metrics[f"{kk}/n_pairs"] = metric("n_pairs", len(frame), METRICS)
             if len(frame) < 2:
                 res.metrics[f"{kk}/kendall_tau"] = metric("kendall_tau", None, METRICS, "fewer than 2 shared ids")
@@ -104,10 +98,10 @@ def framing_asymmetry(tables: ScoreTables, pairs: Sequence[Sequence[str]] = (("b
             dlt = frame["score_a"].to_numpy() - frame["score_b"].to_numpy()
             data["pairs"][kk] = {
                 "a": a, "b": b,
-                "hedges_top": _ranked_by(frame, s, k, True),      # high under both framings
-                "hedges_bottom": _ranked_by(frame, s, k, False),  # low under both
-                "valence_top": _ranked_by(frame, dlt, k, True),   # a >> b (e.g. best >> worst)
-                "valence_bottom": _ranked_by(frame, dlt, k, False),
+                "hedges_top": ranked_by(frame, s, k, True),      # high under both framings
+                "hedges_bottom": ranked_by(frame, s, k, False),  # low under both
+                "valence_top": ranked_by(frame, dlt, k, True),   # a >> b (e.g. best >> worst)
+                "valence_bottom": ranked_by(frame, dlt, k, False),
             }
             scatter_panels.append((kk, frame, a, b))
 

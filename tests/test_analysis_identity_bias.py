@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from harness.analyses import registry
-from harness.analyses.identity import DEFAULT_LISTS, METRICS, identity_bias, load_term_lists
+from harness.analyses.identity_bias import DEFAULT_LISTS, METRICS, identity_bias, load_term_lists
 from tables import vocab_table as make_table
 
 REPO = Path(__file__).resolve().parents[1]
