@@ -231,8 +231,9 @@ def test_no_comparison_possible_gives_missing_metrics():
 
 def test_task_file_validates():
     from harness.tasks import load_task, validate_paths
+    from harness.tasks.spec import BUILTIN_TASKS_DIR
 
-    path = REPO / "tasks" / "heterogeneity.yaml"
+    path = BUILTIN_TASKS_DIR / "heterogeneity.yaml"
     assert validate_paths([path]) == []
     spec = load_task(path)
     assert spec.scope == "models" and spec.analysis_args["depth"] == 132

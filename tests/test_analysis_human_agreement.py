@@ -188,8 +188,9 @@ def test_lm_tables_get_the_per_token_variant(tmp_path):
 
 def test_task_file_validates():
     from harness.tasks import load_task, validate_paths
+    from harness.tasks.spec import BUILTIN_TASKS_DIR
 
-    path = REPO / "tasks" / "human_agreement.yaml"
+    path = BUILTIN_TASKS_DIR / "human_agreement.yaml"
     assert validate_paths([path]) == []
     spec = load_task(path)
     assert spec.responses["type"] == "items" and spec.analysis_args["elo_path"].endswith("greatest_ever.csv")

@@ -325,9 +325,9 @@ def test_cli(tiny, tmp_path, capsys):
     assert "minimize: best" in capsys.readouterr().out
 
 
-def test_task_yaml_runs_and_lands_in_results(tiny, tmp_path):
+def test_task_yaml_runs_and_lands_in_results(tiny, tmp_path, monkeypatch):
+    import harness.gcg.task as gcg_task
     from harness.analyses import registry
-    from harness.gcg.task import run_gcg_task
     from harness.report import results as results_doc
     from harness.report.html import render
     from harness.tasks.spec import BUILTIN_TASKS_DIR, load_task
@@ -338,8 +338,16 @@ def test_task_yaml_runs_and_lands_in_results(tiny, tmp_path):
     args = spec.analysis_args
     assert (args["steps"], args["search_width"], args["topk"], args["n_tokens"]) == (20, 64, 64, 8)
 
+    calls = []
+    real = gcg_task.run_gcg_task
+
+    def spy(scorer, task_spec):
+        calls.append((scorer, task_spec))
+        return real(scorer, task_spec)
+
+    monkeypatch.setattr(gcg_task, "run_gcg_task", spy)
     result = registry.get("gcg").model_runner(tiny, spec)
-    assert result is not None and run_gcg_task  # the hook is run_gcg_task
+    assert calls == [(tiny, spec)]  # the hook is run_gcg_task, called once with the scorer and the task
     for key in spec.prompts:
         assert result.metrics[f"{key}/maximize/best_score"].value >= result.metrics[f"{key}/maximize/start_score"].value
         assert result.metrics[f"{key}/minimize/best_score"].value <= result.metrics[f"{key}/minimize/start_score"].value

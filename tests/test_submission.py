@@ -372,11 +372,37 @@ def test_push_to_hub_refuses_verified_claims_and_bad_input(tmp_path):
     assert api.calls == []
 
 
-def test_nothing_is_uploaded_unless_asked(tmp_path, monkeypatch):
+def test_nothing_is_uploaded_unless_asked(tmp_path, monkeypatch, mistral_dir):
+    """submit.py without --push creates no Hub client and uploads nothing; with --push the same stand-in uploads."""
     import huggingface_hub
 
-    def forbidden(*a, **k):
-        raise AssertionError("HfApi must not be created")
+    import builders
+    from harness.submit import main
 
-    monkeypatch.setattr(huggingface_hub, "HfApi", forbidden)
-    run_submission(tmp_path, MODEL, REV, "bfloat16", TASKS, _write_results)
+    made: list[FakeApi] = []
+
+    class StandIn(FakeApi):  # a class, as transformers annotates with `HfApi | None` at import
+        def __init__(self, token=None):
+            super().__init__(token)
+            made.append(self)
+
+    monkeypatch.setattr(huggingface_hub, "HfApi", StandIn)
+    model = builders.tiny_classifier("Mistral", mistral_dir, tmp_path / "rm")
+    tasks = tmp_path / "tasks"
+    tasks.mkdir()
+    (tasks / "items.csv").write_text("name\nsunshine\ntaxes\nkindness\n")
+    (tasks / "few_items.yaml").write_text(textwrap.dedent("""\
+        task: few_items
+        prompts: {best: "What, in one word, is the best thing ever?"}
+        responses: {type: items, path: items.csv, column: name}
+        analysis: {name: token_optimality, args: {k: 2}}
+        metadata: {version: 1}
+    """))
+    args = ["--model", str(model), "--tasks", "few_items", "--include-path", str(tasks),
+            "--output-dir", str(tmp_path / "results"), "--leaderboard-out", str(tmp_path / "site")]
+    assert main(args) == 0
+    assert [c for api in made for c in api.calls] == []  # nothing was created or uploaded on the Hub
+    assert main(args + ["--push", "me/rm-audits"]) == 0  # the audit exists; this run only uploads it
+    calls = [c for api in made for c in api.calls]
+    assert calls[0][0] == "create_repo" and {c[0] for c in calls[1:]} <= {"upload_file", "upload_folder"}
+    assert len(calls) >= 3 and all(kw["repo_id"] == "me/rm-audits" for _, kw in calls)

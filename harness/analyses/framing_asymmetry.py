@@ -2,7 +2,8 @@
 
 Per model:
 - Kendall tau-b between the scores of two prompts, over the ids finite under both (`<a>_vs_<b>/kendall_tau`).
-- Hedges: tokens highest / lowest by score_a + score_b; valence: highest / lowest by score_a - score_b (data).
+- Hedges: tokens highest / lowest by score_a + score_b; valence: highest / lowest by score_a - score_b (data);
+  these two parts are `framing_tables` (harness/analyses/framing_tables.py), which also runs for LMs.
 - Sentiment (AFINN-111): tokens joined to the lexicon (decoded.strip().lower() == entry, one row per word, see
   `lexicons.afinn_words`); for each prompt and each valence sign, OLS `score ~ 1 + afinn_value` over the words of
   that sign. `slope_pos` uses the positive words (afinn > 0), `slope_neg` the negative words (afinn < 0); a larger
@@ -22,7 +23,6 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from scipy import stats
 
 from harness.analyses.base import (
     AnalysisResult,
@@ -30,11 +30,10 @@ from harness.analyses.base import (
     apply_filters,
     key,
     metric,
-    pair_frame,
-    ranked_by,
 )
 from harness.analyses.lexicons import afinn_words, load_afinn111
 from harness.analyses.plots import fit_line, new_figure, short
+from harness.analyses.framing_tables import framing_pairs, scatter_figure
 from harness.analyses.registry import register
 
 METRICS: dict[str, tuple[bool | None, str]] = {
@@ -70,41 +69,13 @@ def framing_asymmetry(tables: ScoreTables, pairs: Sequence[Sequence[str]] = (("b
     lexicon = load_afinn111()
     data: dict[str, Any] = {"pairs": {}, "sentiment": {}, "min_words": min_words, "dedupe": dedupe,
                             "filters": dict(filters or {})}
-    scatter_panels: list[tuple[str, pd.DataFrame, str, str]] = []
     slope_rows: list[dict[str, Any]] = []
     word_frames: dict[str, pd.DataFrame] = {}
 
+    # ---- prompt pairs: tau and the hedges / valence lists (shared with framing_tables)
+    data["pairs"], scatter_panels = framing_pairs(tables, pairs, k, filters, res, METRICS)
     for model, by_prompt in tables.items():
         filtered = {p: apply_filters(df, filters) for p, df in by_prompt.items()}
-        # ---- prompt pairs
-        for pair in pairs:
-            if len(pair) != 2:
-                raise ValueError(f"each pair must name two prompts, got {pair!r}")
-            a, b = pair
-            kk = key(model, f"{a}_vs_{b}", multi)
-            if a not in filtered or b not in filtered:
-                why = f"prompt {a if a not in filtered else b!r} has no score table"
-                res.metrics[f"{kk}/kendall_tau"] = metric("kendall_tau", None, METRICS, why)
-                continue
-            frame = pair_frame(filtered[a], filtered[b])
-            res.metrics[f"{kk}/n_pairs"] = metric("n_pairs", len(frame), METRICS)
-            if len(frame) < 2:
-                res.metrics[f"{kk}/kendall_tau"] = metric("kendall_tau", None, METRICS, "fewer than 2 shared ids")
-            else:
-                tau = stats.kendalltau(frame["score_a"], frame["score_b"], variant="b").statistic
-                why = None if np.isfinite(tau) else "tau undefined (a constant score column)"
-                res.metrics[f"{kk}/kendall_tau"] = metric("kendall_tau", tau if why is None else None, METRICS, why)
-            s = frame["score_a"].to_numpy() + frame["score_b"].to_numpy()
-            dlt = frame["score_a"].to_numpy() - frame["score_b"].to_numpy()
-            data["pairs"][kk] = {
-                "a": a, "b": b,
-                "hedges_top": ranked_by(frame, s, k, True),      # high under both framings
-                "hedges_bottom": ranked_by(frame, s, k, False),  # low under both
-                "valence_top": ranked_by(frame, dlt, k, True),   # a >> b (e.g. best >> worst)
-                "valence_bottom": ranked_by(frame, dlt, k, False),
-            }
-            scatter_panels.append((kk, frame, a, b))
-
         # ---- sentiment slopes per prompt × valence sign
         for prompt, df in filtered.items():
             if sentiment_prompts is not None and prompt not in sentiment_prompts:
@@ -149,20 +120,10 @@ def framing_asymmetry(tables: ScoreTables, pairs: Sequence[Sequence[str]] = (("b
 
     res.data = data
     if scatter_panels:
-        res.figures["scatter"] = _scatter_figure(scatter_panels)
+        res.figures["scatter"] = scatter_figure(scatter_panels)
     if word_frames:
         res.figures["slopes"] = _slope_figure(word_frames, data["sentiment"], slope_rows)
     return res
-
-
-def _scatter_figure(panels):
-    fig, axes = new_figure(1, len(panels), width=4.5, height=4.2)
-    for ax, (kk, frame, a, b) in zip(axes[0], panels):
-        ax.scatter(frame["score_a"], frame["score_b"], s=2, alpha=0.3, rasterized=True)
-        ax.set_xlabel(f"score | {a}")
-        ax.set_ylabel(f"score | {b}")
-        ax.set_title(short(kk, 40), fontsize=9)
-    return fig
 
 
 def _slope_figure(word_frames, sentiment, slope_rows):
