@@ -167,9 +167,16 @@ def test_heterogeneity_analysis_planted_rsa_and_mds():
     assert m["best/rsa_params"].value > 0.5 and m["best/rsa_params_p"].value < 0.01
     assert m["best/rsa_same_base"].value > 0 and m["best/rsa_same_base_p"].value < 0.05
     assert res.data["prompts"]["best"]["rsa"]["rsa_rank"]["excluded"] == {"org/m0": "no 'rank' fact"}
-    assert m["best/rsa_rank"].value is not None
-    assert m["best/mds_stress"].value is not None
+    kept = [f"org/m{i}" for i in range(1, 8)]
+    tau = pd.DataFrame(res.data["prompts"]["best"]["kendall_tau"]).loc[kept, kept].to_numpy()
+    ranks = np.array([10 + i for i in range(1, 8)], dtype=float)
+    iu = np.triu_indices(7, 1)
+    want = stats.spearmanr(tau[iu], (1 / (1 + np.abs(ranks[:, None] - ranks[None, :])))[iu]).statistic
+    assert m["best/rsa_rank"].value == pytest.approx(want)
     mds = res.data["prompts"]["best"]["mds"]
+    full = pd.DataFrame(res.data["prompts"]["best"]["kendall_tau"]).to_numpy()
+    xy = np.array([mds[f"org/m{i}"] for i in range(8)])
+    assert m["best/mds_stress"].value == pytest.approx(stress1(1 - full, xy))
     # MDS puts the extreme sizes furthest apart
     d = lambda a, b: math.dist(mds[f"org/m{a}"], mds[f"org/m{b}"])  # noqa: E731
     assert d(0, 7) > d(0, 1) and d(0, 7) > d(6, 7)
