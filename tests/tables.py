@@ -11,13 +11,13 @@ import pandas as pd
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+# the reference data: $RM_HARNESS_SHARED_DATA, else <repo>/../shared/data
+SHARED_DATA = Path(os.environ.get("RM_HARNESS_SHARED_DATA") or REPO.parent / "shared" / "data")
 
 
 def shared_data(*parts: str) -> Path:
-    """A file of the reference data: $RM_HARNESS_SHARED_DATA, else <repo>/../shared/data; skips when absent."""
-    env = os.environ.get("RM_HARNESS_SHARED_DATA")
-    root = Path(env) if env else REPO.parent / "shared" / "data"
-    path = root.joinpath(*parts)
+    """A file of the reference data (SHARED_DATA); skips the test with the path when it is absent."""
+    path = SHARED_DATA.joinpath(*parts)
     if not path.exists():
         pytest.skip(f"reference data absent: {path} (set RM_HARNESS_SHARED_DATA to the shared data folder)")
     return path
