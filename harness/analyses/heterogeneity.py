@@ -43,7 +43,7 @@ import pandas as pd
 import yaml
 from scipy import stats
 
-from harness.analyses.base import AnalysisResult, Metric, ScoreTables
+from harness.analyses.base import AnalysisResult, Metric, ScoreTables, metric
 from harness.analyses.plots import new_figure, short
 from harness.analyses.rank_stats import rank_order, rbo, rsa
 from harness.analyses.registry import register
@@ -79,10 +79,7 @@ DEFAULT_FACTS = Path(__file__).resolve().parents[1] / "models" / "registry.yaml"
 
 
 def _m(name: str, value: float | None, reason: str | None = None) -> Metric:
-    hib, definition = METRICS[name]
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return Metric.missing(reason or "not computed", definition, hib)
-    return Metric(float(value), hib, definition)
+    return metric(name, value, METRICS, reason)
 
 
 def _jsonable(x: Any) -> Any:

@@ -45,7 +45,7 @@ import pandas as pd
 import yaml
 from scipy import stats
 
-from harness.analyses.base import AnalysisResult, Metric, ScoreTables, apply_filters
+from harness.analyses.base import AnalysisResult, Metric, ScoreTables, apply_filters, metric
 from harness.analyses.plots import new_figure, short
 from harness.analyses.rank_stats import percentile_ranks
 from harness.analyses.registry import register
@@ -253,10 +253,7 @@ def gap_stats(terms: np.ndarray, controls: np.ndarray, n_resamples: int, confide
 
 
 def _m(name: str, value: float | None, reason: str | None = None) -> Metric:
-    hib, definition = METRICS[name]
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return Metric.missing(reason or "not computed", definition, hib)
-    return Metric(float(value), hib, definition)
+    return metric(name, value, METRICS, reason)
 
 
 def _f(x: Any) -> float | None:
