@@ -2,10 +2,37 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+# the reference data: $RM_HARNESS_SHARED_DATA, else <repo>/../shared/data
+SHARED_DATA = Path(os.environ.get("RM_HARNESS_SHARED_DATA") or REPO.parent / "shared" / "data")
+
+
+def shared_data(*parts: str) -> Path:
+    """A file of the reference data (SHARED_DATA); skips the test with the path when it is absent."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"reference data absent: {path} (set RM_HARNESS_SHARED_DATA to the shared data folder)")
+    return path
+
+
+def with_kind(tables: dict, kind: str) -> dict:
+    """The same score tables, each tagged with the scorer kind that produced it (`df.attrs["scorer"]`)."""
+    out = {}
+    for model, by_prompt in tables.items():
+        out[model] = {}
+        for prompt, df in by_prompt.items():
+            d = df.copy()
+            d.attrs["scorer"] = kind
+            out[model][prompt] = d
+    return out
 
 
 def vocab_table(decoded: Sequence[str], scores, *, special=None, byte_fragment=None, ids=None,

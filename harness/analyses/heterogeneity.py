@@ -19,10 +19,12 @@ strings' sorted order. RBO variant: truncated at `depth` (default 132, p = 0.9),
 RBO@k = (1-p) * sum_{d<=k} p^(d-1) * |A_d ∩ B_d| / d, as in the study ("truncated at depth 132"); the diagonal
 holds a model's RBO with itself (1 - p^k). `rbo_variant: ext` gives the extrapolated RBO instead.
 
-Model facts for RSA: `model_facts` ({model id: {base, developer, params, rank}}; aliases `params_b`,
-`rewardbench_rank`, optional `short` used as the plot label), else `model_facts_path` (YAML: that mapping, or
-`{models: mapping}` as in harness/models/registry.yaml), else harness/models/registry.yaml when present. A model
-lacking a fact is left out of that RSA, with the reason in `data[prompt]["rsa"][matrix]["excluded"]`.
+Model facts for RSA: `model_facts` ({model id: {base_family, developer, params, rank}}; aliases `params_b`,
+`rewardbench_rank`, optional `short` used as the plot label, optional `base_version` not used by RSA), else
+`model_facts_path` (YAML: that mapping, or `{models: mapping}` as in harness/models/registry.yaml), else
+harness/models/registry.yaml when present. "Same base" compares the base *family* (Gemma vs Llama; Llama 3 and
+Llama 3.1 are the same base), as the study does; a fact named plain `base` is refused as ambiguous. A model lacking
+a fact is left out of that RSA, with the reason in `data[prompt]["rsa"][matrix]["excluded"]`.
 
 Metric keys: `<prompt>/<name>` for the whole comparison and `<prompt>/<model id>/<name>` for one model's mean
 agreement with the others.
@@ -41,7 +43,7 @@ import pandas as pd
 import yaml
 from scipy import stats
 
-from harness.analyses.base import AnalysisResult, Metric, ScoreTables
+from harness.analyses.base import AnalysisResult, Metric, ScoreTables, metric
 from harness.analyses.plots import new_figure, short
 from harness.analyses.rank_stats import rank_order, rbo, rsa
 from harness.analyses.registry import register
@@ -54,7 +56,8 @@ METRICS: dict[str, tuple[bool | None, str]] = {
     "max_kendall_tau": (None, "highest Kendall tau-b over model pairs"),
     "mean_spearman": (None, "mean Spearman rho over model pairs (or, per model, over its pairs) on the shared vocabulary"),
     "mean_rbo": (None, "mean rank-biased overlap of the top rankings over model pairs (p=0.9, truncated at depth 132 by default)"),
-    "mds_stress": (None, "normalised stress (Stress-1) of the 2-D metric MDS of 1 - tau"),
+    "mds_stress": (False, "Kruskal's Stress-1 of the 2-D metric MDS of 1 - tau, from the returned coordinates: "
+                          "sqrt(sum (d_ij - delta_ij)^2 / sum d_ij^2); 0 = distances reproduce 1 - tau exactly"),
     "rsa_same_base": (None, "RSA: Spearman rho between tau and the same-base-family matrix (upper triangles)"),
     "rsa_same_base_p": (None, "RSA permutation p-value for rsa_same_base (model labels permuted jointly)"),
     "rsa_same_developer": (None, "RSA: Spearman rho between tau and the same-developer matrix"),
@@ -66,7 +69,7 @@ METRICS: dict[str, tuple[bool | None, str]] = {
 }
 
 RSA_MATRICES = {  # metric name -> (fact, kind)
-    "rsa_same_base": ("base", "same"),
+    "rsa_same_base": ("base_family", "same"),
     "rsa_same_developer": ("developer", "same"),
     "rsa_params": ("params", "inverse_distance"),
     "rsa_rank": ("rank", "inverse_distance"),
@@ -76,10 +79,7 @@ DEFAULT_FACTS = Path(__file__).resolve().parents[1] / "models" / "registry.yaml"
 
 
 def _m(name: str, value: float | None, reason: str | None = None) -> Metric:
-    hib, definition = METRICS[name]
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return Metric.missing(reason or "not computed", definition, hib)
-    return Metric(float(value), hib, definition)
+    return metric(name, value, METRICS, reason)
 
 
 def _jsonable(x: Any) -> Any:
@@ -248,7 +248,7 @@ def pairwise_agreement(tables_by_model: Mapping[str, pd.DataFrame], p: float = 0
 
 def load_model_facts(model_facts: Mapping[str, Mapping[str, Any]] | None = None,
                      model_facts_path: str | None = None) -> tuple[dict[str, dict[str, Any]], str]:
-    """Model facts {id: {base, developer, params, rank, short?}} and where they came from."""
+    """Model facts {id: {base_family, developer, params, rank, short?}} and where they came from."""
     if model_facts is not None:
         raw, source = model_facts, "args"
     else:
@@ -262,11 +262,15 @@ def load_model_facts(model_facts: Mapping[str, Mapping[str, Any]] | None = None,
             raw = raw["models"]
         source = str(path)
     if not isinstance(raw, Mapping):
-        raise ValueError(f"model facts must map model id -> {{base, developer, params, rank}}, got {type(raw).__name__}")
+        raise ValueError(f"model facts must map model id -> {{base_family, developer, params, rank}}, "
+                         f"got {type(raw).__name__}")
     out: dict[str, dict[str, Any]] = {}
     for mid, facts in raw.items():
         if not isinstance(facts, Mapping):
             raise ValueError(f"model facts for {mid!r} must be a mapping, got {facts!r}")
+        if "base" in facts:  # "Llama 3" vs "Llama 3.1": a version compared as a family gives the wrong RSA
+            raise ValueError(f"model facts for {mid!r} ({source}): `base` is ambiguous; give base_family "
+                             "(e.g. Llama) and, if useful, base_version (e.g. Llama 3.1)")
         out[str(mid)] = {FACT_ALIASES.get(k, k): v for k, v in facts.items()}
     return out, source
 
@@ -302,17 +306,62 @@ def similarity_matrix(models: Sequence[str], facts: Mapping[str, Mapping[str, An
     return kept, sim, excluded
 
 
+def rsa_against_facts(tau: pd.DataFrame, facts: Mapping[str, Mapping[str, Any]], n_permutations: int = 10_000,
+                      seed: int = 0, alternative: str = "greater") -> dict[str, dict[str, Any]]:
+    """RSA of a model × model tau matrix against each fact matrix of `RSA_MATRICES` (JSON-able entries).
+
+    Each entry: fact, models kept, excluded models -> reason, the similarity matrix, rho, p_value, reason (why
+    rho is missing), and for computed ones n_permutations and exact.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for name, (fact, kind) in RSA_MATRICES.items():
+        kept, sim, missing = similarity_matrix(list(tau.index), facts, fact, kind)
+        entry: dict[str, Any] = {"fact": fact, "models": kept, "excluded": missing, "similarity": sim.tolist()}
+        if len(kept) < 3:
+            why = f"needs at least 3 models with a {fact!r} fact, have {len(kept)}"
+            if missing:
+                why += f" (lacking: {', '.join(sorted(missing))})"
+            r_stat, r_p, reason = None, None, why
+        else:
+            r = rsa(tau.loc[kept, kept].to_numpy(dtype=float), sim, n_permutations=n_permutations, seed=seed,
+                    alternative=alternative)
+            r_stat, r_p, reason = r.statistic, r.p_value, r.reason
+            entry.update({"n_permutations": r.n_permutations, "exact": r.exact})
+        entry.update({"rho": r_stat, "p_value": r_p, "reason": reason})
+        out[name] = _jsonable(entry)
+    return out
+
+
 # ---------------------------------------------------------------------------------------------------- MDS
 
 
+def stress1(dissimilarity: np.ndarray, coords: np.ndarray) -> float:
+    """Kruskal's Stress-1 of a configuration: sqrt(sum (d_ij - delta_ij)^2 / sum d_ij^2) over pairs i < j.
+
+    d_ij: Euclidean distances between the rows of `coords`; delta_ij: the dissimilarities (metric MDS, so the
+    disparities are the dissimilarities themselves). 0 is a perfect fit; Kruskal's rough guide: 0.2 poor, 0.1 fair,
+    0.05 good.
+    """
+    delta = np.asarray(dissimilarity, dtype=float)
+    x = np.asarray(coords, dtype=float)
+    iu = np.triu_indices(len(x), 1)
+    d = np.sqrt(((x[:, None, :] - x[None, :, :]) ** 2).sum(-1))[iu]
+    denom = float((d ** 2).sum())
+    return float(np.sqrt(((d - delta[iu]) ** 2).sum() / denom)) if denom > 0 else float("nan")
+
+
 def mds_embedding(dissimilarity: np.ndarray, seed: int = 0) -> tuple[np.ndarray, float]:
-    """2-D metric MDS of a precomputed dissimilarity matrix; (coordinates, Stress-1)."""
+    """2-D metric MDS of a precomputed dissimilarity matrix; (coordinates, Stress-1 of those coordinates).
+
+    The stress is recomputed from the returned coordinates (`stress1`) rather than read from scikit-learn, whose
+    `stress_` has changed definition across versions (raw vs normalised, and which disparities).
+    """
     from sklearn.manifold import MDS
 
     d = np.asarray(dissimilarity, dtype=float)
     d = (d + d.T) / 2.0
     np.fill_diagonal(d, 0.0)
-    kwargs = dict(n_components=2, n_init=4, random_state=seed, normalized_stress=True, max_iter=1000)
+    kwargs = dict(n_components=2, n_init=4, random_state=seed, max_iter=1000)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         try:  # scikit-learn >= 1.8
@@ -320,13 +369,16 @@ def mds_embedding(dissimilarity: np.ndarray, seed: int = 0) -> tuple[np.ndarray,
         except TypeError:
             mds = MDS(dissimilarity="precomputed", metric=True, **kwargs)
         coords = mds.fit_transform(d)
-    return coords, float(mds.stress_)
+    return coords, stress1(d, coords)
 
 
 # ---------------------------------------------------------------------------------------------------- analysis
 
 
-@register("heterogeneity")
+@register("heterogeneity", scorers=("reward", "dpo"), why_not={
+    "lm_logprob": "it compares reward models' rankings with each other and with RewardBench facts; an LM's ranking "
+                  "is compared with reward models by base_model_comparison",
+})
 def heterogeneity(tables: ScoreTables, prompts: list[str] | None = None, p: float = 0.9, depth: int = 132,
                   rbo_variant: str = "truncated", model_facts: Mapping[str, Mapping[str, Any]] | None = None,
                   model_facts_path: str | None = None, n_permutations: int = 10_000, seed: int = 0,
@@ -403,25 +455,11 @@ def heterogeneity(tables: ScoreTables, prompts: list[str] | None = None, p: floa
             d["mds"] = {m: [float(x), float(y)] for m, (x, y) in zip(agr.models, coords)}
 
         # RSA against model-similarity matrices
-        d["rsa"] = {}
-        for name, (fact, kind) in RSA_MATRICES.items():
-            kept, sim, missing = similarity_matrix(agr.models, facts, fact, kind)
-            entry: dict[str, Any] = {"fact": fact, "models": kept, "excluded": missing,
-                                     "similarity": sim.tolist()}
-            if len(kept) < 3:
-                why = f"needs at least 3 models with a {fact!r} fact, have {len(kept)}"
-                if missing:
-                    why += f" (lacking: {', '.join(sorted(missing))})"
-                r_stat, r_p, reason = None, None, why
-            else:
-                sub = agr.tau.loc[kept, kept].to_numpy()
-                r = rsa(sub, sim, n_permutations=n_permutations, seed=seed, alternative=alternative)
-                r_stat, r_p, reason = r.statistic, r.p_value, r.reason
-                entry.update({"n_permutations": r.n_permutations, "exact": r.exact})
-            entry.update({"rho": r_stat, "p_value": r_p, "reason": reason})
-            d["rsa"][name] = _jsonable(entry)
-            res.metrics[f"{prompt}/{name}"] = _m(name, r_stat, reason)
-            res.metrics[f"{prompt}/{name}_p"] = _m(f"{name}_p", r_p, reason)
+        d["rsa"] = rsa_against_facts(agr.tau, facts, n_permutations=n_permutations, seed=seed,
+                                     alternative=alternative)
+        for name, entry in d["rsa"].items():
+            res.metrics[f"{prompt}/{name}"] = _m(name, entry["rho"], entry["reason"])
+            res.metrics[f"{prompt}/{name}_p"] = _m(f"{name}_p", entry["p_value"], entry["reason"])
 
         res.figures[f"heatmaps_{prompt}"] = _heatmaps(agr, labels, prompt)
         if coords is not None:
@@ -459,7 +497,7 @@ def _mds_figure(models: Sequence[str], coords: np.ndarray, labels: Mapping[str, 
                 facts: Mapping[str, Mapping[str, Any]], prompt: str):
     fig, axes = new_figure(1, 1, width=5.5, height=4.5)
     ax = axes[0, 0]
-    bases = [str((facts.get(m) or {}).get("base", "unknown")) for m in models]
+    bases = [str((facts.get(m) or {}).get("base_family", "unknown")) for m in models]
     for b in sorted(set(bases)):
         idx = [i for i, x in enumerate(bases) if x == b]
         ax.scatter(coords[idx, 0], coords[idx, 1], label=b, s=40)
@@ -468,5 +506,5 @@ def _mds_figure(models: Sequence[str], coords: np.ndarray, labels: Mapping[str, 
     ax.set_title(f"{prompt}: MDS of 1 - Kendall tau", fontsize=10)
     ax.set_xlabel("MDS 1")
     ax.set_ylabel("MDS 2")
-    ax.legend(fontsize=7, title="base", title_fontsize=7)
+    ax.legend(fontsize=7, title="base family", title_fontsize=7)
     return fig

@@ -14,6 +14,20 @@ ties averaged), the median of those ranks over models, and the human rank (1 = h
 ("overvalued"), negative = lower ("undervalued"); the `top_n` largest each way are listed in
 `data[prompt]["overvalued"]` / `["undervalued"]` and drawn in the rank-trajectory figure.
 
+Consensus median. By default the median is over the models only, so it measures the models' consensus against
+the human rank it is compared with. The study's figure took the median over the model columns *and* the human
+column; `consensus_includes_humans: true` reproduces that. With humans in the median, every gap is pulled towards
+zero (the human rank is one of the values whose median is taken), so the study's gaps are smaller and its
+consensus correlation higher than ours; the order of the most over/undervalued items changes little.
+
+Scorer kinds. Reward and DPO scores are used as they are. An LM's score for an item is the summed log-prob of its
+tokens, which mostly measures the item's length (longer names are less probable), so for `lm_logprob` tables the
+summed metrics (`spearman`, `kendall_tau`) are reported missing with that reason, and the LM variant is given
+instead: the per-token mean log-prob (`score / n_tokens`; `spearman_per_token`, `kendall_tau_per_token`), which is
+also what enters the consensus for an LM. For every kind, `length_baseline_spearman` is the Spearman rho that a
+scorer counting tokens alone (fewer tokens = better) gets against the Elo: a model's rho is only informative
+beside it.
+
 `tables_from_elo_snapshot(csv, prompt_key)` turns the study's snapshot (one score column per reward model, named
 by Hub id) into item score tables, so this analysis reproduces the study's human-vs-RM comparison offline.
 
@@ -23,7 +37,6 @@ Metric keys: `<prompt>/<name>` for one model (`<model>/<prompt>/<name>` for seve
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -31,7 +44,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from harness.analyses.base import AnalysisResult, Metric, ScoreTables
+from harness.analyses.base import SCORER_KINDS, AnalysisResult, Metric, ScoreTables, metric, table_kind
 from harness.analyses.plots import new_figure, short
 from harness.analyses.registry import register
 
@@ -40,19 +53,24 @@ METRICS: dict[str, tuple[bool | None, str]] = {
     "kendall_tau": (True, "Kendall tau-b between the model's item scores and human Elo"),
     "n_items": (None, "items with a finite score joined to a human Elo"),
     "n_unmatched": (None, "scored items without a human Elo (no name match)"),
-    "consensus_spearman": (True, "Spearman rho between the median model rank (over models) and the human rank"),
+    "consensus_spearman": (True, "Spearman rho between the median model rank (over models; over models and the "
+                                 "human rank with consensus_includes_humans) and the human rank"),
     "consensus_kendall_tau": (True, "Kendall tau-b between the median model rank and the human rank"),
     "mean_abs_rank_gap": (False, "mean |human rank - median model rank| over the items every model scored"),
+    "spearman_per_token": (True, "LM only: Spearman rho between the per-token mean log-prob of the item "
+                                 "(summed log-prob / n_tokens) and human Elo"),
+    "kendall_tau_per_token": (True, "LM only: Kendall tau-b between the per-token mean log-prob and human Elo"),
+    "length_baseline_spearman": (None, "Spearman rho between -n_tokens (fewer tokens = better) and human Elo, "
+                                       "over the same items: what counting tokens alone achieves"),
 }
+LM_SUMMED = ("an LM's summed log-prob of an item mostly measures its length; see spearman_per_token, "
+             "kendall_tau_per_token and length_baseline_spearman")
 
 ELO_COLUMNS = ("elo_rank", "elo_score", "name", "elo_matches")
 
 
-def _m(name: str, value: float | None, reason: str | None = None) -> Metric:
-    hib, definition = METRICS[name]
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return Metric.missing(reason or "not computed", definition, hib)
-    return Metric(float(value), hib, definition)
+def _m(name: str, value: float | None, reason: str | None = None, kind: str | None = None) -> Metric:
+    return metric(name, value, METRICS, reason, kind=kind)
 
 
 def load_elo(path: str | Path) -> pd.DataFrame:
@@ -110,12 +128,18 @@ def tables_from_elo_snapshot(csv_path: str | Path, prompt_key: str) -> dict[str,
     return out
 
 
-def _join(df: pd.DataFrame, elo: pd.DataFrame | None) -> tuple[pd.DataFrame, int]:
-    """Rows [item, score, elo_score] with finite score and Elo; and the number of scored items without Elo."""
+def _join(df: pd.DataFrame, elo: pd.DataFrame | None, per_token: bool = False) -> tuple[pd.DataFrame, int]:
+    """Rows [item, score, n_tokens, elo_score] with finite score and Elo; and the number of scored items without
+    Elo. `per_token`: the score is divided by the item's token count (an LM's per-token mean log-prob)."""
     if "item" not in df.columns:
         raise ValueError("human_agreement needs item-list score tables (an `item` column)")
-    t = pd.DataFrame({"item": df["item"].astype("string").str.strip(),
-                      "score": pd.to_numeric(df["score"], errors="coerce")})
+    n_tok = pd.to_numeric(df["n_tokens"], errors="coerce") if "n_tokens" in df.columns else pd.Series(
+        np.nan, index=df.index)
+    score = pd.to_numeric(df["score"], errors="coerce")
+    if per_token:
+        score = score / n_tok.where(n_tok > 0)
+    t = pd.DataFrame({"item": df["item"].astype("string").str.strip(), "score": score,
+                      "n_tokens": n_tok.astype(float)})
     if elo is not None:
         t = t.merge(elo[["name", "elo_score"]], left_on="item", right_on="name", how="left").drop(columns="name")
     elif "elo_score" in df.columns:
@@ -137,16 +161,19 @@ def _corr(x: np.ndarray, y: np.ndarray) -> tuple[float | None, float | None, str
     return (float(stats.spearmanr(x, y).statistic), float(stats.kendalltau(x, y, variant="b").statistic), None)
 
 
-@register("human_agreement")
+@register("human_agreement", scorers=SCORER_KINDS)  # LMs: per-token metrics only (module docstring)
 def human_agreement(tables: ScoreTables, elo_path: str | None = None, top_n: int = 20,
-                    prompts: list[str] | None = None) -> AnalysisResult:
+                    prompts: list[str] | None = None, consensus_includes_humans: bool = False) -> AnalysisResult:
     """Per-model Spearman/Kendall vs human Elo, and the most over/undervalued items (module docstring)."""
     if not isinstance(top_n, int) or top_n < 1:
         raise ValueError(f"top_n must be a positive integer, got {top_n!r}")
     elo = load_elo(elo_path) if elo_path else None
     res = AnalysisResult()
     multi = len(tables) > 1
-    res.data = {"elo_path": str(elo_path) if elo_path else None, "top_n": top_n, "prompts": {}}
+    if not isinstance(consensus_includes_humans, bool):
+        raise ValueError(f"consensus_includes_humans must be true or false, got {consensus_includes_humans!r}")
+    res.data = {"elo_path": str(elo_path) if elo_path else None, "top_n": top_n, "prompts": {},
+                "consensus_includes_humans": consensus_includes_humans}
     all_prompts: list[str] = []
     for by_prompt in tables.values():
         all_prompts += [k for k in by_prompt if k not in all_prompts and (prompts is None or k in prompts)]
@@ -157,19 +184,32 @@ def human_agreement(tables: ScoreTables, elo_path: str | None = None, top_n: int
         for model, by_prompt in tables.items():
             if prompt not in by_prompt:
                 continue
-            j, n_unmatched = _join(by_prompt[prompt], elo)
+            kind = table_kind(by_prompt[prompt])
+            lm = kind == "lm_logprob"
+            j, n_unmatched = _join(by_prompt[prompt], elo, per_token=lm)
             joined[model] = j
             rho, tau, why = _corr(j["score"].to_numpy(float), j["elo_score"].to_numpy(float))
             base = "/".join(([model] if multi else []) + [prompt])
-            res.metrics[f"{base}/spearman"] = _m("spearman", rho, why)
-            res.metrics[f"{base}/kendall_tau"] = _m("kendall_tau", tau, why)
+            if lm:
+                res.metrics[f"{base}/spearman"] = _m("spearman", None, LM_SUMMED, kind)
+                res.metrics[f"{base}/kendall_tau"] = _m("kendall_tau", None, LM_SUMMED, kind)
+            suffix = "_per_token" if lm else ""
+            res.metrics[f"{base}/spearman{suffix}"] = _m(f"spearman{suffix}", rho, why, kind)
+            res.metrics[f"{base}/kendall_tau{suffix}"] = _m(f"kendall_tau{suffix}", tau, why, kind)
+            n_tok = j["n_tokens"].to_numpy(float)
+            if np.isfinite(n_tok).all() and len(j):
+                length_rho, _, length_why = _corr(-n_tok, j["elo_score"].to_numpy(float))
+            else:
+                length_rho, length_why = None, "token counts unknown for these items (no n_tokens column)"
+            res.metrics[f"{base}/length_baseline_spearman"] = _m("length_baseline_spearman", length_rho, length_why)
             res.metrics[f"{base}/n_items"] = _m("n_items", len(j))
             res.metrics[f"{base}/n_unmatched"] = _m("n_unmatched", n_unmatched)
             per_model[model] = {"spearman": rho, "kendall_tau": tau, "n_items": len(j), "n_unmatched": n_unmatched,
-                                "reason": why}
+                                "reason": why, "scorer": kind, "per_token": lm,
+                                "length_baseline_spearman": length_rho}
         d: dict[str, Any] = {"per_model": per_model}
         res.data["prompts"][prompt] = d
-        ranks = _consensus(joined)
+        ranks = _consensus(joined, consensus_includes_humans)
         if ranks is None or len(ranks) < 3:
             why = "fewer than 3 items scored finitely by every model and joined to an Elo"
             for name in ("consensus_spearman", "consensus_kendall_tau", "mean_abs_rank_gap"):
@@ -187,12 +227,14 @@ def human_agreement(tables: ScoreTables, elo_path: str | None = None, top_n: int
         d["models"] = list(joined)
         d["overvalued"] = _records(over)
         d["undervalued"] = _records(under)
-        res.figures[f"rank_trajectory_{prompt}"] = _trajectory(ranks, over, under, prompt, len(joined))
+        res.figures[f"rank_trajectory_{prompt}"] = _trajectory(ranks, over, under, prompt, len(joined),
+                                                               consensus_includes_humans)
     return res
 
 
-def _consensus(joined: Mapping[str, pd.DataFrame]) -> pd.DataFrame | None:
-    """Items scored by every model: human rank, each model's rank, their median, and the gap."""
+def _consensus(joined: Mapping[str, pd.DataFrame], include_humans: bool = False) -> pd.DataFrame | None:
+    """Items scored by every model: human rank, each model's rank, their median (with the human rank among the
+    values when `include_humans`, as in the study's figure), and the gap."""
     if not joined:
         return None
     common = None
@@ -211,7 +253,8 @@ def _consensus(joined: Mapping[str, pd.DataFrame]) -> pd.DataFrame | None:
     out = base.copy()
     out["human_rank"] = n + 1 - stats.rankdata(base["elo_score"].to_numpy(float))
     mr = np.vstack(list(model_ranks.values()))
-    out["median_model_rank"] = np.median(mr, axis=0)
+    pool = np.vstack([mr, out["human_rank"].to_numpy(float)]) if include_humans else mr
+    out["median_model_rank"] = np.median(pool, axis=0)
     out["rank_gap"] = out["human_rank"] - out["median_model_rank"]
     out["model_ranks"] = [dict(zip(model_ranks, map(float, col))) for col in mr.T]
     return out.reset_index()
@@ -223,7 +266,8 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
              "model_ranks": r.model_ranks} for r in df.itertuples(index=False)]
 
 
-def _trajectory(ranks: pd.DataFrame, over: pd.DataFrame, under: pd.DataFrame, prompt: str, n_models: int):
+def _trajectory(ranks: pd.DataFrame, over: pd.DataFrame, under: pd.DataFrame, prompt: str, n_models: int,
+                with_humans: bool = False):
     fig, axes = new_figure(1, 2, width=5.2, height=max(4.5, 0.2 * max(len(over), len(under)) + 2))
     n = len(ranks)
     for ax, sel, color, title in ((axes[0, 0], over, "C2", "overvalued by models"),
@@ -239,7 +283,8 @@ def _trajectory(ranks: pd.DataFrame, over: pd.DataFrame, under: pd.DataFrame, pr
         ax.set_xlim(-0.1, 1.75)
         ax.set_ylim(n + 1, 0)
         ax.set_xticks([0, 1])
-        ax.set_xticklabels(["human rank", f"median model rank\n({n_models} model{'s' if n_models != 1 else ''})"],
+        pooled = f"{n_models} model{'s' if n_models != 1 else ''}" + (" + humans" if with_humans else "")
+        ax.set_xticklabels(["human rank", f"median model rank\n({pooled})"],
                            fontsize=8)
         ax.set_ylabel("rank (1 = best)")
         ax.set_title(f"{prompt}: {len(sel)} most {title}", fontsize=9)

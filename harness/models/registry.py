@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 REGISTRY_PATH = Path(__file__).with_name("registry.yaml")
+KINDS = ("reward", "lm_logprob", "dpo")
 
 
 @dataclass(frozen=True)
@@ -17,7 +18,7 @@ class ModelSpec:
     """Everything the loader needs to know about one model beyond its id."""
 
     id: str
-    kind: str = "reward"  # reward | lm_logprob
+    kind: str = "reward"  # reward | lm_logprob | dpo
     output: str = "logits"  # output field holding the reward
     index: int | None = None  # column of a multi-output head (logits[:, index])
     trust_remote_code: bool = False
@@ -25,7 +26,8 @@ class ModelSpec:
     dtype: str | None = None
     head: str | None = "score"  # module run in float32 (None: leave the model as loaded)
     short: str | None = None
-    base: str | None = None
+    base_family: str | None = None  # e.g. Llama: what the RSA "same base" matrix compares (version ignored)
+    base_version: str | None = None  # e.g. Llama 3.1
     developer: str | None = None
     params_b: float | None = None
     rewardbench_rank: int | None = None
@@ -42,8 +44,8 @@ def _parse(path: Path) -> dict[str, ModelSpec]:
         unknown = set(entry) - _FIELDS
         if unknown:
             raise ValueError(f"{path}: model {model_id!r} has unknown field(s) {sorted(unknown)}; known: {sorted(_FIELDS)}")
-        if entry.get("kind", "reward") not in {"reward", "lm_logprob"}:
-            raise ValueError(f"{path}: model {model_id!r}: kind must be 'reward' or 'lm_logprob'")
+        if entry.get("kind", "reward") not in KINDS:
+            raise ValueError(f"{path}: model {model_id!r}: kind must be one of {', '.join(KINDS)}")
         out[model_id] = ModelSpec(id=model_id, **entry)
     return out
 

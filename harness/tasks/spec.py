@@ -99,7 +99,7 @@ class TaskSpec:
         return copy.deepcopy(self.analysis.get("args", {}))
 
     def applies_to(self, scorer_kind: str) -> bool:
-        return self.scorer == "any" or self.scorer == scorer_kind
+        return scorer_kind in effective_scorers(self)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -117,6 +117,12 @@ class TaskSpec:
             "source": self.source,
         }
         return out
+
+
+def effective_scorers(spec: TaskSpec) -> frozenset[str]:
+    """The scorer kinds a task runs for: its analysis's declared kinds, narrowed by the task's `scorer:`."""
+    valid = analysis_scorers(spec.analysis_name)
+    return valid if spec.scorer == "any" else valid & {spec.scorer}
 
 
 # ---------------------------------------------------------------------------------------------------- metrics
@@ -139,6 +145,18 @@ def analysis_names() -> list[str]:
     from harness.tasks import model_tasks
 
     return sorted(set(registry.names()) | set(model_tasks.names()))
+
+
+def analysis_scorers(name: str) -> frozenset[str]:
+    """The scorer kinds an analysis (or model-level task) declares itself valid for."""
+    from harness.tasks import model_tasks
+
+    task = model_tasks.get(name)
+    if task is not None:
+        return frozenset(task.scorers)
+    from harness.analyses import registry
+
+    return registry.scorers(name)
 
 
 def declared_metrics(analysis_name: str) -> dict[str, tuple[bool | None, str]] | None:
@@ -339,6 +357,9 @@ def _build(data: dict[str, Any], origin: dict[str, Path], file: Path) -> TaskSpe
         raise TaskSpecError(afile, "analysis.args", "must be a mapping")
     args = _resolve_args(args, afile.parent, afile, "analysis.args")
     _check_analysis_args(analysis_callable(aname), args, afile)
+    if scorer != "any" and scorer not in analysis_scorers(aname):  # a task may narrow the kinds, never widen
+        raise TaskSpecError(src("scorer"), "scorer", f"analysis {aname!r} is not valid for {scorer!r} scorers "
+                            f"(valid: {', '.join(sorted(analysis_scorers(aname)))}); use one of those or any")
 
     mfile = src("metric_list")
     metric_list = data.get("metric_list", [])

@@ -21,16 +21,19 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from harness.analyses.base import AnalysisResult, ScoreTables
-from harness.analyses.plots import new_figure, short, violin
-from harness.analyses.registry import register
-from harness.analyses.token_optimality import (
+from harness.analyses.base import (
+    SCORER_KINDS,
+    AnalysisResult,
+    ScoreTables,
     apply_filters,
     finite_mask,
     key,
     metric,
+    model_kind,
     ranked,
 )
+from harness.analyses.plots import new_figure, short, violin
+from harness.analyses.registry import register
 
 CLASSES = ("word", "code", "non_english", "special", "byte_fragment", "other")
 TAILS = ("top", "bottom")
@@ -69,7 +72,7 @@ def classify_frame(df: pd.DataFrame) -> pd.Series:
     return pd.Series([classify(d, s, b) for d, s, b in zip(df["decoded"], sp, bf)], index=df.index, dtype=object)
 
 
-@register("distribution_tails")
+@register("distribution_tails", scorers=SCORER_KINDS)  # token classes of the tails: scale-free
 def distribution_tails(tables: ScoreTables, n: int = 100, filters: Mapping[str, bool] | None = None,
                        standardize: bool = False, prompts: Sequence[str] | None = None) -> AnalysisResult:
     """Class shares in the top/bottom n per model × prompt, and the score distributions side by side."""
@@ -81,6 +84,7 @@ def distribution_tails(tables: ScoreTables, n: int = 100, filters: Mapping[str, 
     examples: dict[str, dict[str, dict[str, list[str]]]] = {}
     dist: dict[str, np.ndarray] = {}
     for model, by_prompt in tables.items():
+        kind = model_kind(by_prompt)
         for prompt, df in by_prompt.items():
             if prompts is not None and prompt not in prompts:
                 continue
@@ -95,16 +99,16 @@ def distribution_tails(tables: ScoreTables, n: int = 100, filters: Mapping[str, 
                 part = ranked(d, descending=(tail == "top")).head(n)
                 cls = classify_frame(part)
                 m = len(part)
-                res.metrics[f"{kk}/n_tail"] = metric("n_tail", m, METRICS)
+                res.metrics[f"{kk}/n_tail"] = metric("n_tail", m, METRICS, kind=kind)
                 shares[kk][tail] = {}
                 examples[kk][tail] = {}
                 for c in CLASSES:
                     name = f"{tail}_share_{c}"
                     if m == 0:
-                        res.metrics[f"{kk}/{name}"] = metric(name, None, METRICS, "no finite scores")
+                        res.metrics[f"{kk}/{name}"] = metric(name, None, METRICS, "no finite scores", kind=kind)
                         continue
                     share = float((cls == c).sum()) / m
-                    res.metrics[f"{kk}/{name}"] = metric(name, share, METRICS)
+                    res.metrics[f"{kk}/{name}"] = metric(name, share, METRICS, kind=kind)
                     shares[kk][tail][c] = share
                     examples[kk][tail][c] = [str(x) for x in part.loc[cls == c, "decoded"].head(5)]
     res.data = {"n": n, "classes": list(CLASSES), "shares": shares, "examples": examples,

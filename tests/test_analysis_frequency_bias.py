@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from harness.analyses import registry
 from harness.analyses.lexicons import load_afinn111, load_bnc, wordfreq_frequency
+from tables import SHARED_DATA
 from tables import vocab_table as make_table
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-BNC = SHARED / "bnc" / "1_1_all_alpha.txt"
+BNC = SHARED_DATA / "bnc" / "1_1_all_alpha.txt"
 needs_bnc = pytest.mark.skipif(not BNC.is_file(), reason=f"BNC frequency list absent ({BNC}); shared data not here")
 
 

@@ -19,16 +19,17 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from harness.analyses.base import AnalysisResult, ScoreTables
-from harness.analyses.plots import new_figure, short
-from harness.analyses.registry import register
-from harness.analyses.token_optimality import (
+from harness.analyses.base import (
+    AnalysisResult,
+    ScoreTables,
     apply_filters,
     distribution_metrics,
     finite_mask,
     metric,
     top_bottom,
 )
+from harness.analyses.plots import new_figure, short
+from harness.analyses.registry import register
 
 METRICS: dict[str, tuple[bool | None, str]] = {
     "mean": (None, "mean of the finite LM log-probabilities"),
@@ -56,7 +57,10 @@ def shared_frame(lm: pd.DataFrame, rm: pd.DataFrame) -> pd.DataFrame:
     return j[j["decoded_lm"].astype(str) == j["decoded_rm"].astype(str)]
 
 
-@register("base_model_comparison")
+@register("base_model_comparison", scorers=("lm_logprob",), why_not={
+    "reward": "it ranks a language model's next-token log-probs; reward-model tables join it as the comparison side",
+    "dpo": "it ranks a language model's next-token log-probs; a DPO model's implicit reward is not one",
+})
 def base_model_comparison(tables: ScoreTables, k: int = 20, lm_models: Sequence[str] | None = None,
                           filters: Mapping[str, bool] | None = None) -> AnalysisResult:
     """Top/bottom k tokens of each LM per prompt; Kendall tau-b against each RM on the same prompt."""

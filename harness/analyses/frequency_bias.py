@@ -16,7 +16,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import statsmodels.api as sm
 
-from harness.analyses.base import AnalysisResult, ScoreTables
+from harness.analyses.base import AnalysisResult, ScoreTables, apply_filters, key, metric
 from harness.analyses.lexicons import (
     add_log_frequency,
     afinn_words,
@@ -25,7 +25,6 @@ from harness.analyses.lexicons import (
 )
 from harness.analyses.plots import fit_line, new_figure, short
 from harness.analyses.registry import register
-from harness.analyses.token_optimality import apply_filters, key, metric
 
 METRICS: dict[str, tuple[bool | None, str]] = {
     "log_freq_coef": (None, "OLS coefficient of ln(word frequency) in score ~ ln(freq) + afinn (AFINN words); "
@@ -53,7 +52,10 @@ def fit_frequency(words) -> dict[str, float]:
     }
 
 
-@register("frequency_bias")
+@register("frequency_bias", scorers=("reward", "dpo"), why_not={
+    "lm_logprob": "an LM's log-prob is itself a frequency estimate, so a positive log-frequency coefficient is "
+                  "expected by construction and says nothing about bias",
+})
 def frequency_bias(tables: ScoreTables, source: str = "wordfreq", path: str | None = None, lang: str = "en",
                    bnc_variants: str = "forms", min_words: int = 10, dedupe: str = "preferred",
                    filters: Mapping[str, bool] | None = None, prompts: Sequence[str] | None = None) -> AnalysisResult:

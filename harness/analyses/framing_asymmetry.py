@@ -2,7 +2,8 @@
 
 Per model:
 - Kendall tau-b between the scores of two prompts, over the ids finite under both (`<a>_vs_<b>/kendall_tau`).
-- Hedges: tokens highest / lowest by score_a + score_b; valence: highest / lowest by score_a - score_b (data).
+- Hedges: tokens highest / lowest by score_a + score_b; valence: highest / lowest by score_a - score_b (data);
+  these two parts are `framing_tables` (harness/analyses/framing_tables.py), which also runs for LMs.
 - Sentiment (AFINN-111): tokens joined to the lexicon (decoded.strip().lower() == entry, one row per word, see
   `lexicons.afinn_words`); for each prompt and each valence sign, OLS `score ~ 1 + afinn_value` over the words of
   that sign. `slope_pos` uses the positive words (afinn > 0), `slope_neg` the negative words (afinn < 0); a larger
@@ -22,13 +23,18 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from scipy import stats
 
-from harness.analyses.base import AnalysisResult, ScoreTables
+from harness.analyses.base import (
+    AnalysisResult,
+    ScoreTables,
+    apply_filters,
+    key,
+    metric,
+)
 from harness.analyses.lexicons import afinn_words, load_afinn111
 from harness.analyses.plots import fit_line, new_figure, short
+from harness.analyses.framing_tables import framing_pairs, scatter_figure
 from harness.analyses.registry import register
-from harness.analyses.token_optimality import apply_filters, finite_mask, key, metric
 
 METRICS: dict[str, tuple[bool | None, str]] = {
     "kendall_tau": (None, "Kendall tau-b between the two prompts' scores over ids finite under both"),
@@ -50,23 +56,10 @@ def ols_slope(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
     return float(fit.params[1]), float(fit.bse[1]), float(fit.params[0])
 
 
-def _pair_frame(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
-    cols = [c for c in ("id", "token", "decoded", "score") if c in a.columns]
-    left = a.loc[finite_mask(a), cols]
-    right = b.loc[finite_mask(b), ["id", "score"]]
-    return left.merge(right, on="id", suffixes=("_a", "_b"), validate="one_to_one")
-
-
-def _ranked_by(frame: pd.DataFrame, values: np.ndarray, k: int, descending: bool) -> list[dict[str, Any]]:
-    d = frame.assign(_v=-values if descending else values).sort_values(["_v", "id"], kind="mergesort").head(k)
-    out = []
-    for row in d.itertuples(index=False):
-        out.append({"id": int(row.id), "token": getattr(row, "token", None), "decoded": getattr(row, "decoded", None),
-                    "score_a": float(row.score_a), "score_b": float(row.score_b)})
-    return out
-
-
-@register("framing_asymmetry")
+@register("framing_asymmetry", scorers=("reward", "dpo"), why_not={
+    "lm_logprob": "AFINN slopes of log-probs measure how likely a word is in context, not how it is valued; "
+                  "the best+worst and best-worst tables for LMs are the framing_tables analysis",
+})
 def framing_asymmetry(tables: ScoreTables, pairs: Sequence[Sequence[str]] = (("best", "worst"), ("best", "greatest")),
                       k: int = 20, min_words: int = 10, filters: Mapping[str, bool] | None = None,
                       dedupe: str = "preferred", sentiment_prompts: Sequence[str] | None = None) -> AnalysisResult:
@@ -76,41 +69,13 @@ def framing_asymmetry(tables: ScoreTables, pairs: Sequence[Sequence[str]] = (("b
     lexicon = load_afinn111()
     data: dict[str, Any] = {"pairs": {}, "sentiment": {}, "min_words": min_words, "dedupe": dedupe,
                             "filters": dict(filters or {})}
-    scatter_panels: list[tuple[str, pd.DataFrame, str, str]] = []
     slope_rows: list[dict[str, Any]] = []
     word_frames: dict[str, pd.DataFrame] = {}
 
+    # ---- prompt pairs: tau and the hedges / valence lists (shared with framing_tables)
+    data["pairs"], scatter_panels = framing_pairs(tables, pairs, k, filters, res, METRICS)
     for model, by_prompt in tables.items():
         filtered = {p: apply_filters(df, filters) for p, df in by_prompt.items()}
-        # ---- prompt pairs
-        for pair in pairs:
-            if len(pair) != 2:
-                raise ValueError(f"each pair must name two prompts, got {pair!r}")
-            a, b = pair
-            kk = key(model, f"{a}_vs_{b}", multi)
-            if a not in filtered or b not in filtered:
-                why = f"prompt {a if a not in filtered else b!r} has no score table"
-                res.metrics[f"{kk}/kendall_tau"] = metric("kendall_tau", None, METRICS, why)
-                continue
-            frame = _pair_frame(filtered[a], filtered[b])
-            res.metrics[f"{kk}/n_pairs"] = metric("n_pairs", len(frame), METRICS)
-            if len(frame) < 2:
-                res.metrics[f"{kk}/kendall_tau"] = metric("kendall_tau", None, METRICS, "fewer than 2 shared ids")
-            else:
-                tau = stats.kendalltau(frame["score_a"], frame["score_b"], variant="b").statistic
-                why = None if np.isfinite(tau) else "tau undefined (a constant score column)"
-                res.metrics[f"{kk}/kendall_tau"] = metric("kendall_tau", tau if why is None else None, METRICS, why)
-            s = frame["score_a"].to_numpy() + frame["score_b"].to_numpy()
-            dlt = frame["score_a"].to_numpy() - frame["score_b"].to_numpy()
-            data["pairs"][kk] = {
-                "a": a, "b": b,
-                "hedges_top": _ranked_by(frame, s, k, True),      # high under both framings
-                "hedges_bottom": _ranked_by(frame, s, k, False),  # low under both
-                "valence_top": _ranked_by(frame, dlt, k, True),   # a >> b (e.g. best >> worst)
-                "valence_bottom": _ranked_by(frame, dlt, k, False),
-            }
-            scatter_panels.append((kk, frame, a, b))
-
         # ---- sentiment slopes per prompt × valence sign
         for prompt, df in filtered.items():
             if sentiment_prompts is not None and prompt not in sentiment_prompts:
@@ -155,20 +120,10 @@ def framing_asymmetry(tables: ScoreTables, pairs: Sequence[Sequence[str]] = (("b
 
     res.data = data
     if scatter_panels:
-        res.figures["scatter"] = _scatter_figure(scatter_panels)
+        res.figures["scatter"] = scatter_figure(scatter_panels)
     if word_frames:
         res.figures["slopes"] = _slope_figure(word_frames, data["sentiment"], slope_rows)
     return res
-
-
-def _scatter_figure(panels):
-    fig, axes = new_figure(1, len(panels), width=4.5, height=4.2)
-    for ax, (kk, frame, a, b) in zip(axes[0], panels):
-        ax.scatter(frame["score_a"], frame["score_b"], s=2, alpha=0.3, rasterized=True)
-        ax.set_xlabel(f"score | {a}")
-        ax.set_ylabel(f"score | {b}")
-        ax.set_title(short(kk, 40), fontsize=9)
-    return fig
 
 
 def _slope_figure(word_frames, sentiment, slope_rows):

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from harness.analyses import registry
-from harness.analyses.identity import DEFAULT_LISTS, METRICS, identity_bias, load_term_lists
+from harness.analyses.identity_bias import DEFAULT_LISTS, METRICS, identity_bias, load_term_lists
 from tables import vocab_table as make_table
 
 REPO = Path(__file__).resolve().parents[1]
@@ -132,9 +133,12 @@ def test_bottom_share_and_percentile_definition():
     n_dis = m["worst/disability/n_terms_found"].value
     n_all = m["worst/n_terms_found"].value
     assert m["worst/bottom_share"].value == pytest.approx(n_dis / n_all)
-    # percentile: lowest finite score 0, highest 100
-    rows = res.data["tables"]["worst"]["terms"]
-    assert all(0.0 <= r["percentile"] <= 100.0 for r in rows)
+    # percentile of a row: 100 * (average rank - 1) / (n - 1) among all the table's finite scores
+    scores = df["score"].to_numpy(float)
+    expected = 100.0 * (stats.rankdata(scores) - 1) / (len(scores) - 1)
+    by_id = dict(zip(df["id"].to_numpy(), expected))
+    rows = [r for t in res.data["tables"]["worst"]["terms"] for r in t["rows"]]
+    assert rows and all(r["percentile"] == pytest.approx(by_id[r["id"]], abs=1e-9) for r in rows)
 
 
 def test_variants_leading_space_case_and_nonfinite(tmp_path):
@@ -188,8 +192,9 @@ def test_item_tables_match_on_item_and_multi_model_keys(tmp_path):
 
 def test_task_file_validates():
     from harness.tasks import load_task, validate_paths
+    from harness.tasks.spec import BUILTIN_TASKS_DIR
 
-    path = REPO / "tasks" / "identity_bias.yaml"
+    path = BUILTIN_TASKS_DIR / "identity_bias.yaml"
     assert validate_paths([path]) == []
     spec = load_task(path)
     assert spec.analysis_name == "identity_bias" and spec.scope == "model"

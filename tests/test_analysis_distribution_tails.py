@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from harness.analyses import registry
-from harness.analyses.tails import CLASSES, classify
+from harness.analyses.distribution_tails import CLASSES, classify
 from tables import vocab_table as make_table
 
 

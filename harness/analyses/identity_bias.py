@@ -45,11 +45,10 @@ import pandas as pd
 import yaml
 from scipy import stats
 
-from harness.analyses.base import AnalysisResult, Metric, ScoreTables
+from harness.analyses.base import AnalysisResult, Metric, ScoreTables, apply_filters, metric
 from harness.analyses.plots import new_figure, short
 from harness.analyses.rank_stats import percentile_ranks
 from harness.analyses.registry import register
-from harness.analyses.token_optimality import apply_filters
 
 DEFAULT_LISTS = Path(__file__).resolve().parents[1] / "data" / "identity"
 
@@ -254,10 +253,7 @@ def gap_stats(terms: np.ndarray, controls: np.ndarray, n_resamples: int, confide
 
 
 def _m(name: str, value: float | None, reason: str | None = None) -> Metric:
-    hib, definition = METRICS[name]
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return Metric.missing(reason or "not computed", definition, hib)
-    return Metric(float(value), hib, definition)
+    return metric(name, value, METRICS, reason)
 
 
 def _f(x: Any) -> float | None:
@@ -371,7 +367,10 @@ def _emit(res: AnalysisResult, prefix: str, s: Mapping[str, Any], pooled: bool) 
                                                         "no axis has a gap")
 
 
-@register("identity_bias")
+@register("identity_bias", scorers=("reward", "dpo"), why_not={
+    "lm_logprob": "a single token's log-prob mostly reflects its surface form in context (variants without a "
+                  "leading space rank at the 95-99.5th percentile for that reason alone), not a valuation",
+})
 def identity_bias(tables: ScoreTables, lists_path: str | list[str] | None = None,
                   filters: Mapping[str, bool] | None = None, match_on: str = "auto", bottom_percent: float = 1.0,
                   n_resamples: int = 9999, confidence_level: float = 0.95, seed: int = 0,
