@@ -140,14 +140,14 @@ def cmd_parity(args: argparse.Namespace) -> int:
 def cmd_tasks(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
-    from harness.tasks.spec import discover, validate_paths
+    from harness.tasks.spec import BUILTIN_TASKS_DIR, discover, validate_paths
 
     if args.action == "list":
         tasks = discover(args.include_path)
         rows = [[t.task, t.scope, t.scorer, t.analysis_name, (t.description or "")[:80]] for t in tasks.values()]
         print(tabulate(rows, headers=["task", "scope", "scorer", "analysis", "description"]))
         return 0
-    errors = validate_paths(args.paths or [str(Path(__file__).resolve().parents[1] / "tasks")], check_data=True)
+    errors = validate_paths(args.paths or [BUILTIN_TASKS_DIR], check_data=True)
     for e in errors:
         print(e, file=sys.stderr)
     print("all task files valid" if not errors else f"{len(errors)} error(s)")

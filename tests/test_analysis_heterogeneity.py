@@ -223,7 +223,7 @@ def test_no_comparison_possible_gives_missing_metrics():
 def test_task_file_validates():
     from harness.tasks import load_task, validate_paths
 
-    path = REPO / "tasks" / "heterogeneity.yaml"
+    path = REPO / "harness" / "tasks" / "builtin" / "heterogeneity.yaml"
     assert validate_paths([path]) == []
     spec = load_task(path)
     assert spec.scope == "models" and spec.analysis_args["depth"] == 132

@@ -130,7 +130,7 @@ def test_snapshot_reproduces_study_agreement(prompt):
 def test_task_file_validates():
     from harness.tasks import load_task, validate_paths
 
-    path = REPO / "tasks" / "human_agreement.yaml"
+    path = REPO / "harness" / "tasks" / "builtin" / "human_agreement.yaml"
     assert validate_paths([path]) == []
     spec = load_task(path)
     assert spec.responses["type"] == "items" and spec.analysis_args["elo_path"].endswith("greatest_ever.csv")

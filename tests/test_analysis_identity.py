@@ -189,7 +189,7 @@ def test_item_tables_match_on_item_and_multi_model_keys(tmp_path):
 def test_task_file_validates():
     from harness.tasks import load_task, validate_paths
 
-    path = REPO / "tasks" / "identity_bias.yaml"
+    path = REPO / "harness" / "tasks" / "builtin" / "identity_bias.yaml"
     assert validate_paths([path]) == []
     spec = load_task(path)
     assert spec.analysis_name == "identity_bias" and spec.scope == "model"
