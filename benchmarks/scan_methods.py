@@ -68,7 +68,11 @@ DEFAULT_BATCH = {"study": 64, "plain": 64, "cached": 256}
 
 
 def timed(method: str, scorer, split, ids: list[int], batch: int) -> dict[str, Any]:
-    """One run of `method` (after the caller's warm-up): wall time, rate, achieved FLOP/s, scores."""
+    """One run of `method` (after the caller's warm-up): wall time, rate, achieved FLOP/s, scores (and peak CUDA
+    memory: on a CPU the process' peak RSS would mix the methods, which share one process here)."""
+    cuda = scorer.device.type == "cuda"
+    if cuda:
+        torch.cuda.reset_peak_memory_stats(scorer.device)
     sync(scorer.device)
     t0 = time.perf_counter()
     scores, positions = METHODS[method](scorer, split, ids, batch)
@@ -76,7 +80,8 @@ def timed(method: str, scorer, split, ids: list[int], batch: int) -> dict[str, A
     wall = time.perf_counter() - t0
     n_params = sum(p.numel() for n, p in scorer.model.named_parameters() if "embed" not in n)
     return {"method": method, "tokens_scored_per_s": len(ids) / wall, "wall_s": wall, "positions_run": positions,
-            "achieved_flops": 2 * n_params * positions / wall, "batch": batch, "scores": scores.tolist()}
+            "achieved_flops": 2 * n_params * positions / wall, "batch": batch, "scores": scores.tolist(),
+            "peak_cuda_memory_bytes": torch.cuda.max_memory_allocated(scorer.device) if cuda else None}
 
 
 def matmul_rate(device: str | torch.device, dtype: torch.dtype, size: int = 2048, reps: int = 10) -> float:
@@ -100,7 +105,8 @@ def scan_ratios(runs: dict[str, dict[str, Any]], prefix_len: int, suffix_len: in
                               "ideal_speedup_cached_vs_plain": ideal}
     for name, r in runs.items():
         report[name] = {"tokens_scored_per_s": r["tokens_scored_per_s"], "wall_s": r["wall_s"],
-                        "fraction_of_matmul_rate": r["achieved_flops"] / matmul_flops}
+                        "fraction_of_matmul_rate": r["achieved_flops"] / matmul_flops,
+                        "peak_cuda_memory_bytes": r.get("peak_cuda_memory_bytes")}
     if "plain" in runs and "cached" in runs:
         sp = runs["cached"]["tokens_scored_per_s"] / runs["plain"]["tokens_scored_per_s"]
         report["speedup_cached_vs_plain"] = sp
