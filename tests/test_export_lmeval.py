@@ -45,7 +45,8 @@ def test_layout_and_values_from_todays_document():
     assert out["configs"]["token_optimality"]["metadata"] == {"version": 1.5}
     cfg = out["config"]
     assert cfg["model"] == "rm-harness" and cfg["device"] == "cuda:0" and cfg["limit"] is None
-    assert cfg["model_args"] == f"pretrained=org/rm,revision={'a' * 40},dtype=bfloat16,scorer=reward,trust_remote_code=False"
+    assert cfg["model_args"] == (f"pretrained=org/rm,revision={'a' * 40},dtype=bfloat16,scorer=reward,"
+                                 "trust_remote_code=False")
     created = datetime.fromisoformat(doc["created"].replace("Z", "+00:00"))
     assert out["date"] == created.timestamp()
     assert out["transformers_version"] == doc["environment"].get("transformers")

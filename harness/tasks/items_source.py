@@ -29,7 +29,9 @@ def _local_path(dataset: str, base_dir: str | os.PathLike[str] | None) -> Path:
     if not path.is_absolute() and base_dir is not None:
         path = Path(base_dir) / path
     if not path.exists():
-        raise ItemSourceError(f"responses.dataset: {path} does not exist; give a dataset folder, a parquet file or ORG/NAME")
+        raise ItemSourceError(
+            f"responses.dataset: {path} does not exist; give a dataset folder, a parquet file or ORG/NAME"
+        )
     return path
 
 

@@ -20,7 +20,7 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
-from harness.data_paths import SHARED_DATA_ENV, SharedDataNotFound, shared_data_dir
+from harness.data_paths import SHARED_DATA_ENV, SharedDataNotFound, shared_data_dir  # noqa: F401 (re-exported)
 from harness.errors import UserError
 
 TOP_KEYS = {
@@ -54,7 +54,7 @@ LMEVAL_FIELDS = {
     "fewshot_delimiter": _FIXED_PROMPTS, "process_results": "metrics come from the analysis named in `analysis`",
     "num_fewshot": "tasks are zero-shot (the lm-eval export reports n-shot 0)",
     "fewshot_config": "tasks are zero-shot (the lm-eval export reports n-shot 0)",
-    "output_type": "how replies are scored is the model's scorer; restrict a task with `scorer:` (reward, lm_logprob, any)",
+    "output_type": "the model's scorer decides how replies are scored; restrict a task with `scorer:`",
     "generation_kwargs": _NOTHING_GENERATED, "repeats": _NOTHING_GENERATED, "filter_list": _NOTHING_GENERATED,
     "should_decontaminate": _NOTHING_GENERATED, "doc_to_decontamination_query": _NOTHING_GENERATED,
     "unsafe_code": _NOTHING_GENERATED, "class": "tasks are data only; analyses are registered in Python by name",
@@ -412,7 +412,8 @@ def _check_metric_list(
             raise TaskSpecError(mfile, where, f"must be a mapping {{metric: name}}, got {entry!r}")
         extra = sorted(set(entry) - METRIC_KEYS)
         if extra:
-            raise TaskSpecError(mfile, f"{where}.{extra[0]}", f"unknown key (allowed: {', '.join(sorted(METRIC_KEYS))})")
+            allowed = ", ".join(sorted(METRIC_KEYS))
+            raise TaskSpecError(mfile, f"{where}.{extra[0]}", f"unknown key (allowed: {allowed})")
         name = _check_str(entry["metric"], mfile, f"{where}.metric")
         short = name.split("/")[-1]
         if short not in declared:
