@@ -10,7 +10,18 @@ import yaml
 
 from harness.analyses import registry
 from harness.tasks import TaskSpec, TaskSpecError, discover, load_task, select_metrics, validate_paths
-from harness.tasks.spec import BUILTIN_TASKS_DIR, declared_metrics, shared_data_dir
+from harness import data_paths
+from harness.data_paths import SharedDataNotFound
+from harness.errors import UserError
+from harness.tasks.items_source import ItemSourceError, item_source_name, load_item_frame, load_item_texts
+from harness.tasks.spec import (
+    BUILTIN_TASKS_DIR,
+    declared_metrics,
+    missing_data,
+    same_version,
+    select_tasks,
+    shared_data_dir,
+)
 
 PROMPTS = {"best": "What, in one word, is the best thing ever?", "worst": "What, in one word, is the worst thing ever?"}
 
@@ -75,8 +86,8 @@ def test_missing_required_field(tmp_path, key):
         ({"bogus": 1}, "bogus"),
         ({"responses": {"type": "vocabulary", "path": "x.csv"}}, "responses.path"),
         ({"analysis": {"name": "token_optimality", "argz": {}}}, "analysis.argz"),
-        ({"metadata": {"version": 1, "author": "me"}}, "metadata.author"),
-        ({"metric_list": [{"metric": "mean", "aggregation": "mean"}]}, "metric_list[0].aggregation"),
+        ({"metric_list": [{"metric": "mean", "weight": 2}]}, "metric_list[0].weight"),
+        ({"responses": {"type": "items", "path": "x.csv", "column": "n", "split": "train"}}, "responses.split"),
     ],
 )
 def test_unknown_keys(tmp_path, over, field):
@@ -167,6 +178,7 @@ def test_include_errors(tmp_path):
 
 
 def test_paths_relative_absolute_and_shared_data(tmp_path, monkeypatch):
+    (tmp_path / "shared").mkdir()
     monkeypatch.setenv("RM_HARNESS_SHARED_DATA", str(tmp_path / "shared"))
     assert shared_data_dir() == tmp_path / "shared"
     sub = tmp_path / "sub"
@@ -189,9 +201,26 @@ def test_paths_relative_absolute_and_shared_data(tmp_path, monkeypatch):
     assert validate_paths([sub / "t.yaml"]) == []
 
 
-def test_shared_data_default(monkeypatch):
+def test_shared_data_default_is_beside_a_checkout_only(tmp_path, monkeypatch):
     monkeypatch.delenv("RM_HARNESS_SHARED_DATA", raising=False)
-    assert shared_data_dir() == Path(__file__).resolve().parents[2] / "shared" / "data"
+    repo, data = tmp_path / "repo", tmp_path / "shared" / "data"
+    repo.mkdir()
+    data.mkdir(parents=True)
+    monkeypatch.setattr(data_paths, "_PACKAGE_PARENT", repo)
+    with pytest.raises(SharedDataNotFound, match="RM_HARNESS_SHARED_DATA"):
+        shared_data_dir()  # no setup.cfg: an installed package, which never guesses a folder
+    (repo / "setup.cfg").write_text("[metadata]\n")
+    assert shared_data_dir() == data
+    flag = tmp_path / "flagged"
+    flag.mkdir()
+    assert shared_data_dir(flag) == flag, "the flag wins over the checkout"
+    monkeypatch.setenv("RM_HARNESS_SHARED_DATA", str(tmp_path / "typo"))
+    with pytest.raises(SharedDataNotFound, match="RM_HARNESS_SHARED_DATA") as ei:
+        shared_data_dir()  # an explicit variable naming no folder never falls back to another copy
+    assert isinstance(ei.value, UserError) and "typo" in str(ei.value)
+    assert shared_data_dir(flag) == flag, "the flag wins over the variable"
+    with pytest.raises(SharedDataNotFound, match="--shared-data"):
+        shared_data_dir(tmp_path / "nope")
 
 
 def test_discover_skips_fragments_and_rejects_duplicates(tmp_path):
@@ -257,3 +286,220 @@ def test_select_metrics():
     assert select_metrics(m, []) == m
     assert select_metrics(m, ["mean"]) == {"best/mean": 1, "worst/mean": 2, "a/b/best/mean": 4}
     assert select_metrics(m, ["best/mean"]) == {"best/mean": 1, "a/b/best/mean": 4}
+
+
+# ---------------------------------------------------------------------------------------------- lm-eval conventions
+
+
+@pytest.mark.parametrize("written, value", [("1", 1), ("1.0", 1.0), ("1.5", 1.5), ("1.50", 1.5), ("0", 0)])
+def test_version_int_or_float_kept_as_written(tmp_path, written, value):
+    text = yaml.safe_dump(base_task(metadata=None), sort_keys=False) + f"metadata:\n  version: {written}\n"
+    spec = load_task(write(tmp_path, "t.yaml", text))
+    assert spec.version == value and type(spec.version) is type(value)
+    assert spec.version_text == written
+    assert same_version(spec.version_text, written)
+    assert not same_version(spec.version_text, "2")
+
+
+def test_versions_compare_as_written():
+    assert not same_version("1.5", "1") and not same_version("1.0", "1") and same_version("1.5", "1.5")
+
+
+@pytest.mark.parametrize("version", ["true", "-1", "'1.5'", ".nan", "[1]"])
+def test_bad_versions(tmp_path, version):
+    text = yaml.safe_dump(base_task(metadata=None), sort_keys=False) + f"metadata:\n  version: {version}\n"
+    expect_error(write(tmp_path, "t.yaml", text), "metadata.version", "number")
+
+
+def test_metadata_keeps_free_form_keys_and_version_comes_from_the_file_that_sets_it(tmp_path):
+    write(tmp_path, "_base.yaml", "metadata:\n  version: 2.0\n  author: me\n")
+    text = yaml.safe_dump(base_task(metadata=None, include="_base.yaml"), sort_keys=False)
+    spec = load_task(write(tmp_path, "t.yaml", text))
+    assert spec.version_text == "2.0" and spec.metadata == {"version": 2.0, "author": "me"}
+    assert spec.to_json()["metadata"] == {"version": 2.0, "author": "me"}
+
+
+def test_metric_list_takes_aggregation_and_higher_is_better(tmp_path):
+    ml = [{"metric": "mean", "aggregation": "mean", "higher_is_better": True},
+          {"metric": "n_nonfinite", "higher_is_better": False}]
+    spec = load_task(write(tmp_path, "t.yaml", base_task(metric_list=ml)))
+    assert spec.metric_list == ("mean", "n_nonfinite")
+    assert spec.metric_options == {"mean": {"aggregation": "mean", "higher_is_better": True},
+                                   "n_nonfinite": {"higher_is_better": False}}
+    assert spec.to_json()["metric_list"] == ml
+    # a direction that contradicts the analysis' declaration is an error, as is a non-boolean one
+    e = expect_error(write(tmp_path, "u.yaml", base_task(metric_list=[{"metric": "n_nonfinite",
+                                                                        "higher_is_better": True}])),
+                     "metric_list[0].higher_is_better", "contradicts")
+    assert "False" in str(e)
+    expect_error(write(tmp_path, "v.yaml", base_task(metric_list=[{"metric": "mean", "higher_is_better": "yes"}])),
+                 "metric_list[0].higher_is_better")
+
+
+@pytest.mark.parametrize("key, hint", [("dataset_path", "responses"), ("num_fewshot", "zero-shot"),
+                                       ("output_type", "scorer"), ("doc_to_text", "prompts"),
+                                       ("generation_kwargs", "generated")])
+def test_lm_eval_fields_that_do_not_apply_are_errors_naming_the_field(tmp_path, key, hint):
+    e = expect_error(write(tmp_path, "t.yaml", base_task(**{key: "x"})), key, "lm-eval", hint)
+    assert isinstance(e, UserError)
+
+
+def test_lm_eval_field_in_an_include_names_the_fragment(tmp_path):
+    write(tmp_path, "_frag.yaml", {"prompts": PROMPTS, "test_split": "test"})
+    with pytest.raises(TaskSpecError) as ei:
+        load_task(write(tmp_path, "t.yaml", base_task(include="_frag.yaml")))
+    assert "_frag.yaml" in str(ei.value) and ei.value.field == "test_split"
+
+
+# ---------------------------------------------------------------------------------------------- selection
+
+
+def _specs(tmp_path) -> dict[str, TaskSpec]:
+    folder = tmp_path / "sel"
+    folder.mkdir()
+    write(folder, "a.yaml", base_task(task="a", tag=["paper", "vocab"], group="g1"))
+    write(folder, "b.yaml", base_task(task="b", tag="vocab", group="g2"))
+    write(folder, "c.yaml", base_task(task="c", group="g1"))
+    return {n: load_task(folder / f"{n}.yaml") for n in "abc"}
+
+
+def test_select_tasks_by_task_tag_group_and_all(tmp_path):
+    tasks = _specs(tmp_path)
+
+    def names(sel):
+        return [t.task for t in select_tasks(tasks, sel)]
+
+    assert names("b") == ["b"]
+    assert names("vocab") == ["a", "b"]
+    assert names("g1") == ["a", "c"]
+    assert names("c, vocab") == ["c", "a", "b"], "order follows the names; a tag expands in discovery order"
+    assert names(["g1", "a", "paper"]) == ["a", "c"], "each task once"
+    assert names("all") == ["a", "b", "c"]
+    with pytest.raises(TaskSpecError) as ei:
+        select_tasks(tasks, "a,nope")
+    msg = str(ei.value)
+    assert isinstance(ei.value, UserError) and "'nope'" in msg
+    assert "tasks: a, b, c" in msg and "tags: paper, vocab" in msg and "groups: g1, g2" in msg
+    with pytest.raises(TaskSpecError, match="no task named"):
+        select_tasks(tasks, " , ")
+
+
+def test_builtin_tags_and_group_select(tmp_path):
+    tasks = discover()
+    paper = [t.task for t in select_tasks(tasks, "paper")]
+    assert "token_optimality" in paper and "human_agreement" in paper
+    assert len(select_tasks(tasks, "rm_interpretability")) == len(tasks), "the group holds every built-in task"
+
+
+def test_validate_and_discover_report_missing_or_empty_include_paths(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    write(empty, "_only_a_fragment.yaml", {"prompts": PROMPTS})
+    errs = validate_paths([empty, tmp_path / "missing"])
+    assert len(errs) == 2 and "no task files" in errs[0] and "not found" in errs[1], errs
+    with pytest.raises(TaskSpecError, match="no task files"):
+        discover([empty])
+
+
+# ---------------------------------------------------------------------------------------------- provenance
+
+
+def test_file_hash_covers_the_task_file_and_its_includes(tmp_path):
+    write(tmp_path, "_frag.yaml", {"prompts": PROMPTS})
+    d = base_task(include="_frag.yaml", prompts=["best"])
+    first = load_task(write(tmp_path, "t.yaml", d)).file_hash
+    assert len(first) == 64 and first == load_task(tmp_path / "t.yaml").file_hash
+    other = tmp_path / "copy"
+    other.mkdir()
+    write(other, "_frag.yaml", {"prompts": PROMPTS})
+    assert load_task(write(other, "t.yaml", d)).file_hash == first, "content, not location"
+    write(tmp_path, "_frag.yaml", {"prompts": {**PROMPTS, "worst": "What is worst?"}})
+    assert load_task(tmp_path / "t.yaml").file_hash != first, "an edited include changes the hash"
+    write(tmp_path, "t.yaml", {**d, "description": "edited"})
+    assert len({first, load_task(tmp_path / "t.yaml").file_hash}) == 2
+
+
+# ---------------------------------------------------------------------------------------------- reference data
+
+
+def test_missing_shared_data_keeps_the_variable_and_names_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("RM_HARNESS_SHARED_DATA", str(tmp_path / "absent"))
+    d = base_task(analysis={"name": "frequency_bias", "args": {"source": "bnc", "path": "${SHARED_DATA}/bnc/f.txt"}},
+                  metric_list=None)
+    spec = load_task(write(tmp_path, "t.yaml", d))  # still loads: only running it needs the data
+    assert spec.analysis_args["path"] == "${SHARED_DATA}/bnc/f.txt"
+    (msg,) = missing_data(spec)
+    assert "analysis.args.path" in msg and "RM_HARNESS_SHARED_DATA" in msg
+    flagged = tmp_path / "flagged"
+    (flagged / "bnc").mkdir(parents=True)
+    (flagged / "bnc" / "f.txt").write_text("x")
+    spec = load_task(tmp_path / "t.yaml", shared_data=flagged)
+    assert spec.analysis_args["path"] == str(flagged / "bnc" / "f.txt") and missing_data(spec) == []
+    with pytest.raises(SharedDataNotFound, match="--shared-data"):
+        discover(shared_data=tmp_path / "nope")  # an explicit flag naming no folder fails at once
+
+
+# ---------------------------------------------------------------------------------------------- dataset items
+
+
+def _parquet_folder(tmp_path) -> Path:
+    import pandas as pd
+
+    folder = tmp_path / "ds"
+    folder.mkdir()
+    pd.DataFrame({"name": ["NA", "None", "", " spaced ", "Black people"], "elo": [5, 4, 3, 2, 1],
+                  "n": [1, 2, 3, 4, 5]}).to_parquet(folder / "train.parquet")
+    pd.DataFrame({"name": ["held out"], "elo": [0], "n": [0]}).to_parquet(folder / "test.parquet")
+    return folder
+
+
+def test_items_from_a_dataset_spec(tmp_path):
+    _parquet_folder(tmp_path)
+    d = base_task(responses={"type": "items", "dataset": "./ds", "split": "test", "column": "name"})
+    spec = load_task(write(tmp_path, "t.yaml", d))
+    assert spec.responses["dataset"] == str(tmp_path / "ds") and spec.responses["keep_columns"] == []
+    hub = load_task(write(tmp_path, "h.yaml", base_task(responses={"type": "items", "dataset": "org/name",
+                                                                   "column": "text"})))
+    assert hub.responses["dataset"] == "org/name" and hub.responses["split"] == "train"
+    assert missing_data(hub) == [], "a Hub dataset cannot be checked offline"
+    d["responses"]["dataset"] = "./absent"
+    (msg,) = missing_data(load_task(write(tmp_path, "m.yaml", d)))
+    assert "responses.dataset" in msg
+    d["responses"]["path"] = "x.csv"
+    expect_error(write(tmp_path, "both.yaml", d), "responses.path", "exactly one")
+
+
+def test_load_item_texts_from_a_parquet_folder_is_verbatim(tmp_path):
+    _parquet_folder(tmp_path)
+    responses = {"type": "items", "dataset": "./ds", "split": "train", "column": "name", "keep_columns": ["elo"]}
+    assert load_item_texts(responses, tmp_path) == ["NA", "None", "", " spaced ", "Black people"]
+    frame = load_item_frame(responses, tmp_path)
+    assert list(frame.columns) == ["name", "elo"] and frame["elo"].tolist() == [5, 4, 3, 2, 1]
+    assert load_item_texts({**responses, "split": "test"}, tmp_path) == ["held out"]
+    single = {"dataset": str(tmp_path / "ds" / "train.parquet"), "split": "train", "column": "name"}
+    assert load_item_texts(single, None)[-1] == "Black people"
+    assert item_source_name(responses) == "ds-train"
+
+
+def test_load_item_texts_from_csv_backed_dataset_keeps_na_strings(tmp_path):
+    folder = tmp_path / "csvds"
+    folder.mkdir()
+    (folder / "train.csv").write_text('name,elo\nNA,1\nNone,2\n"",3\nnull,4\n', encoding="utf-8")
+    assert load_item_texts({"dataset": str(folder), "split": "train", "column": "name"}) == ["NA", "None", "", "null"]
+
+
+def test_load_item_texts_errors_name_the_column(tmp_path):
+    import pandas as pd
+
+    _parquet_folder(tmp_path)
+    with pytest.raises(ItemSourceError, match="no column 'title'"):
+        load_item_texts({"dataset": "./ds", "split": "train", "column": "title"}, tmp_path)
+    with pytest.raises(ItemSourceError, match="not strings"):
+        load_item_texts({"dataset": "./ds", "split": "train", "column": "n"}, tmp_path)
+    with pytest.raises(ItemSourceError, match="does not exist"):
+        load_item_texts({"dataset": "./nowhere", "column": "name"}, tmp_path)
+    nulls = tmp_path / "nulls"
+    nulls.mkdir()
+    pd.DataFrame({"name": ["a", None]}).to_parquet(nulls / "train.parquet")
+    with pytest.raises(ItemSourceError, match="1 missing"):
+        load_item_texts({"dataset": str(nulls), "column": "name"})

@@ -41,6 +41,8 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
 def add_task_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tasks", default="all", help="comma-separated task, tag or group names, or all")
     p.add_argument("--include-path", action="append", default=[], help="a folder of your own task YAMLs")
+    p.add_argument("--shared-data", help="folder of the reference data (default: $RM_HARNESS_SHARED_DATA, or "
+                                         "../shared/data beside a checkout)")
 
 
 def batch_size(args: argparse.Namespace) -> int | str:
@@ -79,7 +81,7 @@ def select_tasks(args: argparse.Namespace) -> list:
     from harness.tasks.spec import discover
     from harness.tasks.spec import select_tasks as select
 
-    return select(discover(args.include_path), args.tasks)
+    return select(discover(args.include_path, shared_data=getattr(args, "shared_data", None)), args.tasks)
 
 
 def check_output_dir(path: str | Path) -> Path:

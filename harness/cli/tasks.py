@@ -12,6 +12,7 @@ def add_parser(sub) -> None:
     ta.add_argument("action", choices=["list", "validate"])
     ta.add_argument("paths", nargs="*", help="files or folders to validate (default: built-in tasks)")
     ta.add_argument("--include-path", action="append", default=[])
+    ta.add_argument("--shared-data", help="folder of the reference data (default: $RM_HARNESS_SHARED_DATA)")
     ta.set_defaults(fn=cmd_tasks)
 
     ex = sub.add_parser("export", help="export a model's results in another layout (lm-eval)")
@@ -28,12 +29,13 @@ def cmd_tasks(args: argparse.Namespace) -> int:
     from harness.tasks.spec import BUILTIN_TASKS_DIR, discover, validate_paths
 
     if args.action == "list":
-        tasks = discover(args.include_path)
+        tasks = discover(args.include_path, shared_data=args.shared_data)
         rows = [[t.task, ",".join(t.tag), t.group or "", t.scope, t.scorer, t.analysis_name,
                  (t.description or "")[:70]] for t in tasks.values()]
         print(tabulate(rows, headers=["task", "tags", "group", "scope", "scorer", "analysis", "description"]))
         return 0
-    errors = validate_paths(list(args.paths or [str(BUILTIN_TASKS_DIR)]) + list(args.include_path), check_data=True)
+    errors = validate_paths(list(args.paths or [str(BUILTIN_TASKS_DIR)]) + list(args.include_path), check_data=True,
+                            shared_data=args.shared_data)
     for e in errors:
         print(e, file=sys.stderr)
     print("all task files valid" if not errors else f"{len(errors)} error(s)")

@@ -3,10 +3,12 @@
 from harness.tasks.spec import (
     TaskSpec,
     TaskSpecError,
+    builtin_tasks_dir,
     declared_metrics,
     discover,
     load_task,
     select_metrics,
+    select_tasks,
     shared_data_dir,
     validate_paths,
 )
@@ -14,10 +16,12 @@ from harness.tasks.spec import (
 __all__ = [
     "TaskSpec",
     "TaskSpecError",
+    "builtin_tasks_dir",
     "declared_metrics",
     "discover",
     "load_task",
     "select_metrics",
+    "select_tasks",
     "shared_data_dir",
     "validate_paths",
 ]

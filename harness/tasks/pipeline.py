@@ -39,8 +39,8 @@ class Outcome:
 
 
 def version_text(spec: TaskSpec) -> str:
-    """The task version exactly as written (1.5 is not 1)."""
-    return str(spec.metadata.get("version"))
+    """The task version exactly as written (1.5 is not 1, 1.0 is not 1)."""
+    return spec.version_text
 
 
 def skip_reason(spec: TaskSpec, scope: str, kinds: set[str]) -> str | None:

@@ -7,21 +7,21 @@ raises `TaskSpecError` naming the file and the field.
 from __future__ import annotations
 
 import copy
+import hashlib
 import inspect
+import math
 import os
 import re
 import sys
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import yaml
 
+from harness.data_paths import SHARED_DATA_ENV, SharedDataNotFound, shared_data_dir  # noqa: F401 (re-exported)
 from harness.errors import UserError
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-BUILTIN_TASKS_DIR = REPO_ROOT / "tasks"
-SHARED_DATA_ENV = "RM_HARNESS_SHARED_DATA"
 
 TOP_KEYS = {
     "task", "tag", "group", "include", "description", "prompts", "responses", "scope", "scorer",
@@ -29,10 +29,36 @@ TOP_KEYS = {
 }
 REQUIRED_KEYS = ("task", "prompts", "responses", "analysis", "metadata")
 SCOPES = ("model", "models")
-SCORERS = ("reward", "lm_logprob", "any")
-RESPONSE_KEYS = {"vocabulary": {"type"}, "items": {"type", "path", "column", "keep_columns"}}
+SCORERS = ("reward", "lm_logprob", "dpo", "any")
+RESPONSE_KEYS = {
+    "vocabulary": {"type"},
+    "items": {"type", "path", "dataset", "subset", "split", "revision", "column", "keep_columns"},
+}
+METRIC_KEYS = {"metric", "aggregation", "higher_is_better"}
 _NAME_RE = re.compile(r"^[A-Za-z0-9_.\-]+$")
 _VAR_RE = re.compile(r"\$\{([^}]*)\}")
+_UNRESOLVED = "${SHARED_DATA}"
+
+# lm-evaluation-harness task fields that have no meaning for reward-model tasks. Each is an error that names the
+# field and says what to write instead (docs/tasks.md, "lm-eval fields"), rather than a silently ignored setting.
+_FROM_RESPONSES = "replies come from `responses` (vocabulary, or items with `path` or `dataset`/`split`/`column`)"
+_FIXED_PROMPTS = "prompts are fixed strings under `prompts`, and replies come from `responses`"
+_NOTHING_GENERATED = "nothing is generated: every reply is scored by the model's scorer"
+LMEVAL_FIELDS = {
+    "dataset_path": _FROM_RESPONSES, "dataset_name": _FROM_RESPONSES, "dataset_kwargs": _FROM_RESPONSES,
+    "custom_dataset": _FROM_RESPONSES, "training_split": _FROM_RESPONSES, "validation_split": _FROM_RESPONSES,
+    "test_split": _FROM_RESPONSES, "fewshot_split": _FROM_RESPONSES,
+    "process_docs": _FIXED_PROMPTS, "doc_to_text": _FIXED_PROMPTS, "doc_to_target": _FIXED_PROMPTS,
+    "doc_to_choice": _FIXED_PROMPTS, "doc_to_image": _FIXED_PROMPTS, "doc_to_audio": _FIXED_PROMPTS,
+    "use_prompt": _FIXED_PROMPTS, "gen_prefix": _FIXED_PROMPTS, "target_delimiter": _FIXED_PROMPTS,
+    "fewshot_delimiter": _FIXED_PROMPTS, "process_results": "metrics come from the analysis named in `analysis`",
+    "num_fewshot": "tasks are zero-shot (the lm-eval export reports n-shot 0)",
+    "fewshot_config": "tasks are zero-shot (the lm-eval export reports n-shot 0)",
+    "output_type": "the model's scorer decides how replies are scored; restrict a task with `scorer:`",
+    "generation_kwargs": _NOTHING_GENERATED, "repeats": _NOTHING_GENERATED, "filter_list": _NOTHING_GENERATED,
+    "should_decontaminate": _NOTHING_GENERATED, "doc_to_decontamination_query": _NOTHING_GENERATED,
+    "unsafe_code": _NOTHING_GENERATED, "class": "tasks are data only; analyses are registered in Python by name",
+}
 
 
 class TaskSpecError(UserError, ValueError):
@@ -44,25 +70,60 @@ class TaskSpecError(UserError, ValueError):
         super().__init__(f"{file}: {field_name}: {message}" if field_name else f"{file}: {message}")
 
 
-def shared_data_dir() -> Path:
-    """`$RM_HARNESS_SHARED_DATA`, else `<repo>/../shared/data`."""
-    env = os.environ.get(SHARED_DATA_ENV)
-    return Path(env) if env else (REPO_ROOT.parent / "shared" / "data")
+def builtin_tasks_dir() -> Path:
+    """The built-in task YAMLs shipped inside the package (`harness/tasks/builtin/`)."""
+    folder = resources.files("harness.tasks").joinpath("builtin")
+    if not isinstance(folder, Path):  # a zipped install: task files must be real files (includes, relative paths)
+        raise UserError(f"built-in tasks are not on the file system ({folder}); install rm-harness unzipped")
+    return folder
 
 
-def expand_vars(text: str, file: Path, field_name: str) -> str:
+BUILTIN_TASKS_DIR = builtin_tasks_dir()
+
+
+class _Vars:
+    """`${SHARED_DATA}` for one load: the folder from `shared_data_dir(flag)`, looked up once.
+
+    When the reference data cannot be found the variable stays unexpanded (the task still loads and lists), and
+    `missing_data` reports the path with the reason, so an audit skips that task instead of failing.
+    """
+
+    def __init__(self, shared_data: str | os.PathLike[str] | None = None):
+        self.flag = shared_data
+        self._value: str | None = None
+        self._looked = False
+
+    def shared(self) -> str | None:
+        if not self._looked:
+            self._looked = True
+            try:
+                self._value = str(shared_data_dir(self.flag))
+            except SharedDataNotFound:
+                if self.flag is not None:
+                    raise  # an explicit flag that names no folder is the user's error, said now
+                self._value = None
+        return self._value
+
+
+def expand_vars(text: str, file: Path, field_name: str, variables: _Vars | None = None) -> str:
+    variables = variables or _Vars()
+
     def sub(m: re.Match) -> str:
         if m.group(1) != "SHARED_DATA":
             raise TaskSpecError(file, field_name, f"unknown variable ${{{m.group(1)}}} (only ${{SHARED_DATA}})")
-        return str(shared_data_dir())
+        found = variables.shared()
+        return found if found is not None else _UNRESOLVED
 
     return _VAR_RE.sub(sub, text)
 
 
-def resolve_path(text: str, base_dir: Path, file: Path, field_name: str) -> str:
+def resolve_path(text: str, base_dir: Path, file: Path, field_name: str, variables: _Vars | None = None) -> str:
     if not isinstance(text, str) or not text:
         raise TaskSpecError(file, field_name, f"must be a non-empty path string, got {text!r}")
-    p = Path(os.path.expanduser(expand_vars(text, file, field_name)))
+    expanded = expand_vars(text, file, field_name, variables)
+    if _UNRESOLVED in expanded:
+        return expanded  # reference data not found: keep the variable visible (see `missing_data`)
+    p = Path(os.path.expanduser(expanded))
     if not p.is_absolute():
         p = base_dir / p
     return str(Path(os.path.normpath(p)))
@@ -85,10 +146,21 @@ class TaskSpec:
     scope: str = "model"
     scorer: str = "any"
     source: str | None = None
+    # `metadata.version` as written in the YAML ("1", "1.0", "1.5"): versions are compared on this text.
+    version_text: str = ""
+    # sha256 of the task file and every file it includes (provenance: results.json `computed.task_file_hash`).
+    file_hash: str | None = None
+    # lm-eval's optional metric_list keys, per metric name: {"aggregation": str, "higher_is_better": bool}.
+    metric_options: dict[str, dict[str, Any]] = field(default_factory=dict, hash=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.version_text:
+            object.__setattr__(self, "version_text", str(self.metadata.get("version")))
 
     @property
-    def version(self) -> int:
-        return int(self.metadata["version"])
+    def version(self) -> int | float:
+        """The version number (int or float, as the YAML wrote it); compare `version_text` for equality."""
+        return self.metadata["version"]
 
     @property
     def analysis_name(self) -> str:
@@ -112,7 +184,7 @@ class TaskSpec:
             "scope": self.scope,
             "scorer": self.scorer,
             "analysis": {"name": self.analysis["name"], "args": copy.deepcopy(self.analysis.get("args", {}))},
-            "metric_list": [{"metric": m} for m in self.metric_list],
+            "metric_list": [{"metric": m, **self.metric_options.get(m, {})} for m in self.metric_list],
             "metadata": copy.deepcopy(self.metadata),
             "source": self.source,
         }
@@ -123,6 +195,11 @@ def effective_scorers(spec: TaskSpec) -> frozenset[str]:
     """The scorer kinds a task runs for: its analysis's declared kinds, narrowed by the task's `scorer:`."""
     valid = analysis_scorers(spec.analysis_name)
     return valid if spec.scorer == "any" else valid & {spec.scorer}
+
+
+def same_version(a: Any, b: Any) -> bool:
+    """Task versions are equal only as written: 1 and 1.0 differ, as do 1.5 and 1 (compare `version_text`)."""
+    return str(a) == str(b)
 
 
 # ---------------------------------------------------------------------------------------------------- metrics
@@ -179,42 +256,71 @@ def select_metrics(metrics: Mapping[str, Any], metric_list: Iterable[str]) -> di
 # ---------------------------------------------------------------------------------------------------- loading
 
 
-def _read_yaml(path: Path, referrer: Path | None = None) -> dict[str, Any]:
+@dataclass
+class _Loaded:
+    """One task file with its includes merged: the mapping, which file set each key, and what the hash covers."""
+
+    data: dict[str, Any]
+    origin: dict[str, Path]
+    version_text: str | None
+    contents: list[bytes]
+
+
+def _written_version(text: str) -> str | None:
+    """The scalar text of `metadata.version` exactly as written (safe_load would turn 1.50 into 1.5)."""
+    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    for key, value in node.value:
+        if key.value == "metadata" and isinstance(value, yaml.MappingNode):
+            for k, v in value.value:
+                if k.value == "version" and isinstance(v, yaml.ScalarNode):
+                    return v.value.strip()
+    return None
+
+
+def _read_yaml(path: Path, referrer: Path | None = None) -> tuple[dict[str, Any], str | None, bytes]:
     if not path.is_file():
         if referrer is not None:
             raise TaskSpecError(referrer, "include", f"included file not found: {path}")
         raise TaskSpecError(path, "", "file not found")
+    raw = path.read_bytes()
+    text = raw.decode("utf-8")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(text)
+        version_text = _written_version(text) if isinstance(data, dict) else None
     except yaml.YAMLError as e:
         raise TaskSpecError(path, "", f"invalid YAML: {e}") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise TaskSpecError(path, "", f"top level must be a mapping, got {type(data).__name__}")
+    for key in map(str, data):
+        if key in LMEVAL_FIELDS:
+            raise TaskSpecError(path, key, f"lm-eval field that does not apply here: {LMEVAL_FIELDS[key]}; remove it")
     unknown = sorted(set(map(str, data)) - TOP_KEYS)
     if unknown:
         raise TaskSpecError(path, unknown[0], f"unknown key (allowed: {', '.join(sorted(TOP_KEYS))})")
-    return data
+    return data, version_text, raw
 
 
-def _resolve_file(path: Path, stack: tuple[Path, ...] = ()) -> tuple[dict[str, Any], dict[str, Path]]:
-    """Load a file with its includes merged. Returns (mapping, origin) where origin[key] is the file that set key."""
+def _resolve_file(path: Path, variables: _Vars, stack: tuple[Path, ...] = ()) -> _Loaded:
+    """Load a file with its includes merged; `origin[key]` is the file that set key."""
     path = Path(os.path.normpath(path.resolve()))
     if path in stack:
         chain = " -> ".join(str(p) for p in (*stack, path))
         raise TaskSpecError(stack[-1], "include", f"include cycle: {chain}")
-    data = _read_yaml(path, stack[-1] if stack else None)
-    merged: dict[str, Any] = {}
-    origin: dict[str, Path] = {}
+    data, version_text, raw = _read_yaml(path, stack[-1] if stack else None)
+    loaded = _Loaded({}, {}, None, [])
     if "include" in data:
         inc = data["include"]
         if not isinstance(inc, str) or not inc:
             raise TaskSpecError(path, "include", f"must be a path string, got {inc!r}")
-        inc_path = Path(resolve_path(inc, path.parent, path, "include"))
+        inc_path = Path(resolve_path(inc, path.parent, path, "include", variables))
         if not inc_path.is_file():
             raise TaskSpecError(path, "include", f"included file not found: {inc_path}")
-        merged, origin = _resolve_file(inc_path, (*stack, path))
+        loaded = _resolve_file(inc_path, variables, (*stack, path))
+    merged, origin = loaded.data, loaded.origin
     for key, value in data.items():
         if key == "include":
             continue
@@ -233,7 +339,10 @@ def _resolve_file(path: Path, stack: tuple[Path, ...] = ()) -> tuple[dict[str, A
         else:
             merged[key] = value
         origin[key] = path
-    return merged, origin
+    if "metadata" in data:  # the file that sets metadata (a shallow merge) also sets how its version was written
+        loaded.version_text = version_text
+    loaded.contents.insert(0, raw)
+    return loaded
 
 
 def _check_str(value: Any, file: Path, name: str, optional: bool = False) -> str | None:
@@ -264,24 +373,132 @@ def _check_analysis_args(fn: Any, args: dict[str, Any], file: Path) -> None:
                 raise TaskSpecError(file, f"analysis.args.{p.name}", "required argument missing")
 
 
-def _resolve_args(value: Any, base_dir: Path, file: Path, name: str, key: str = "") -> Any:
+def _resolve_args(value: Any, base_dir: Path, file: Path, name: str, variables: _Vars, key: str = "") -> Any:
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
             if not isinstance(k, str):
                 raise TaskSpecError(file, f"{name}.{k}", "argument names must be strings")
-            out[k] = _resolve_args(v, base_dir, file, f"{name}.{k}", k)
+            out[k] = _resolve_args(v, base_dir, file, f"{name}.{k}", variables, k)
         return out
     if isinstance(value, list):
-        return [_resolve_args(v, base_dir, file, f"{name}[{i}]", key) for i, v in enumerate(value)]
+        return [_resolve_args(v, base_dir, file, f"{name}[{i}]", variables, key) for i, v in enumerate(value)]
     if isinstance(value, str):
         if key == "path" or key.endswith("_path"):
-            return resolve_path(value, base_dir, file, name)
-        return expand_vars(value, file, name)
+            return resolve_path(value, base_dir, file, name, variables)
+        return expand_vars(value, file, name, variables)
     return value
 
 
-def _build(data: dict[str, Any], origin: dict[str, Path], file: Path) -> TaskSpec:
+def is_local_dataset(dataset: str) -> bool:
+    """A `responses.dataset` written as a path (absolute, `./`, `../`, `~`, `${SHARED_DATA}`), not a Hub id."""
+    return dataset.startswith(("/", "./", "../", "~", "${")) or dataset in (".", "..")
+
+
+def _check_responses(responses: Any, rfile: Path, variables: _Vars) -> dict[str, Any]:
+    if not isinstance(responses, dict):
+        raise TaskSpecError(rfile, "responses", "must be a mapping with a `type`")
+    rtype = responses.get("type")
+    if rtype not in RESPONSE_KEYS:
+        raise TaskSpecError(rfile, "responses.type", f"must be one of {', '.join(RESPONSE_KEYS)}, got {rtype!r}")
+    extra = sorted(set(responses) - RESPONSE_KEYS[rtype])
+    if extra:
+        raise TaskSpecError(rfile, f"responses.{extra[0]}", f"unknown key for type {rtype}")
+    responses = dict(responses)
+    if rtype != "items":
+        return responses
+    if ("path" in responses) == ("dataset" in responses):
+        raise TaskSpecError(rfile, "responses.path", "type items needs exactly one of `path` (a CSV file) or `dataset`")
+    if "column" not in responses:
+        raise TaskSpecError(rfile, "responses.column", "required for type items")
+    _check_str(responses["column"], rfile, "responses.column")
+    if "path" in responses:
+        for k in ("subset", "split", "revision"):
+            if k in responses:
+                raise TaskSpecError(rfile, f"responses.{k}", "only for a `dataset` source, not a CSV `path`")
+        responses["path"] = resolve_path(responses["path"], rfile.parent, rfile, "responses.path", variables)
+    else:
+        dataset = _check_str(responses["dataset"], rfile, "responses.dataset")
+        if is_local_dataset(dataset):
+            responses["dataset"] = resolve_path(dataset, rfile.parent, rfile, "responses.dataset", variables)
+        responses["split"] = _check_str(responses.get("split", "train"), rfile, "responses.split")
+        for k in ("subset", "revision"):
+            _check_str(responses.get(k), rfile, f"responses.{k}", optional=True)
+    keep = responses.get("keep_columns", [])
+    if not isinstance(keep, list) or not all(isinstance(c, str) and c for c in keep):
+        raise TaskSpecError(rfile, "responses.keep_columns", f"must be a list of column names, got {keep!r}")
+    responses["keep_columns"] = list(keep)
+    return responses
+
+
+def _check_metric_list(
+    metric_list: Any, aname: str, mfile: Path
+) -> tuple[list[str], dict[str, dict[str, Any]]]:
+    if not isinstance(metric_list, list):
+        raise TaskSpecError(mfile, "metric_list", "must be a list of {metric: name} mappings")
+    metrics: list[str] = []
+    options: dict[str, dict[str, Any]] = {}
+    declared = declared_metrics(aname) if metric_list else None
+    if metric_list and declared is None:
+        raise TaskSpecError(mfile, "metric_list", f"analysis {aname!r} declares no METRICS, cannot check names")
+    for i, entry in enumerate(metric_list):
+        where = f"metric_list[{i}]"
+        if not isinstance(entry, dict) or "metric" not in entry:
+            raise TaskSpecError(mfile, where, f"must be a mapping {{metric: name}}, got {entry!r}")
+        extra = sorted(set(entry) - METRIC_KEYS)
+        if extra:
+            allowed = ", ".join(sorted(METRIC_KEYS))
+            raise TaskSpecError(mfile, f"{where}.{extra[0]}", f"unknown key (allowed: {allowed})")
+        name = _check_str(entry["metric"], mfile, f"{where}.metric")
+        short = name.split("/")[-1]
+        if short not in declared:
+            raise TaskSpecError(
+                mfile, f"{where}.metric",
+                f"unknown metric {name!r} for analysis {aname!r}; declared: {', '.join(sorted(declared))}",
+            )
+        opts: dict[str, Any] = {}
+        if "aggregation" in entry:  # analyses aggregate themselves: recorded for lm-eval users, not applied
+            opts["aggregation"] = _check_str(entry["aggregation"], mfile, f"{where}.aggregation")
+        if "higher_is_better" in entry:
+            hib = entry["higher_is_better"]
+            if not isinstance(hib, bool):
+                raise TaskSpecError(mfile, f"{where}.higher_is_better", f"must be true or false, got {hib!r}")
+            direction = declared[short][0]
+            if direction is not None and direction != hib:
+                raise TaskSpecError(
+                    mfile, f"{where}.higher_is_better",
+                    f"{hib} contradicts analysis {aname!r}, which declares {short!r} higher_is_better={direction}",
+                )
+            opts["higher_is_better"] = hib
+        metrics.append(name)
+        if opts:
+            options[name] = opts
+    return metrics, options
+
+
+def _check_metadata(metadata: Any, mdfile: Path, version_text: str | None) -> tuple[dict[str, Any], str]:
+    if not isinstance(metadata, dict):
+        raise TaskSpecError(mdfile, "metadata", "must be a mapping {version: number}")
+    if "version" not in metadata:
+        raise TaskSpecError(mdfile, "metadata.version", "required field missing")
+    version = metadata["version"]
+    ok = isinstance(version, (int, float)) and not isinstance(version, bool) and math.isfinite(version)
+    if not ok or version < 0:
+        raise TaskSpecError(mdfile, "metadata.version", f"must be a number >= 0 (int or float), got {version!r}")
+    # Other metadata keys are free-form, as in lm-eval; they are kept and recorded in results.json `configs`.
+    return dict(metadata), version_text or str(version)
+
+
+def _file_hash(contents: list[bytes]) -> str:
+    h = hashlib.sha256()
+    for raw in contents:  # length-prefixed, so moving bytes between a file and its include changes the hash
+        h.update(len(raw).to_bytes(8, "big"))
+        h.update(raw)
+    return h.hexdigest()
+
+
+def _build(loaded: _Loaded, file: Path, variables: _Vars) -> TaskSpec:
+    data, origin = loaded.data, loaded.origin
     for key in REQUIRED_KEYS:
         if key not in data:
             raise TaskSpecError(file, key, "required field missing")
@@ -310,27 +527,7 @@ def _build(data: dict[str, Any], origin: dict[str, Path], file: Path) -> TaskSpe
         if not isinstance(v, str) or not v.strip():
             raise TaskSpecError(src("prompts"), f"prompts.{k}", f"must be a non-empty string, got {v!r}")
 
-    responses = data["responses"]
-    rfile = src("responses")
-    if not isinstance(responses, dict):
-        raise TaskSpecError(rfile, "responses", "must be a mapping with a `type`")
-    rtype = responses.get("type")
-    if rtype not in RESPONSE_KEYS:
-        raise TaskSpecError(rfile, "responses.type", f"must be one of {', '.join(RESPONSE_KEYS)}, got {rtype!r}")
-    extra = sorted(set(responses) - RESPONSE_KEYS[rtype])
-    if extra:
-        raise TaskSpecError(rfile, f"responses.{extra[0]}", f"unknown key for type {rtype}")
-    responses = dict(responses)
-    if rtype == "items":
-        for k in ("path", "column"):
-            if k not in responses:
-                raise TaskSpecError(rfile, f"responses.{k}", "required for type items")
-        responses["path"] = resolve_path(responses["path"], rfile.parent, rfile, "responses.path")
-        _check_str(responses["column"], rfile, "responses.column")
-        keep = responses.get("keep_columns", [])
-        if not isinstance(keep, list) or not all(isinstance(c, str) and c for c in keep):
-            raise TaskSpecError(rfile, "responses.keep_columns", f"must be a list of column names, got {keep!r}")
-        responses["keep_columns"] = list(keep)
+    responses = _check_responses(data["responses"], src("responses"), variables)
 
     scope = data.get("scope", "model")
     if scope not in SCOPES:
@@ -355,52 +552,21 @@ def _build(data: dict[str, Any], origin: dict[str, Path], file: Path) -> TaskSpe
     args = analysis.get("args") or {}
     if not isinstance(args, dict):
         raise TaskSpecError(afile, "analysis.args", "must be a mapping")
-    args = _resolve_args(args, afile.parent, afile, "analysis.args")
+    args = _resolve_args(args, afile.parent, afile, "analysis.args", variables)
     _check_analysis_args(analysis_callable(aname), args, afile)
     if scorer != "any" and scorer not in analysis_scorers(aname):  # a task may narrow the kinds, never widen
         raise TaskSpecError(src("scorer"), "scorer", f"analysis {aname!r} is not valid for {scorer!r} scorers "
                             f"(valid: {', '.join(sorted(analysis_scorers(aname)))}); use one of those or any")
 
-    mfile = src("metric_list")
-    metric_list = data.get("metric_list", [])
-    if not isinstance(metric_list, list):
-        raise TaskSpecError(mfile, "metric_list", "must be a list of {metric: name} mappings")
-    metrics: list[str] = []
-    declared = declared_metrics(aname) if metric_list else None
-    if metric_list and declared is None:
-        raise TaskSpecError(mfile, "metric_list", f"analysis {aname!r} declares no METRICS, cannot check names")
-    for i, entry in enumerate(metric_list):
-        where = f"metric_list[{i}]"
-        if not isinstance(entry, dict) or "metric" not in entry:
-            raise TaskSpecError(mfile, where, f"must be a mapping {{metric: name}}, got {entry!r}")
-        extra = sorted(set(entry) - {"metric"})
-        if extra:
-            raise TaskSpecError(mfile, f"{where}.{extra[0]}", "unknown key (allowed: metric)")
-        name = _check_str(entry["metric"], mfile, f"{where}.metric")
-        if name.split("/")[-1] not in declared:
-            raise TaskSpecError(
-                mfile, f"{where}.metric",
-                f"unknown metric {name!r} for analysis {aname!r}; declared: {', '.join(sorted(declared))}",
-            )
-        metrics.append(name)
-
-    mdfile = src("metadata")
-    metadata = data["metadata"]
-    if not isinstance(metadata, dict):
-        raise TaskSpecError(mdfile, "metadata", "must be a mapping {version: int}")
-    extra = sorted(set(metadata) - {"version"})
-    if extra:
-        raise TaskSpecError(mdfile, f"metadata.{extra[0]}", "unknown key (allowed: version)")
-    version = metadata.get("version")
-    if isinstance(version, bool) or not isinstance(version, int) or version < 0:
-        raise TaskSpecError(mdfile, "metadata.version", f"must be an integer >= 0, got {version!r}")
+    metrics, options = _check_metric_list(data.get("metric_list", []), aname, src("metric_list"))
+    metadata, version_text = _check_metadata(data["metadata"], src("metadata"), loaded.version_text)
 
     return TaskSpec(
         task=task,
         prompts=dict(prompts),
         responses=responses,
         analysis={"name": aname, "args": args},
-        metadata={"version": version},
+        metadata=metadata,
         tag=tuple(tag),
         group=group,
         description=description,
@@ -408,14 +574,24 @@ def _build(data: dict[str, Any], origin: dict[str, Path], file: Path) -> TaskSpe
         scope=scope,
         scorer=scorer,
         source=str(file),
+        version_text=version_text,
+        file_hash=_file_hash(loaded.contents),
+        metric_options=options,
     )
 
 
-def load_task(path: str | Path) -> TaskSpec:
-    """Load, merge includes, validate. Raises TaskSpecError naming file and field."""
+def load_task(path: str | Path, shared_data: str | os.PathLike[str] | None = None) -> TaskSpec:
+    """Load, merge includes, validate. Raises TaskSpecError naming file and field.
+
+    `shared_data` is a `--shared-data` flag value for `${SHARED_DATA}` (else `$RM_HARNESS_SHARED_DATA`, else the
+    checkout's `../shared/data`; see `harness.data_paths`).
+    """
+    return _load(path, _Vars(shared_data))
+
+
+def _load(path: str | Path, variables: _Vars) -> TaskSpec:
     file = Path(os.path.normpath(Path(path).resolve()))
-    data, origin = _resolve_file(file)
-    return _build(data, origin, file)
+    return _build(_resolve_file(file, variables), file, variables)
 
 
 def _is_fragment(path: Path) -> bool:
@@ -426,49 +602,93 @@ def _yaml_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
 
 
-def discover(include_paths: Iterable[str | Path] = ()) -> dict[str, TaskSpec]:
-    """All tasks: the built-in `tasks/` folder plus user folders (or single files). Duplicate names are errors."""
-    folders: list[Path] = []
-    if BUILTIN_TASKS_DIR.is_dir():
-        folders.append(BUILTIN_TASKS_DIR)
+def _task_files(path: Path) -> list[Path]:
+    return [path] if path.is_file() else [f for f in _yaml_files(path) if not _is_fragment(f)]
+
+
+def discover(
+    include_paths: Iterable[str | Path] = (), shared_data: str | os.PathLike[str] | None = None
+) -> dict[str, TaskSpec]:
+    """All tasks: the built-in ones plus user folders (or single files). Duplicate names are errors."""
+    variables = _Vars(shared_data)
+    folders: list[Path] = [BUILTIN_TASKS_DIR]
     for p in include_paths:
         p = Path(p)
         if not p.exists():
             raise TaskSpecError(p, "", "--include-path does not exist")
+        if not _task_files(p):
+            raise TaskSpecError(p, "", "--include-path holds no task files (*.yaml, *.yml not starting with '_')")
         folders.append(p)
     found: dict[str, TaskSpec] = {}
     seen_files: set[Path] = set()
     for folder in folders:
-        files = [folder] if folder.is_file() else _yaml_files(folder)
-        for f in files:
+        for f in _task_files(folder):
             f = f.resolve()
-            if f in seen_files or _is_fragment(f):
+            if f in seen_files:
                 continue
             seen_files.add(f)
-            spec = load_task(f)
+            spec = _load(f, variables)
             if spec.task in found:
                 raise TaskSpecError(f, "task", f"duplicate task name {spec.task!r} (also in {found[spec.task].source})")
             found[spec.task] = spec
     return found
 
 
-def validate_paths(paths: Iterable[str | Path], check_data: bool = False) -> list[str]:
+def select_tasks(tasks: dict[str, TaskSpec], names: str | list[str]) -> list[TaskSpec]:
+    """The tasks named by task, tag or group names (a comma list or a list), or every task for "all".
+
+    Order follows `names` (a tag or group expands in discovery order); each task appears once. An unknown name is
+    a TaskSpecError listing the known tasks, tags and groups.
+    """
+    if isinstance(names, str):
+        names = names.split(",")
+    wanted = [n.strip() for n in names if n and n.strip()]
+    if not wanted:
+        raise TaskSpecError("--tasks", "", "no task named; give task, tag or group names, or 'all'")
+    picked: dict[str, TaskSpec] = {}
+    for name in wanted:
+        if name == "all":
+            matches = list(tasks.values())
+        elif name in tasks:
+            matches = [tasks[name]]
+        else:
+            matches = [t for t in tasks.values() if name in t.tag or name == t.group]
+        if not matches:
+            tags = sorted({g for t in tasks.values() for g in t.tag})
+            groups = sorted({t.group for t in tasks.values() if t.group})
+            raise TaskSpecError(
+                "--tasks", "",
+                f"unknown task, tag or group {name!r}; tasks: {', '.join(tasks)}; tags: {', '.join(tags)}; "
+                f"groups: {', '.join(groups)}",
+            )
+        for t in matches:
+            picked.setdefault(t.task, t)
+    return list(picked.values())
+
+
+def validate_paths(
+    paths: Iterable[str | Path], check_data: bool = False, shared_data: str | os.PathLike[str] | None = None
+) -> list[str]:
     """Validate task files or folders; one message per problem (empty list = all valid).
 
-    Fragments (`_*.yaml`) are only checked as part of the tasks that include them. With `check_data`, the
-    `responses.path` files and `*path` analysis arguments must exist.
+    Fragments (`_*.yaml`) are only checked as part of the tasks that include them. A missing path, or a folder
+    with no task file, is an error. With `check_data`, the `responses.path` files (and local `responses.dataset`
+    folders) and `*path` analysis arguments must exist.
     """
+    variables = _Vars(shared_data)
     errors: list[str] = []
     names: dict[str, str] = {}
     for p in paths:
         p = Path(p)
         if not p.exists():
-            errors.append(f"{p}: file not found")
+            errors.append(f"{p}: file or folder not found")
             continue
-        files = [p] if p.is_file() else [f for f in _yaml_files(p) if not _is_fragment(f)]
+        files = _task_files(p)
+        if not files:
+            errors.append(f"{p}: no task files (*.yaml, *.yml not starting with '_')")
         for f in files:
             try:
-                spec = load_task(f)
+                spec = _load(f, variables)
             except TaskSpecError as e:
                 errors.append(str(e))
                 continue
@@ -482,13 +702,27 @@ def validate_paths(paths: Iterable[str | Path], check_data: bool = False) -> lis
 
 def missing_data(spec: TaskSpec) -> list[str]:
     """`field: data file not found: path` for each data file the task names that does not exist."""
-    return [f"{name}: data file not found: {value}" for name, value in _data_paths(spec) if not Path(value).exists()]
+    out = []
+    for name, value in _data_paths(spec):
+        if Path(value).exists():
+            continue
+        msg = f"{name}: data file not found: {value}"
+        if _UNRESOLVED in value:
+            try:
+                shared_data_dir()
+            except SharedDataNotFound as e:
+                msg += f" ({e})"
+        out.append(msg)
+    return out
 
 
 def _data_paths(spec: TaskSpec) -> list[tuple[str, str]]:
     out = []
     if spec.responses.get("type") == "items":
-        out.append(("responses.path", spec.responses["path"]))
+        if "path" in spec.responses:
+            out.append(("responses.path", spec.responses["path"]))
+        elif is_local_dataset(spec.responses["dataset"]):
+            out.append(("responses.dataset", spec.responses["dataset"]))
 
     def walk(v: Any, name: str, key: str) -> None:
         if isinstance(v, dict):
@@ -503,16 +737,3 @@ def _data_paths(spec: TaskSpec) -> list[tuple[str, str]]:
     walk(spec.analysis.get("args", {}), "analysis.args", "")
     return out
 
-
-def select_tasks(tasks: dict[str, TaskSpec], names: str | list[str] | None) -> list[TaskSpec]:
-    """Tasks named by task, tag or group (comma list), or all; unknown names are a TaskSpecError."""
-    if not names or names == "all":
-        return list(tasks.values())
-    wanted = [n.strip() for n in (names.split(",") if isinstance(names, str) else names) if n.strip()]
-    out: dict[str, TaskSpec] = {}
-    for name in wanted:
-        hits = [t for t in tasks.values() if name in (t.task, t.group) or name in t.tag]
-        if not hits:
-            raise TaskSpecError("--tasks", name, f"unknown task, tag or group; known tasks: {', '.join(sorted(tasks))}")
-        out.update((t.task, t) for t in hits)
-    return list(out.values())

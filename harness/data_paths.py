@@ -1,0 +1,56 @@
+"""Where the reference data lives (the EloEverything snapshot, the BNC list): found, never shipped.
+
+The reference data sits in the project's `shared/data` folder beside a checkout. An installed package has no
+checkout, so it is found, in this order, through: a `--shared-data` flag value (passed in as `flag`), the
+environment variable `RM_HARNESS_SHARED_DATA`, or `<checkout>/../shared/data` when the package runs from a
+source checkout. When none of them names an existing folder, `SharedDataNotFound` says which variable to set.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from harness.errors import UserError
+
+SHARED_DATA_ENV = "RM_HARNESS_SHARED_DATA"
+SHARED_DATA_FLAG = "--shared-data"
+
+# The folder holding the `harness` package; a source checkout when it also holds setup.cfg.
+_PACKAGE_PARENT = Path(__file__).resolve().parents[1]
+
+
+class SharedDataNotFound(UserError, FileNotFoundError):
+    """No reference-data folder could be found; the message names the variable and the flag."""
+
+
+def checkout_shared_data() -> Path | None:
+    """`<checkout>/../shared/data` when the package runs from a source checkout, else None."""
+    if not (_PACKAGE_PARENT / "setup.cfg").is_file():
+        return None  # installed into site-packages: there is no checkout to look beside
+    return _PACKAGE_PARENT.parent / "shared" / "data"
+
+
+def shared_data_dir(flag: str | os.PathLike[str] | None = None) -> Path:
+    """The reference-data folder: `flag`, else `$RM_HARNESS_SHARED_DATA`, else the checkout's `../shared/data`.
+
+    An explicit choice (flag or variable) that is not a folder is an error rather than a silent fallback, so a typo
+    never picks up some other copy of the data.
+    """
+    for value, name in ((flag, SHARED_DATA_FLAG), (os.environ.get(SHARED_DATA_ENV) or None, f"${SHARED_DATA_ENV}")):
+        if value is None:
+            continue
+        path = Path(os.path.expanduser(os.fspath(value)))
+        if not path.is_dir():
+            raise SharedDataNotFound(
+                f"reference data folder {path} (from {name}) does not exist; point {name} at the shared/data folder"
+            )
+        return path.resolve()
+    beside = checkout_shared_data()
+    if beside is not None and beside.is_dir():
+        return beside.resolve()
+    where = f" (looked in {beside})" if beside is not None else ""
+    raise SharedDataNotFound(
+        f"reference data not found{where}; set {SHARED_DATA_ENV} to the shared/data folder "
+        f"or pass {SHARED_DATA_FLAG} DIR"
+    )

@@ -1,0 +1,75 @@
+"""lm-eval export: a results.json document maps onto lm-evaluation-harness's results layout, value for value."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import datetime, timezone
+
+from harness.analyses.base import AnalysisResult, Metric
+from harness.report import results as results_doc
+from harness.report.lmeval import to_lm_eval
+
+LM_EVAL_KEYS = {"results", "versions", "configs", "config", "n-shot", "higher_is_better", "git_hash", "date"}
+
+
+def built_doc() -> dict:
+    """A document made by the writer the runner uses today (top-level `versions`, `created`)."""
+    result = AnalysisResult(metrics={
+        "best/mean": Metric(1.25, None, "mean"),
+        "best/n_nonfinite": Metric(0, False, "NaN count"),
+        "spearman": Metric.missing("no items matched", "rank correlation", True),
+    })
+    block = results_doc.task_block(result, result.metrics, [], {})
+    model = {"id": "org/rm", "revision": "a" * 40, "dtype": "bfloat16", "scorer": "reward", "device": "cuda:0",
+             "trust_remote_code": False}
+    configs = {"token_optimality": {"task": "token_optimality", "metadata": {"version": 1.5}}}
+    doc = results_doc.document(model, {"token_optimality": block}, {"token_optimality": 1.5}, configs, 3.0)
+    return results_doc.jsonable(doc)
+
+
+def test_layout_and_values_from_todays_document():
+    doc = built_doc()
+    before = copy.deepcopy(doc)
+    out = to_lm_eval(doc)
+    assert doc == before, "the input is not modified"
+    assert LM_EVAL_KEYS <= set(out)
+    json.dumps(out)
+    assert out["results"]["token_optimality"] == {
+        "alias": "token_optimality", "best/mean,none": 1.25, "best/n_nonfinite,none": 0.0, "spearman,none": "N/A",
+    }
+    assert out["higher_is_better"]["token_optimality"] == {"best/mean": None, "best/n_nonfinite": False,
+                                                           "spearman": True}
+    assert out["versions"] == {"token_optimality": 1.5}
+    assert out["n-shot"] == {"token_optimality": 0}
+    assert out["configs"]["token_optimality"]["metadata"] == {"version": 1.5}
+    cfg = out["config"]
+    assert cfg["model"] == "rm-harness" and cfg["device"] == "cuda:0" and cfg["limit"] is None
+    assert cfg["model_args"] == (f"pretrained=org/rm,revision={'a' * 40},dtype=bfloat16,scorer=reward,"
+                                 "trust_remote_code=False")
+    created = datetime.fromisoformat(doc["created"].replace("Z", "+00:00"))
+    assert out["date"] == created.timestamp()
+    assert out["transformers_version"] == doc["environment"].get("transformers")
+
+
+def test_written_versions_provenance_and_limit_from_the_new_layout():
+    doc = {
+        "model": {"id": "local:rm@1234abcd", "source": "/models/rm", "revision": "sha256-ff", "dtype": "float32",
+                  "scorer": "lm_logprob", "device": "cpu", "batch_size": 64},
+        "provenance": {"harness_version": "0.2.0", "git_commit": "0123456789abcdef", "transformers": "5.24.0"},
+        "configs": {},
+        "results": {
+            "a": {"metrics": {"m": {"value": 2, "higher_is_better": True}},
+                  "settings": {"task_version": "1.0", "limit": 5}, "computed": {"at": "2026-01-02T03:04:05Z"}},
+            "b": {"metrics": {}, "settings": {"task_version": "1", "limit": None}},
+            "c": {"metrics": {}, "settings": {"task_version": "v2"}},
+        },
+    }
+    out = to_lm_eval(doc)
+    assert out["versions"] == {"a": 1.0, "b": 1, "c": "v2"}
+    assert isinstance(out["versions"]["a"], float) and isinstance(out["versions"]["b"], int), "1.0 is not 1"
+    assert out["git_hash"] == "0123456789abcdef" and out["rm_harness_version"] == "0.2.0"
+    assert out["date"] == datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc).timestamp()
+    assert out["config"]["limit"] == 5, "a limited run says so"
+    assert out["config"]["batch_size"] == 64 and out["config"]["model_args"].startswith("pretrained=/models/rm,")
+    assert out["configs"]["b"] == {"task": "b"} and out["results"]["b"] == {"alias": "b"}
