@@ -5,8 +5,8 @@
 Writes into the output folder:
 
 - `index.html`: one row per model, sortable (click a column header) and filterable (text box); RewardBench rank
-  and score joined by model id from `leaderboard/rewardbench.json`, the first optimal and pessimal tokens, and one
-  column per metric found in any results file (header: direction ↑/↓, definition as tooltip; a missing value is
+  and score (v1) joined by model id from `leaderboard/data/rewardbench.json`, the first optimal and pessimal
+  tokens, and one column per metric found in any results file (header: direction ↑/↓, definition as tooltip; a missing value is
   "—" with the reason as tooltip).
 - `models/<org>__<name>.html`: everything about one model (metrics, token lists, figures copied beside it).
 - `compare.html`: the cross-model report of `results/_compare/` (`rm-harness compare`) when there is one.
@@ -57,7 +57,7 @@ from harness.submission import (
     looks_like_hub_id,
     model_slug,
 )
-from leaderboard.rewardbench import Snapshot, load_snapshot
+from leaderboard.rewardbench import RewardBenchEntry, Snapshot, VersionResult, load_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -216,7 +216,7 @@ class Entry:
     bottom: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     figures: list[Figure] = field(default_factory=list)
     slug: str = ""
-    rb: dict[str, Any] | None = None
+    rb: RewardBenchEntry | None = None
     request: SubmissionRecord | None = None
 
     @property
@@ -582,8 +582,13 @@ def _latest_requests(results_dir: Path) -> dict[str, SubmissionRecord]:
     return out
 
 
+def _rb_v1(e: Entry) -> VersionResult | None:
+    """The RewardBench v1 result the board's columns show (None when the model is not on v1)."""
+    return e.rb.v1 if e.rb else None
+
+
 def _sort_key(e: Entry) -> tuple:
-    rank = e.rb.get("rank") if e.rb else None
+    rank = _rb_v1(e).rank if _rb_v1(e) else None
     ranked = isinstance(rank, (int, float)) and not isinstance(rank, bool)
     return (0 if ranked else 1, rank if ranked else 0, e.model_id.lower())
 
@@ -618,22 +623,19 @@ def _title_attr(*lines: str) -> str:
 
 def _rb_cells(e: Entry, snap: Snapshot) -> tuple[str, str]:
     src = f"source: {snap.source}" + (f" (compiled {snap.date})" if snap.date else "")
-    if not e.rb:
+    v1 = _rb_v1(e)
+    if not v1:
         rank = (f'<td class="num unranked" data-sort="" title="{_title_attr("not on the RewardBench snapshot", src)}">'
                 "unranked</td>")
         score = f'<td class="num missing" data-sort="" title="{_title_attr("unranked on RewardBench", src)}">—</td>'
         return rank, score
-    r = e.rb.get("rank")
+    r = v1.rank
     rank = (f'<td class="num" data-sort="{h(r)}" title="{_title_attr("RewardBench rank", src)}">{h(r)}</td>'
             if isinstance(r, int) else
             f'<td class="num missing" data-sort="" title="{_title_attr("rank not in the snapshot", src)}">—</td>')
-    s = _number(e.rb.get("score")).value
-    if s is None:
-        why = e.rb.get("score_note") or "the snapshot does not confirm a published score for this model"
-        score = f'<td class="num missing" data-sort="" title="{_title_attr(why, src)}">—</td>'
-    else:
-        score = (f'<td class="num" data-sort="{s!r}" title="{_title_attr(str(e.rb.get("score_source") or ""), src)}">'
-                 f"{s:.1f}</td>")
+    s = v1.score
+    score = (f'<td class="num" data-sort="{s!r}" title="{_title_attr("RewardBench score", src)}">'
+             f"{s:.1f}</td>")
     return rank, score
 
 
@@ -764,7 +766,7 @@ def _board_data(entries: list[Entry], cols: list[Column]) -> dict[str, Any]:
         rows.append({
             "model": e.model_id, "page": f"models/{e.slug}.html",
             "revision": e.model.get("revision"),
-            "rewardbench": {"rank": (e.rb or {}).get("rank"), "score": (e.rb or {}).get("score")} if e.rb else None,
+            "rewardbench": {"rank": _rb_v1(e).rank, "score": _rb_v1(e).score} if _rb_v1(e) else None,
             "optimal": {"prompt": tp, "tokens": [r["text"] for r in e.top.get(tp or "", [])[:N_BOARD_TOKENS]]},
             "pessimal": {"prompt": bp, "tokens": [r["text"] for r in e.bottom.get(bp or "", [])[:N_BOARD_TOKENS]]},
             "metrics": {c.id: (e.metrics[c.id].value if c.id in e.metrics else None) for c in cols},
@@ -804,10 +806,8 @@ def _model_page(e: Entry, snap: Snapshot, compare: CompareInfo | None) -> str:
     if looks_like_hub_id(e.model_id):
         parts.append(f'<p><a href="https://huggingface.co/{quote(e.model_id)}" rel="noopener noreferrer nofollow">'
                      "model on the Hugging Face Hub</a></p>")
-    if e.rb:
-        score = _number(e.rb.get("score")).value
-        rb = f"rank {e.rb.get('rank')}, " + (f"score {score:.1f}" if score is not None
-                                              else "score not confirmed in the snapshot")
+    if _rb_v1(e):
+        rb = f"rank {_rb_v1(e).rank}, score {_rb_v1(e).score:.1f}"
     else:
         rb = "unranked (not on the RewardBench snapshot)"
     sub = None
@@ -936,8 +936,8 @@ def _markdown(entries: list[Entry], cols: list[Column], snap: Snapshot) -> str:
                                                      else "") for c in cols]
     rows = []
     for e in entries:
-        rank = str(e.rb.get("rank")) if e.rb and e.rb.get("rank") is not None else "unranked"
-        s = _number(e.rb.get("score")).value if e.rb else None
+        rank = str(_rb_v1(e).rank) if _rb_v1(e) else "unranked"
+        s = _rb_v1(e).score if _rb_v1(e) else None
         row = [f"[{md_escape(safe_text(e.model_id))}](models/{quote(e.slug)}.html)", rank,
                "—" if s is None else f"{s:.1f}"]
         for side, lists in (("top", e.top), ("bottom", e.bottom)):
@@ -998,7 +998,8 @@ def build(results_dir: str | os.PathLike[str], out_dir: str | os.PathLike[str], 
           compare_dir: str | os.PathLike[str] | None = None) -> Path:
     """Build the board from `results_dir/*/results.json` into `out_dir`; returns the path of `index.html`.
 
-    `snapshot`: a RewardBench Snapshot or a path to one (default: the bundled `leaderboard/rewardbench.json`).
+    `snapshot`: a RewardBench Snapshot or a path to one (default: the bundled `leaderboard/data/rewardbench.json`,
+    see `leaderboard.rewardbench`).
     `compare_dir`: the comparison report folder (default: `results_dir/_compare`).
     """
     results = Path(results_dir)
