@@ -1,7 +1,8 @@
 """DPO scorer: cached equals plain, a token the policy was pushed towards tops the scan, EOS counted as RewardBench does.
 
-Tiny Llama causal LMs over the real Llama-3 vocabulary, built in-process: the reference is random; the policy is
-the reference with small noise on every weight and a bias planted on one token's logit.
+Tiny Llama causal LMs built in-process over a small word-level tokenizer with Llama-3's chat template (special
+tokens, BOS written by the template, <|eot_id|> as EOS): the reference is random; the policy is the reference with
+small noise on every weight and a bias planted on one token's logit.
 """
 
 from __future__ import annotations
@@ -22,17 +23,36 @@ from harness.models.scorer import LMLogProbScorer
 from harness.scoring.parity import check, plain_scores, sample_ids
 from harness.scoring.scan import BatchSizer, score_rows
 
-PLANT = 9906  # an ordinary word-piece id of the Llama-3 vocabulary
+LLAMA3_TEMPLATE = (
+    "{{ bos_token }}{% for message in messages %}<|start_header_id|>{{ message['role'] }}<|end_header_id|>\n\n"
+    "{{ message['content'] | trim }}<|eot_id|>{% endfor %}"
+    "{% if add_generation_prompt %}<|start_header_id|>assistant<|end_header_id|>\n\n{% endif %}"
+)
+SPECIALS = ["<|begin_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>", "<unk>"]
+WORDS = ["user", "assistant", "What", ",", "in", "one", "word", "is", "the", "best", "thing", "ever", "?"]
+VOCAB = SPECIALS + WORDS + [f"w{i}" for i in range(2000)]
+PLANT = VOCAB.index("w7")
 PLANT_BIAS = 4.0
 TINY = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
             max_position_embeddings=512, initializer_range=0.2)
 
 
-@pytest.fixture(scope="module")
-def tok(llama3_dir):
-    from transformers import AutoTokenizer
+def word_tokenizer(eos: str | None = "<|eot_id|>"):
+    """A word-level fast tokenizer with Llama-3's special tokens and chat template (the template writes BOS)."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
 
-    return AutoTokenizer.from_pretrained(llama3_dir)
+    core = Tokenizer(models.WordLevel({w: i for i, w in enumerate(VOCAB)}, unk_token="<unk>"))
+    core.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok = PreTrainedTokenizerFast(tokenizer_object=core, bos_token="<|begin_of_text|>", eos_token=eos,
+                                  unk_token="<unk>", additional_special_tokens=SPECIALS[1:3])
+    tok.chat_template = LLAMA3_TEMPLATE
+    return tok
+
+
+@pytest.fixture(scope="module")
+def tok():
+    return word_tokenizer()
 
 
 def _planted(tok):
@@ -77,7 +97,7 @@ def by_hand(model, ids: list[int], n: int) -> float:
     return float(sum(logp[i - 1, ids[i]] for i in range(len(ids) - n, len(ids))))
 
 
-REPLIES = [[PLANT], [1000], [1000, 2000], [300, 400, 500], [128009], [7, 8]]
+REPLIES = [[PLANT], [1000], [1000, 2000], [300, 400, 500], [3], [7, 8]]  # 3: <|eot_id|> itself
 
 
 @pytest.mark.parametrize("variant, reference", [(REWARDBENCH, True), (NEXT_TOKEN, True), (REWARDBENCH, False)])
@@ -135,7 +155,7 @@ def test_planted_token_tops_the_scan_at_the_stated_cost(tok, variant):
     scorer = make((policy, ref), tok, variant)
     split = scorer.split(PROMPT)
     # next_token: the whole vocabulary; rewardbench: every candidate needs a step of both models, so a sample
-    ids = np.arange(len(tok)) if variant == NEXT_TOKEN else np.array(sorted(set(sample_ids(len(tok), 500)) | {PLANT}))
+    ids = np.arange(len(tok)) if variant == NEXT_TOKEN else np.array(sorted(set(sample_ids(len(tok), 300)) | {PLANT}))
     state = scorer.prefix_state(split.prefix_ids)
     batch = 128
     scores = score_rows(scorer, state, [scorer.continuation(split, [int(i)]) for i in ids], BatchSizer(batch, torch.device("cpu")))
@@ -165,10 +185,7 @@ def test_settings_key_the_table_and_bad_settings_are_user_errors(models, tok):
         make(models, tok, "mean")
     with pytest.raises(UserError, match="beta"):
         make(models, tok, beta=0)
-    from transformers import AutoTokenizer
-
-    no_eos = AutoTokenizer.from_pretrained(tok.name_or_path)
-    no_eos.eos_token = None
+    no_eos = word_tokenizer(eos=None)
     policy, _ = models
     with pytest.raises(UserError, match="end-of-sequence"):
         DPOScorer(_lm(policy, no_eos, "t/p"), None)
