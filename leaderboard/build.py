@@ -6,8 +6,8 @@ Writes into the output folder:
 
 - `index.html`: one row per model, sortable (click a column header) and filterable (text box); RewardBench rank
   and score (v1) joined by model id from `leaderboard/data/rewardbench.json`, the first optimal and pessimal
-  tokens, and one column per metric found in any results file (header: direction ↑/↓, definition as tooltip; a missing value is
-  "—" with the reason as tooltip).
+  tokens, and one column per metric found in any results file (header: direction ↑/↓, definition as tooltip; a
+  missing value is "—" with the reason as tooltip).
 - `models/<org>__<name>.html`: everything about one model (metrics, token lists, figures copied beside it).
 - `compare.html`: the cross-model report of `results/_compare/` (`rm-harness compare`) when there is one.
 - `leaderboard.md` (GitHub table) and `leaderboard.json` (the same data, machine-readable).

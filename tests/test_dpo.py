@@ -1,4 +1,4 @@
-"""DPO scorer: cached equals plain, a token the policy was pushed towards tops the scan, EOS counted as RewardBench does.
+"""DPO scorer: cached equals plain, a token the policy was pushed towards tops the scan, EOS counted as RewardBench.
 
 Tiny Llama causal LMs built in-process over a small word-level tokenizer with Llama-3's chat template (special
 tokens, BOS written by the template, <|eot_id|> as EOS): the reference is random; the policy is the reference with
@@ -21,7 +21,9 @@ from harness.models.dpo import NEXT_TOKEN, REWARDBENCH, DPOScorer, load_dpo_scor
 from harness.models.registry import ModelSpec
 from harness.models.scorer import LMLogProbScorer
 from harness.scoring.parity import check, plain_scores, sample_ids
-from harness.scoring.scan import BatchSizer, score_rows
+from harness.scoring.responses import VocabularySet
+from harness.scoring.scan import scan
+from harness.scoring.table import TableStore
 
 LLAMA3_TEMPLATE = (
     "{{ bos_token }}{% for message in messages %}<|start_header_id|>{{ message['role'] }}<|end_header_id|>\n\n"
@@ -148,19 +150,19 @@ def _count_forwards(model) -> list[int]:
 
 
 @pytest.mark.parametrize("variant", [REWARDBENCH, NEXT_TOKEN])
-def test_planted_token_tops_the_scan_at_the_stated_cost(tok, variant):
-
+def test_planted_token_tops_the_scan_at_the_stated_cost(tok, variant, tmp_path):
     policy, ref = _planted(tok)
     calls = [_count_forwards(policy), _count_forwards(ref)]
     scorer = make((policy, ref), tok, variant)
     split = scorer.split(PROMPT)
-    # next_token: the whole vocabulary; rewardbench: every candidate needs a step of both models, so a sample
-    ids = np.arange(len(tok)) if variant == NEXT_TOKEN else np.array(sorted(set(sample_ids(len(tok), 300)) | {PLANT}))
-    state = scorer.prefix_state(split.prefix_ids)
     batch = 128
-    scores = score_rows(scorer, state, [scorer.continuation(split, [int(i)]) for i in ids], BatchSizer(batch, torch.device("cpu")))
-    want = 1 if variant == NEXT_TOKEN else 1 + -(-len(ids) // batch)
-    assert [c[0] for c in calls] == [want, want]  # forwards per model: the prompt's, plus one per batch
+    table = scan(scorer, split, VocabularySet(tok, split, len(tok)), TableStore(tmp_path), batch_size=batch,
+                 progress=False)
+    assert table.meta["scorer"] == "dpo" and len(table.df) == len(tok)
+    # Forwards per model: the prompt's; the rewardbench variant adds one one-token step per batch of candidates.
+    want = 1 if variant == NEXT_TOKEN else 1 + -(-len(tok) // batch)
+    assert [c[0] for c in calls] == [want, want]
+    ids, scores = table.df["id"].to_numpy(), table.df["score"].to_numpy()
     assert ids[int(np.argmax(scores))] == PLANT
     others = scores[ids != PLANT]
     assert scores[ids == PLANT][0] - others.max() > 1.0  # the planted bias, less what it costs the rest
