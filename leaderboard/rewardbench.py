@@ -191,18 +191,19 @@ def lookup(model_id: str, snapshot: Snapshot | None = None) -> RewardBenchEntry 
 
 # ---------------------------------------------------------------------------------------------- user results
 
-def _norm_key(k: str) -> str:
+def norm_key(k: str) -> str:
+    """Result keys compared as RewardBench and its exports spell them: any case, `-`, `_` or spaces."""
     return re.sub(r"[^a-z0-9]+", "_", k.lower()).strip("_")
 
 
-def _percent(values: Mapping[str, float]) -> dict[str, float]:
-    # RewardBench writes accuracies as fractions; leaderboard exports use percent.
+def to_percent(values: Mapping[str, float]) -> dict[str, float]:
+    """RewardBench writes accuracies as fractions, leaderboard exports as percent: percent out, either in."""
     scale = 100.0 if all(0.0 <= x <= 1.0 for x in values.values()) else 1.0
     return {k: x * scale for k, x in values.items()}
 
 
 def _numbers(d: Mapping[str, Any]) -> dict[str, float]:
-    return {_norm_key(k): float(v) for k, v in d.items()
+    return {norm_key(k): float(v) for k, v in d.items()
             if isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
@@ -214,7 +215,7 @@ def _version_result(version: str, nums: dict[str, float], model_type: str | None
         if sections is None:
             raise KeyError("v1")
     else:
-        sections = _percent({k: nums[k] for k in SECTIONS[version] if k in nums})
+        sections = to_percent({k: nums[k] for k in SECTIONS[version] if k in nums})
     if not set(SECTIONS[version]) - {"prior_sets"} <= set(sections):
         raise KeyError(version)
     score = overall_score(version, sections)
@@ -244,16 +245,14 @@ def load_user_results(path: str | Path) -> RewardBenchEntry:
     for declared, block in parts.items():
         nums = _numbers(block)
         model_type = block.get("model_type") if isinstance(block.get("model_type"), str) else None
-        candidates = [declared] if declared else (["v2"] if {"factuality", "precise_if", "focus"} & set(nums)
-                                                   else ["v1"])
-        for v in candidates:
-            try:
-                found[v] = _version_result(v, nums, model_type)
-            except KeyError:
-                want = ", ".join(SECTIONS[v][k] for k in SECTIONS[v] if k != "prior_sets")
-                raise RewardBenchResultsError(
-                    f"--rewardbench-results {p}: no complete {LABELS[v]} scores (need {want}"
-                    + (", or every v1 subset accuracy" if v == "v1" else "") + ")") from None
+        v = declared or ("v2" if {"factuality", "precise_if", "focus"} & set(nums) else "v1")
+        try:
+            found[v] = _version_result(v, nums, model_type)
+        except KeyError:
+            want = ", ".join(SECTIONS[v][k] for k in SECTIONS[v] if k != "prior_sets")
+            raise RewardBenchResultsError(
+                f"--rewardbench-results {p}: no complete {LABELS[v]} scores (need {want}"
+                + (", or every v1 subset accuracy" if v == "v1" else "") + ")") from None
     model = data.get("model") if isinstance(data.get("model"), str) else p.stem
     return RewardBenchEntry(model, found.get("v1"), found.get("v2"), source=f"self-reported: {p.name}",
                             date=None, self_reported=True)

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping
 
-from leaderboard.rewardbench import SECTIONS, VERSIONS, overall_score
+from leaderboard.rewardbench import SECTIONS, VERSIONS, norm_key, overall_score, to_percent
 
 RESULTS_REPOS = {"v1": "allenai/reward-bench-results", "v2": "allenai/reward-bench-2-results"}
 SNAPSHOT_FORMAT = 2
@@ -41,18 +41,14 @@ V1_SECTION_SUBSETS: dict[str, tuple[str, ...]] = {
 V1_CODE_SUBSETS = ("hep-cpp", "hep-go", "hep-java", "hep-js", "hep-python", "hep-rust")
 
 
-def _key(name: str) -> str:
-    return "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
-
-
 def v1_sections_from_subsets(subsets: Mapping[str, Any]) -> dict[str, float] | None:
     """v1 section scores (percent) from per-subset accuracies (0-1); None if a subset is missing.
 
     Subset names match with any case and with `-` or `_`, as RewardBench's own files and ours spell them.
     """
-    acc_by_key = {_key(k): v for k, v in subsets.items() if isinstance(k, str)}
+    acc_by_key = {norm_key(k): v for k, v in subsets.items() if isinstance(k, str)}
     try:
-        acc = {k: float(acc_by_key[_key(k)]) for k in [*V1_SUBSET_COUNTS, "math-prm", *V1_CODE_SUBSETS]}
+        acc = {k: float(acc_by_key[norm_key(k)]) for k in [*V1_SUBSET_COUNTS, "math-prm", *V1_CODE_SUBSETS]}
     except (KeyError, TypeError, ValueError):
         return None
     out: dict[str, float] = {}
@@ -66,13 +62,11 @@ def v1_sections_from_subsets(subsets: Mapping[str, Any]) -> dict[str, float] | N
 
 def v2_sections(result: Mapping[str, Any]) -> dict[str, float] | None:
     """v2 section scores (percent) from one results file's section accuracies; None if one is missing."""
-    by_key = {_key(k): v for k, v in result.items() if isinstance(k, str)}
+    by_key = {norm_key(k): v for k, v in result.items() if isinstance(k, str)}
     try:
-        acc = {k: float(by_key[k]) for k in SECTIONS["v2"]}
+        return to_percent({k: float(by_key[k]) for k in SECTIONS["v2"]})
     except (KeyError, TypeError, ValueError):
         return None
-    scale = 100.0 if all(0 <= x <= 1 for x in acc.values()) else 1.0
-    return {k: x * scale for k, x in acc.items()}
 
 
 def _row(model: str, model_type: str | None, score: float, sections: Mapping[str, float | None]) -> dict:
