@@ -1,173 +1,299 @@
-"""RewardBench ranks and scores to join onto the leaderboard by model id.
+"""RewardBench v1 and v2 rank, score, section scores and model type, joined onto a model by its Hub id.
 
-The bundled snapshot (`rewardbench.json`, beside this file) holds the ten models of Christian et al. (FAccT 2025)
-with the ranks the paper used; it records its source and date. `refresh()` rebuilds a snapshot from the public
-results dataset `allenai/reward-bench-results` (per-subset accuracies in `eval-set/<org>/<model>.json`) when the
-Hub is reachable; nothing here touches the network unless `refresh` is called.
+The package ships one snapshot of both public leaderboards, `leaderboard/data/rewardbench.json`, with its source
+and the date it was read. Ranks are not stored: they are computed from the snapshot's overall scores when it is
+loaded, by competition ranking ("1224"): models whose published score (two decimals) is equal share the best
+rank of the group, and the next model's rank skips the shared places. The join is case-insensitive (Hub ids are;
+RewardBench v1 spells `Ray2333/GRM-llama3.2-3B-rewardmodel-ft`) and applies to Hub ids only: a local folder or
+demo model (`local:...`, `demo:...`, a path) never inherits a public rank.
 
-Overall score (RewardBench v1): Chat, Chat Hard and Safety are means of their subsets' accuracies weighted by the
-subsets' example counts; Reasoning is the mean of math-prm and the average of the six HumanEvalPack languages;
-the overall score is the mean of the four sections, times 100.
+A user's own RewardBench results file (`--rewardbench-results FILE`) becomes an entry marked `self_reported`,
+with scores but never a public rank. Rebuilding the snapshot lives in `leaderboard.rewardbench_sources`.
 
-    python -m leaderboard.rewardbench               # print the bundled snapshot
-    python -m leaderboard.rewardbench --refresh     # download, recompute, write the snapshot (needs the Hub)
+    python -m leaderboard.rewardbench                  # print the bundled snapshot
+    python -m leaderboard.rewardbench MODEL_ID         # one model's entry
+    python -m leaderboard.rewardbench --refresh        # re-read the public results datasets (needs the Hub)
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import re
 import sys
-from datetime import datetime, timezone
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from importlib.resources import files
 from pathlib import Path
 from typing import Any, Mapping
 
-SNAPSHOT_PATH = Path(__file__).with_name("rewardbench.json")
-RESULTS_REPO = "allenai/reward-bench-results"
-SOURCE = "RewardBench leaderboard (allenai/reward-bench-results), ranks as used by Christian et al. FAccT 2025"
+from harness.errors import UserError
 
-# Example counts of the RewardBench v1 subsets (math-prm has 447 pairs; it is weighted like all of code).
-SUBSET_COUNTS: dict[str, int] = {
-    "alpacaeval-easy": 100, "alpacaeval-length": 95, "alpacaeval-hard": 95, "mt-bench-easy": 28,
-    "mt-bench-med": 40, "mt-bench-hard": 37, "llmbar-natural": 100, "llmbar-adver-neighbor": 134,
-    "llmbar-adver-GPTInst": 92, "llmbar-adver-GPTOut": 47, "llmbar-adver-manual": 46,
-    "refusals-dangerous": 100, "refusals-offensive": 100, "xstest-should-refuse": 154,
-    "xstest-should-respond": 250, "donotanswer": 136,
+VERSIONS = ("v1", "v2")
+LABELS = {"v1": "RewardBench", "v2": "RewardBench 2"}
+# Section keys as stored (snake case) and as the leaderboards title them.
+SECTIONS: dict[str, dict[str, str]] = {
+    "v1": {"chat": "Chat", "chat_hard": "Chat Hard", "safety": "Safety", "reasoning": "Reasoning",
+           "prior_sets": "Prior Sets"},
+    "v2": {"factuality": "Factuality", "precise_if": "Precise IF", "math": "Math", "safety": "Safety",
+           "focus": "Focus", "ties": "Ties"},
 }
-SECTIONS: dict[str, tuple[str, ...]] = {
-    "Chat": ("alpacaeval-easy", "alpacaeval-length", "alpacaeval-hard", "mt-bench-easy", "mt-bench-med"),
-    "Chat Hard": ("mt-bench-hard", "llmbar-natural", "llmbar-adver-neighbor", "llmbar-adver-GPTInst",
-                  "llmbar-adver-GPTOut", "llmbar-adver-manual"),
-    "Safety": ("refusals-dangerous", "refusals-offensive", "xstest-should-refuse", "xstest-should-respond",
-               "donotanswer"),
-}
-CODE_SUBSETS = ("hep-cpp", "hep-go", "hep-java", "hep-js", "hep-python", "hep-rust")
+HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+class RewardBenchResultsError(UserError, ValueError):
+    """A RewardBench results file (or snapshot) that cannot be read."""
+
+
+@dataclass(frozen=True)
+class VersionResult:
+    """One model on one RewardBench version. Scores are percentages (0-100)."""
+
+    version: str  # "v1" | "v2"
+    score: float
+    sections: dict[str, float] = field(default_factory=dict)  # snake-case keys of SECTIONS[version]
+    model_type: str | None = None  # the leaderboard's: Seq. Classifier, Custom Classifier, DPO, Generative, ...
+    rank: int | None = None  # today's rank in the snapshot; None when self-reported
+    of: int | None = None  # how many models that version ranks
+
+    @property
+    def label(self) -> str:
+        return LABELS[self.version]
+
+
+@dataclass(frozen=True)
+class RewardBenchEntry:
+    """A model's RewardBench standing: one result per version, None for a version the model is absent from."""
+
+    model_id: str  # as the source spells it
+    v1: VersionResult | None
+    v2: VersionResult | None
+    source: str
+    date: str | None
+    self_reported: bool = False  # from the user's own results file: never a public rank
+
+    def version(self, name: str) -> VersionResult | None:
+        return {"v1": self.v1, "v2": self.v2}[name]
+
+    def absence(self, name: str) -> str | None:
+        """Why a version has no result, in words for the board (None when it has one)."""
+        if self.version(name) is not None:
+            return None
+        return "not in the results file" if self.self_reported else f"not in {LABELS[name]}"
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 class Snapshot:
-    """A loaded snapshot: provenance plus a case-insensitive index of model ids (and aliases)."""
+    """A loaded snapshot: provenance, each version's models with computed ranks, a case-insensitive index."""
 
-    def __init__(self, data: Mapping[str, Any], path: Path | None = None):
-        if not isinstance(data, Mapping) or not isinstance(data.get("models"), list):
-            raise ValueError("a RewardBench snapshot is an object with a 'models' list")
+    def __init__(self, data: Mapping[str, Any], path: Path | str | None = None):
+        where = str(path or "RewardBench snapshot")
+        versions = data.get("versions") if isinstance(data, Mapping) else None
+        if not isinstance(versions, Mapping) or not all(isinstance(versions.get(v), Mapping) for v in VERSIONS):
+            raise RewardBenchResultsError(f"{where}: not a RewardBench snapshot (needs 'versions' with "
+                                          f"{' and '.join(VERSIONS)}); rebuild it with --refresh")
         self.data = dict(data)
         self.path = path
         self.source: str = str(data.get("source") or "unknown source")
-        self.date: str | None = data.get("compiled") or data.get("retrieved")
-        self._index: dict[str, dict[str, Any]] = {}
-        for entry in data["models"]:
-            if not isinstance(entry, Mapping) or not isinstance(entry.get("model"), str):
-                continue
-            for name in [entry["model"], *[a for a in entry.get("aliases", []) if isinstance(a, str)]]:
-                self._index.setdefault(name.strip().lower(), dict(entry))
+        self.date: str | None = data.get("retrieved")
+        self._results: dict[str, dict[str, VersionResult]] = {}
+        self._spelling: dict[str, str] = {}
+        for v in VERSIONS:
+            rows = [r for r in versions[v].get("models", []) if _valid_row(r)]
+            self._results[v] = {}
+            for rank, row in zip(competition_ranks([float(r["score"]) for r in rows]), rows):
+                key = row["model"].strip().lower()
+                if key in self._results[v]:  # a duplicate id keeps its first (higher-scored) row
+                    continue
+                self._spelling.setdefault(key, row["model"])
+                self._results[v][key] = VersionResult(
+                    version=v, score=float(row["score"]), model_type=row.get("model_type"), rank=rank, of=len(rows),
+                    sections={k: float(x) for k, x in (row.get("sections") or {}).items() if x is not None})
 
-    def lookup(self, model_id: str) -> dict[str, Any] | None:
-        """The entry for `model_id` (Hub ids are case-insensitive, so is this), or None when unranked."""
-        if not isinstance(model_id, str):
+    def lookup(self, model_id: str | None) -> RewardBenchEntry | None:
+        """The entry for a Hub id (case-insensitive), or None when it is not a Hub id or is on neither board."""
+        if not isinstance(model_id, str) or not HUB_ID.match(model_id.strip()):
             return None
-        return self._index.get(model_id.strip().lower())
+        key = model_id.strip().lower()
+        found = {v: self._results[v].get(key) for v in VERSIONS}
+        if not any(found.values()):
+            return None
+        return RewardBenchEntry(self._spelling[key], found["v1"], found["v2"], self.source, self.date)
+
+    def models(self, version: str) -> list[VersionResult]:
+        return list(self._results[version].values())
+
+    def model_ids(self, version: str) -> list[str]:
+        return [self._spelling[k] for k in self._results[version]]
 
     def __len__(self) -> int:
-        return len(self.data["models"])
+        return len(self._spelling)
+
+
+def _valid_row(row: Any) -> bool:
+    score = row.get("score") if isinstance(row, Mapping) else None
+    return (isinstance(row.get("model"), str) and isinstance(score, (int, float)) and not isinstance(score, bool)
+            and math.isfinite(score))
+
+
+def competition_ranks(scores: list[float]) -> list[int]:
+    """Rank of each score, highest first; equal scores (to two decimals, as published) share the best rank."""
+    order = sorted(range(len(scores)), key=lambda i: -round(scores[i], 2))
+    ranks = [0] * len(scores)
+    last, rank = None, 0
+    for place, i in enumerate(order, start=1):
+        s = round(scores[i], 2)
+        if s != last:
+            rank, last = place, s
+        ranks[i] = rank
+    return ranks
+
+
+def overall_score(version: str, sections: Mapping[str, float]) -> float:
+    """The leaderboard's overall score: v2 the mean of its six sections; v1 the mean of Chat, Chat Hard, Safety
+    and Reasoning, with Prior Sets, where a model has it, counted at half weight (as the v1 board does; the
+    board's exports write 0 where a model was not run on Prior Sets, and that 0 does not count)."""
+    main = [sections[k] for k in SECTIONS[version] if k != "prior_sets"]
+    prior = sections.get("prior_sets") if version == "v1" else None
+    if not prior:
+        return sum(main) / len(main)
+    return (sum(main) + 0.5 * prior) / (len(main) + 0.5)
+
+
+def bundled_path() -> Path:
+    return Path(str(files("leaderboard") / "data" / "rewardbench.json"))
 
 
 def load_snapshot(path: str | Path | None = None) -> Snapshot:
-    p = Path(path) if path is not None else SNAPSHOT_PATH
-    return Snapshot(json.loads(p.read_text(encoding="utf-8")), p)
-
-
-def section_scores(subsets: Mapping[str, Any]) -> dict[str, float] | None:
-    """Section and overall scores (0-100) from one eval-set file's subset accuracies; None if any is missing."""
+    """The snapshot at `path`, or the one shipped with the package."""
+    p = Path(path) if path is not None else bundled_path()
     try:
-        acc = {k: float(subsets[k]) for k in [*SUBSET_COUNTS, "math-prm", *CODE_SUBSETS]}
-    except (KeyError, TypeError, ValueError):
-        return None
-    out: dict[str, float] = {}
-    for section, names in SECTIONS.items():
-        total = sum(SUBSET_COUNTS[n] for n in names)
-        out[section] = 100 * sum(acc[n] * SUBSET_COUNTS[n] for n in names) / total
-    code = sum(acc[n] for n in CODE_SUBSETS) / len(CODE_SUBSETS)
-    out["Reasoning"] = 100 * (acc["math-prm"] + code) / 2
-    out["Score"] = sum(out[s] for s in ("Chat", "Chat Hard", "Safety", "Reasoning")) / 4
-    return out
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise RewardBenchResultsError(f"{p}: RewardBench snapshot not found; give an existing file") from e
+    except json.JSONDecodeError as e:
+        raise RewardBenchResultsError(f"{p}: RewardBench snapshot is not valid JSON ({e.msg})") from e
+    return Snapshot(data, p)
 
 
-def rank_entries(scores: Mapping[str, float]) -> list[dict[str, Any]]:
-    """Competition ranking (1, 2, 2, 4) by overall score, highest first; scores rounded to 0.1 as displayed."""
-    ordered = sorted(scores.items(), key=lambda kv: (-round(kv[1], 1), kv[0].lower()))
-    out, last, rank = [], None, 0
-    for i, (model, score) in enumerate(ordered, start=1):
-        s = round(score, 1)
-        if s != last:
-            rank, last = i, s
-        out.append({"model": model, "rank": rank, "score": s})
-    return out
+@lru_cache(maxsize=1)
+def _bundled() -> Snapshot:
+    return load_snapshot()
 
 
-def refresh(out_path: str | Path | None = None, *, repo_id: str = RESULTS_REPO, token: str | None = None,
-            previous: Snapshot | None = None) -> Path:
-    """Download the eval-set files of `repo_id`, recompute every model's score and rank, and write a snapshot.
+def lookup(model_id: str, snapshot: Snapshot | None = None) -> RewardBenchEntry | None:
+    """RewardBench v1 and v2 standing of a Hub model id, from `snapshot` (default: the bundled one)."""
+    return (snapshot or _bundled()).lookup(model_id)
 
-    Needs the Hub (raises whatever huggingface_hub raises when it is unreachable). The paper's ranks of the
-    previous snapshot are kept as `paper_rank`, its short names and aliases carried over.
+
+# ---------------------------------------------------------------------------------------------- user results
+
+def norm_key(k: str) -> str:
+    """Result keys compared as RewardBench and its exports spell them: any case, `-`, `_` or spaces."""
+    return re.sub(r"[^a-z0-9]+", "_", k.lower()).strip("_")
+
+
+def to_percent(values: Mapping[str, float]) -> dict[str, float]:
+    """RewardBench writes accuracies as fractions, leaderboard exports as percent: percent out, either in."""
+    scale = 100.0 if all(0.0 <= x <= 1.0 for x in values.values()) else 1.0
+    return {k: x * scale for k, x in values.items()}
+
+
+def _numbers(d: Mapping[str, Any]) -> dict[str, float]:
+    return {norm_key(k): float(v) for k, v in d.items()
+            if isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
+def _version_result(version: str, nums: dict[str, float], model_type: str | None) -> VersionResult:
+    from leaderboard.rewardbench_sources import v1_sections_from_subsets
+
+    if version == "v1" and not set(SECTIONS["v1"]) - {"prior_sets"} <= set(nums):
+        sections = v1_sections_from_subsets(nums)  # per-subset accuracies, as `rewardbench` saves them
+        if sections is None:
+            raise KeyError("v1")
+    else:
+        sections = to_percent({k: nums[k] for k in SECTIONS[version] if k in nums})
+    if not set(SECTIONS[version]) - {"prior_sets"} <= set(sections):
+        raise KeyError(version)
+    score = overall_score(version, sections)
+    return VersionResult(version, round(score, 2), {k: round(x, 2) for k, x in sections.items()}, model_type)
+
+
+def load_user_results(path: str | Path) -> RewardBenchEntry:
+    """A user's own RewardBench results JSON as a self-reported entry (scores, no public rank).
+
+    Accepts what `rewardbench` writes: v1 per-subset accuracies (alpacaeval-easy, ..., hep-rust, math-prm) or
+    section scores (Chat, Chat Hard, Safety, Reasoning), and v2 section scores (Factuality, Precise IF, Math,
+    Safety, Focus, Ties); fractions or percentages. A file may hold both versions under "v1" and "v2" keys.
     """
-    from huggingface_hub import snapshot_download
-
-    from harness.atomic import atomic_write_json
-
-    prev = previous if previous is not None else load_snapshot()
-    local = Path(snapshot_download(repo_id=repo_id, repo_type="dataset", allow_patterns=["eval-set/*.json"],
-                                   token=token))
-    scores: dict[str, float] = {}
-    for f in sorted((local / "eval-set").rglob("*.json")):
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise RewardBenchResultsError(f"--rewardbench-results {p}: file not found; give the JSON RewardBench "
+                                      "wrote for your model") from e
+    except (OSError, json.JSONDecodeError) as e:
+        raise RewardBenchResultsError(f"--rewardbench-results {p}: not readable JSON ({e}); give the JSON "
+                                      "RewardBench wrote for your model") from e
+    if not isinstance(data, Mapping):
+        raise RewardBenchResultsError(f"--rewardbench-results {p}: expected a JSON object of scores")
+    parts = {v: data[v] for v in VERSIONS if isinstance(data.get(v), Mapping)} or {None: data}
+    found: dict[str, VersionResult] = {}
+    for declared, block in parts.items():
+        nums = _numbers(block)
+        model_type = block.get("model_type") if isinstance(block.get("model_type"), str) else None
+        v = declared or ("v2" if {"factuality", "precise_if", "focus"} & set(nums) else "v1")
         try:
-            d = json.loads(f.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
+            found[v] = _version_result(v, nums, model_type)
+        except KeyError:
+            want = ", ".join(SECTIONS[v][k] for k in SECTIONS[v] if k != "prior_sets")
+            raise RewardBenchResultsError(
+                f"--rewardbench-results {p}: no complete {LABELS[v]} scores (need {want}"
+                + (", or every v1 subset accuracy" if v == "v1" else "") + ")") from None
+    model = data.get("model") if isinstance(data.get("model"), str) else p.stem
+    return RewardBenchEntry(model, found.get("v1"), found.get("v2"), source=f"self-reported: {p.name}",
+                            date=None, self_reported=True)
+
+
+# ------------------------------------------------------------------------------------------------------- CLI
+
+def _describe(entry: RewardBenchEntry) -> str:
+    lines = [entry.model_id + (" (self-reported)" if entry.self_reported else "")]
+    for v in VERSIONS:
+        r = entry.version(v)
+        if r is None:
+            lines.append(f"  {LABELS[v]}: {entry.absence(v)}")
             continue
-        model = d.get("model") if isinstance(d, dict) else None
-        sec = section_scores(d) if isinstance(model, str) else None
-        if sec is not None:
-            scores[model] = sec["Score"]
-    if not scores:
-        raise RuntimeError(f"{repo_id}: no eval-set results could be read")
-    models = []
-    for entry in rank_entries(scores):
-        old = prev.lookup(entry["model"]) or {}
-        if "rank" in old:
-            entry["paper_rank"] = old.get("paper_rank", old["rank"])
-        for k in ("short", "aliases"):
-            if k in old:
-                entry[k] = old[k]
-        entry["score_source"] = f"computed from eval-set subset accuracies in {repo_id}"
-        models.append(entry)
-    today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
-    data = {
-        "source": f"RewardBench results dataset ({repo_id}), recomputed; paper_rank as used by Christian et al. "
-                  "FAccT 2025",
-        "source_url": f"https://huggingface.co/datasets/{repo_id}",
-        "compiled": today,
-        "rank_note": "rank: position by overall score among all models with complete eval-set results in the "
-                     "dataset on the compiled date (the public leaderboard may list or exclude a few differently).",
-        "score_note": "score: mean of Chat, Chat Hard, Safety, Reasoning (x100), see leaderboard/rewardbench.py",
-        "models": models,
-    }
-    return atomic_write_json(out_path if out_path is not None else SNAPSHOT_PATH, data)
+        rank = f"rank {r.rank} of {r.of}, " if r.rank is not None else ""
+        secs = ", ".join(f"{SECTIONS[v][k]} {x:.1f}" for k, x in r.sections.items())
+        lines.append(f"  {LABELS[v]}: {rank}score {r.score:.2f} ({r.model_type or 'type unknown'}); {secs}")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m leaderboard.rewardbench", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--refresh", action="store_true", help=f"recompute from {RESULTS_REPO} (needs the Hub)")
-    ap.add_argument("--out", default=None, help="snapshot to write (default: the bundled file)")
+    ap.add_argument("model", nargs="?", help="a Hub id to look up")
+    ap.add_argument("--snapshot", default=None, help="snapshot JSON to read (default: the bundled one)")
+    ap.add_argument("--refresh", action="store_true",
+                    help="rebuild the snapshot from the public results datasets (needs the Hub)")
+    ap.add_argument("--out", default=None, help="with --refresh: where to write (default: the bundled file)")
     args = ap.parse_args(argv)
     if args.refresh:
-        path = refresh(args.out)
-        print(f"wrote {path}")
+        from leaderboard.rewardbench_sources import refresh
+
+        print(f"wrote {refresh(args.out or bundled_path())}")
         return 0
-    snap = load_snapshot()
-    print(f"{snap.source} (compiled {snap.date})")
-    for e in snap.data["models"]:
-        score = "null" if e.get("score") is None else f"{e['score']:.1f}"
-        print(f"{e.get('rank', '?'):>4}  {score:>5}  {e['model']}")
+    snap = load_snapshot(args.snapshot)
+    print(f"{snap.source} (retrieved {snap.date})")
+    if args.model:
+        entry = snap.lookup(args.model)
+        print(_describe(entry) if entry else f"{args.model}: on neither RewardBench leaderboard")
+        return 0
+    for v in VERSIONS:
+        print(f"{LABELS[v]}: {len(snap.models(v))} models")
     return 0
 
 

@@ -19,21 +19,8 @@ from leaderboard_fixtures import (HOSTILE_TOKENS, make_png, metric, results_doc,
                                   write_results)
 
 from leaderboard import build as lb  # noqa: E402
-from leaderboard import rewardbench as rb  # noqa: E402
 from leaderboard.build import LeaderboardError, LeaderboardWarning, build, md_escape, script_json, visible  # noqa: E402
 
-PAPER_RANKS = {
-    "nicolinho/QRM-Gemma-2-27B": 2,
-    "Skywork/Skywork-Reward-Gemma-2-27B-v0.2": 3,
-    "Skywork/Skywork-Reward-Gemma-2-27B": 5,
-    "Skywork/Skywork-Reward-Llama-3.1-8B-v0.2": 10,
-    "nicolinho/QRM-Llama3.1-8B": 11,
-    "LxzGordon/URM-LLaMa-3.1-8B": 12,
-    "Ray2333/GRM-Llama3-8B-rewardmodel-ft": 17,
-    "Ray2333/GRM-Llama3.2-3B-rewardmodel-ft": 19,
-    "RLHFlow/ArmoRM-Llama3-8B-v0.1": 20,
-    "Ray2333/GRM-gemma2-2B-rewardmodel-ft": 31,
-}
 
 
 # ------------------------------------------------------------------------------------------------ visible()
@@ -261,11 +248,11 @@ def test_markdown_table(board):
     assert all(len(re.findall(r"(?<!\\)\|", l)) == n + 1 for l in lines), "pipes in cells must be escaped"
     rows = {l.split("|")[1].strip(): [c.strip() for c in l.strip("|").split("|")] for l in lines[2:]}
     sky = next(v for k, v in rows.items() if "Skywork" in k)
-    assert sky[1:3] == ["3", "94.3"]
+    assert sky[1:3] == ["4", "94.3"]  # RewardBench v1 today (snapshot 2025-12-22)
     assert "best: ␣LOVE, ␣Love, love, ␣Peace, ␣joy" == sky[3]
     assert sky[4].startswith("best: ␣blacks")
     grm = next(v for k, v in rows.items() if "GRM" in k)
-    assert grm[1:3] == ["31", "88.4"]
+    assert grm[1:3] == ["39", "88.4"]
     local = next(v for k, v in rows.items() if "my-local-rm" in k)
     assert local[1:3] == ["unranked", "—"]
     assert local[3] == "greatest: ␣Everything"
@@ -376,7 +363,8 @@ def test_nan_and_lone_surrogates_anywhere_do_not_break_the_build(tmp_path):
         ' "definition": "d\\u202e\\ud800"}}, "data": {"top": {"best": [{"id": 1, "decoded": "\\ud800", '
         '"score": NaN}]}}}}, "created": NaN}')
     snap = tmp_path / "snap.json"
-    snap.write_text('{"source": "s\\ud800", "models": [{"model": "org/\\ud800odd", "rank": NaN, "score": NaN}]}')
+    snap.write_text('{"source": "s\\ud800", "versions": {"v1": {"models": [{"model": "org/\\ud800odd", "score": NaN}]},'
+                    ' "v2": {"models": [{"model": "org/odd", "score": Infinity}]}}}')
     build(results, tmp_path / "site", snapshot=snap)
     site = tmp_path / "site"
     for f in site.rglob("*"):
@@ -470,7 +458,7 @@ def test_model_page_lists_tokens_metrics_and_missing_reasons(board):
     page = (tmp / "site" / "models" / "Ray2333__GRM-gemma2-2B-rewardmodel-ft.html").read_text(encoding="utf-8")
     assert "␣Excellent" in page and "␣terrible" in page
     assert "missing: fewer than 10 AFINN words matched" in page
-    assert "rank 31, score 88.4" in page
+    assert "rank 39, score 88.4" in page
     assert 'href="https://huggingface.co/Ray2333/GRM-gemma2-2B-rewardmodel-ft"' in page
     local = (tmp / "site" / "models" / "local__my-local-rm.html").read_text(encoding="utf-8")
     assert "unranked (not on the RewardBench snapshot)" in local
@@ -683,68 +671,16 @@ def test_fmt_value():
 
 # ------------------------------------------------------------------------------------------------ RewardBench
 
-def test_bundled_snapshot_has_the_papers_models_and_ranks():
-    snap = rb.load_snapshot()
-    assert snap.source == ("RewardBench leaderboard (allenai/reward-bench-results), ranks as used by Christian et "
-                           "al. FAccT 2025")
-    assert snap.date
-    assert {e["model"]: e["rank"] for e in snap.data["models"]} == PAPER_RANKS
-    for e in snap.data["models"]:
-        assert e["score"] is None or (80 < e["score"] < 100 and e.get("score_source")), e
-    assert snap.lookup("ray2333/grm-llama3.2-3b-rewardmodel-ft")["rank"] == 19  # case-insensitive
-    assert snap.lookup("Ray2333/GRM-llama3.2-3B-rewardmodel-ft")["rank"] == 19  # RewardBench's spelling
-    assert snap.lookup("someone/else") is None
-    assert snap.lookup(None) is None
+# The snapshot itself (v1 + v2, ranks, user results, refresh) is tested in tests/test_rewardbench.py.
 
-
-# Public per-subset accuracies of RLHFlow/ArmoRM-Llama3-8B-v0.1 in allenai/reward-bench-results (eval-set).
-ARMORM = {
-    "alpacaeval-easy": 0.97, "alpacaeval-hard": 0.9473684210526315, "alpacaeval-length": 0.968421052631579,
-    "donotanswer": 0.7941176470588235, "hep-cpp": 0.9512195121951219, "hep-go": 0.9695121951219512,
-    "hep-java": 0.9817073170731707, "hep-js": 0.975609756097561, "hep-python": 0.9634146341463414,
-    "hep-rust": 0.9207317073170732, "llmbar-adver-GPTInst": 0.7717391304347826,
-    "llmbar-adver-GPTOut": 0.6595744680851063, "llmbar-adver-manual": 0.6956521739130435,
-    "llmbar-adver-neighbor": 0.6791044776119403, "llmbar-natural": 0.93, "math-prm": 0.9865771812080537,
-    "model": "RLHFlow/ArmoRM-Llama3-8B-v0.1", "model_type": "Custom Classifier", "mt-bench-easy": 1.0,
-    "mt-bench-hard": 0.8648648648648649, "mt-bench-med": 1.0, "refusals-dangerous": 0.93,
-    "refusals-offensive": 0.97, "xstest-should-refuse": 1.0, "xstest-should-respond": 0.872,
-}
-
-
-def test_section_scores_reproduce_the_published_overall():
-    s = rb.section_scores(ARMORM)
-    assert round(s["Chat"], 1) == 96.9 and round(s["Chat Hard"], 1) == 76.8
-    assert round(s["Reasoning"], 1) == 97.3 and round(s["Score"], 1) == 90.4
-    assert rb.section_scores({"model": "x"}) is None
-
-
-def test_refresh_without_network(tmp_path, monkeypatch):
-    import huggingface_hub
-
-    fake = tmp_path / "hub"
-    (fake / "eval-set" / "RLHFlow").mkdir(parents=True)
-    (fake / "eval-set" / "RLHFlow" / "ArmoRM-Llama3-8B-v0.1.json").write_text(json.dumps(ARMORM))
-    better = {k: (1.0 if isinstance(v, float) else v) for k, v in ARMORM.items()} | {"model": "a/perfect"}
-    (fake / "eval-set" / "a").mkdir()
-    (fake / "eval-set" / "a" / "perfect.json").write_text(json.dumps(better))
-    (fake / "eval-set" / "a" / "broken.json").write_text("{")
-    calls = []
-
-    def fake_download(**kw):
-        calls.append(kw)
-        return str(fake)
-
-    monkeypatch.setattr(huggingface_hub, "snapshot_download", fake_download)
-    out = rb.refresh(tmp_path / "snap.json")
-    assert calls[0]["repo_id"] == "allenai/reward-bench-results" and calls[0]["repo_type"] == "dataset"
-    snap = rb.load_snapshot(out)
-    assert [(e["model"], e["rank"], e["score"]) for e in snap.data["models"]] == [
-        ("a/perfect", 1, 100.0), ("RLHFlow/ArmoRM-Llama3-8B-v0.1", 2, 90.4)]
-    assert snap.lookup("RLHFlow/ArmoRM-Llama3-8B-v0.1")["paper_rank"] == 20
-    assert "paper_rank" not in snap.lookup("a/perfect")
-    # and the board uses a snapshot given by path
+def test_board_uses_a_snapshot_given_by_path(tmp_path):
+    snap = tmp_path / "snap.json"
+    snap.write_text(json.dumps({"source": "test", "retrieved": "2025-01-01", "versions": {
+        "v1": {"models": [{"model": "ray2333/grm-gemma2-2b-rewardmodel-ft", "score": 50.0}]}, "v2": {"models": []}}}))
     results = tmp_path / "results"
     standard_board(results)
-    build(results, tmp_path / "site", snapshot=out)
+    build(results, tmp_path / "site", snapshot=snap)
     md = (tmp_path / "site" / "leaderboard.md").read_text(encoding="utf-8")
-    assert md.count("unranked") == 3
+    assert md.count("unranked") == 2
+    row = next(line for line in md.splitlines() if "GRM" in line)
+    assert [c.strip() for c in row.strip("|").split("|")][1:3] == ["1", "50.0"]
