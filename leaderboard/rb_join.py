@@ -1,0 +1,79 @@
+"""RewardBench v1 and v2 rank and score beside each model: one adapter over `leaderboard.rewardbench`.
+
+Only Hub models join (a local folder or the demo model shares no identity with a RewardBench entry). The
+adapter accepts the per-version `lookup(model_id)` of the v1+v2 snapshot, and falls back to the older
+single-version `Snapshot.lookup` (the study's ranks) while that is what the module offers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+VERSIONS = ("v1", "v2")
+
+
+@dataclass(frozen=True)
+class RBScore:
+    version: str
+    rank: int | None
+    score: float | None
+    model_type: str | None = None
+    self_reported: bool = False
+
+
+@dataclass(frozen=True)
+class RBSource:
+    note: str  # one line for the glossary: where the ranks come from
+
+
+def _num(v: Any) -> float | None:
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
+def _score(version: str, raw: Mapping[str, Any], self_reported: bool) -> RBScore:
+    rank = raw.get("rank")
+    return RBScore(version, int(rank) if isinstance(rank, int) and not isinstance(rank, bool) else None,
+                   _num(raw.get("score")), raw.get("model_type") or raw.get("type"),
+                   bool(raw.get("self_reported", self_reported)))
+
+
+def normalise(entry: Any) -> dict[str, RBScore]:
+    """Whatever a lookup returned as {version: RBScore}."""
+    if entry is None:
+        return {}
+    if not isinstance(entry, Mapping):
+        entry = getattr(entry, "__dict__", {})
+    flag = bool(entry.get("self_reported", False))
+    out = {}
+    for v in VERSIONS:
+        raw = entry.get(v)
+        if isinstance(raw, Mapping):
+            out[v] = _score(v, raw, flag)
+        elif raw is not None and hasattr(raw, "__dict__"):
+            out[v] = _score(v, vars(raw), flag)
+    if not out and ("rank" in entry or "score" in entry):
+        out["v1"] = _score("v1", entry, flag)  # the older snapshot: one version, the study's ranks
+    return out
+
+
+class RewardBench:
+    """Joins RewardBench results by model id (Hub models only)."""
+
+    def __init__(self) -> None:
+        from leaderboard import rewardbench as rb
+
+        self._lookup = getattr(rb, "lookup", None)
+        self.source = RBSource(getattr(rb, "SOURCE", "RewardBench snapshot bundled with rm-harness"))
+        if self._lookup is None:
+            snap = rb.load_snapshot()
+            self._lookup = snap.lookup
+            self.source = RBSource(f"{snap.source}" + (f", compiled {snap.date}" if snap.date else ""))
+
+    def for_model(self, model: Mapping[str, Any]) -> dict[str, RBScore]:
+        if str(model.get("origin") or "hub") != "hub":
+            return {}
+        try:
+            return normalise(self._lookup(str(model.get("id") or "")))
+        except Exception:  # a broken snapshot costs the RewardBench cells, never the board
+            return {}
