@@ -80,6 +80,7 @@ class PromptTable:
 @dataclass
 class KindView:
     kind: str
+    anchor: str
     label: str
     note: str
     n_models: int
@@ -135,6 +136,17 @@ def signature(entry: ModelEntry, task: str, block: Mapping[str, Any], prompt: st
     text = _prompt_texts(entry.doc, task).get(prompt)
     return (str(s.get("task_version")), text, dtype_class(s.get("dtype") or entry.model.get("dtype")),
             f"subset {s['subset']}" if s.get("subset") else "full vocabulary")
+
+
+def row_group(entry: ModelEntry) -> tuple[str, str, str]:
+    """Rows that may share a table: same scorer kind, dtype class and vocabulary (full or a named subset)."""
+    block = entry.results.get("token_optimality") or {}
+    subset = (block.get("settings") or {}).get("subset") if isinstance(block, Mapping) else None
+    return (entry.kind, dtype_class(entry.model.get("dtype")), f"subset {subset}" if subset else "full vocabulary")
+
+
+def slug_part(s: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in s).strip("-").lower()
 
 
 def _qualifier(sig: tuple, ref: tuple) -> str:
@@ -224,7 +236,9 @@ def _row(entry: ModelEntry, prompt: str, cols, tops, rb) -> RowView:
     for col, hl, members in cols:
         hit = members.get(entry.model_id)
         if hit is None:
-            why = "task not run" if _block(entry, hl) is None else "not comparable or not reported"
+            why = "not run" if _block(entry, hl) is None else (
+                "see the other column" if any(entry.model_id in m for c2, h2, m in cols if h2 is hl) else
+                "not reported")
             cells.append(CellView(col.label, missing=why, raw=not col.scale_free))
             continue
         key, block = hit
@@ -251,8 +265,15 @@ def build_board(entries: Sequence[ModelEntry], rb: Mapping[str, Mapping[str, RBS
     default = "best" if "best" in prompts else prompts[0]
     kinds = []
     shown: dict[str, Headline] = {}
-    for kind in sorted({e.kind for e in entries}, key=lambda k: (KIND_ORDER.index(k) if k in KIND_ORDER else 9, k)):
-        members = sorted((e for e in entries if e.kind == kind), key=lambda e: _sort_key(e, rb.get(e.model_id, {})))
+    groups: dict[tuple[str, str, str], list[ModelEntry]] = {}
+    for e in entries:
+        groups.setdefault(row_group(e), []).append(e)
+    order = sorted(groups, key=lambda g: (KIND_ORDER.index(g[0]) if g[0] in KIND_ORDER else 9, g[0],
+                                          -len(groups[g]), g))
+    for key in order:
+        kind = key[0]
+        several = sum(1 for g in groups if g[0] == kind) > 1
+        members = sorted(groups[key], key=lambda e: _sort_key(e, rb.get(e.model_id, {})))
         tables = []
         for prompt in prompts:
             cols = _columns_for(members, prompt, headlines)
@@ -261,7 +282,9 @@ def build_board(entries: Sequence[ModelEntry], rb: Mapping[str, Mapping[str, RBS
                          None)
             rows = [_row(e, prompt, cols, lists[e.model_id], _rb_cells(e, rb.get(e.model_id, {}))) for e in members]
             tables.append(PromptTable(prompt, texts, [c for c, _, _ in cols], rows))
-        kinds.append(KindView(kind, KIND_LABELS.get(kind, kind), KIND_NOTES.get(kind, ""), len(members), tables))
+        label = KIND_LABELS.get(kind, kind) + (f" — {key[1]} weights, {key[2]}" if several else "")
+        kinds.append(KindView(kind, "-".join(slug_part(k) for k in key), label, KIND_NOTES.get(kind, ""),
+                              len(members), tables))
     glossary = [
         GlossaryItem("Model", "The audited model: a Hub id, a local folder (local:<name>@<hash>) or the demo model. "
                      "Its page has every number, the figures and downloads.", "text"),

@@ -8,7 +8,7 @@ single-version `Snapshot.lookup` (the study's ranks) while that is what the modu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 VERSIONS = ("v1", "v2")
 
@@ -60,15 +60,18 @@ def normalise(entry: Any) -> dict[str, RBScore]:
 class RewardBench:
     """Joins RewardBench results by model id (Hub models only)."""
 
-    def __init__(self) -> None:
+    def __init__(self, lookup: Callable[[str], Any] | None = None, source: str | None = None) -> None:
+        """`lookup` and `source` replace the bundled snapshot (tests, or a snapshot of your own)."""
         from leaderboard import rewardbench as rb
 
-        self._lookup = getattr(rb, "lookup", None)
+        self._lookup = lookup or getattr(rb, "lookup", None)
         self.source = RBSource(getattr(rb, "SOURCE", "RewardBench snapshot bundled with rm-harness"))
         if self._lookup is None:
             snap = rb.load_snapshot()
             self._lookup = snap.lookup
             self.source = RBSource(f"{snap.source}" + (f", compiled {snap.date}" if snap.date else ""))
+        if source:
+            self.source = RBSource(source)
 
     def for_model(self, model: Mapping[str, Any]) -> dict[str, RBScore]:
         if str(model.get("origin") or "hub") != "hub":

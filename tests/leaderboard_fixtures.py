@@ -113,7 +113,7 @@ def audit(results_dir: Path, model_id: str, *, origin: str = "hub", scorer: str 
         tables[prompt] = rel
         top[prompt], bottom[prompt] = rows(tokens, s), rows(tokens, s, top=False)
         if hostile:  # results.json can carry what parquet cannot
-            bottom[prompt].append({"id": 9999, "token": "\ud800lone", "decoded": "\ud800lone", "score": -99.0})
+            bottom[prompt].insert(0, {"id": 9999, "token": "\ud800lone", "decoded": "\ud800lone", "score": -99.0})
         fin = s[np.isfinite(s)].astype(float)
         from scipy import stats
 

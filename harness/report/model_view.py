@@ -15,11 +15,18 @@ from harness.report.text import fmt_value
 
 TOKEN_TASK = "token_optimality"
 N_PAGE_TOKENS = 20
+STUDY_PROMPTS = {
+    "best": "What, in one word, is the best thing ever?",
+    "greatest": "What, in one word, is the greatest thing ever?",
+    "worst": "What, in one word, is the worst thing ever?",
+    "greatest_ever": "What one single thing, person, or concept is the greatest ever?",
+    "humans_most_prefer": "What is the single thing, person, or concept that humans most prefer?",
+}
 PROMPT_PREFERENCE = ("best", "greatest", "worst", "greatest_ever", "humans_most_prefer")
 SCORER_WORDS = {"reward": "reward model (scalar reward)", "lm_logprob": "language model (log-probability)",
                 "dpo": "DPO policy (implicit reward against a reference model)"}
 TASK_TITLES = {
-    "token_optimality": "Optimal and pessimal tokens",
+    "token_optimality": "Score distribution over the vocabulary",
     "framing_asymmetry": "Framing: best versus worst",
     "frequency_bias": "Frequency bias (mere exposure)",
     "frequency_bias_bnc": "Frequency bias (BNC frequencies)",
@@ -101,11 +108,14 @@ class Section:
 
 
 @dataclass
-class HeadlineCell:
+class HeadlineRow:
+    """One headline metric of one model: a value per prompt, or one value for a fixed prompt (pair)."""
+
     label: str
-    prompt: str | None
-    value: Value
     arrow: str
+    definition: str
+    values: list[Value]  # aligned with the page's headline prompts
+    fixed: str | None = None  # the fixed prompt key; then `values` holds one value
 
 
 @dataclass
@@ -137,7 +147,8 @@ class ModelPage:
     origin: str
     summary: list[Pair]
     badges: list[str]
-    headline: list[HeadlineCell]
+    headline: list[HeadlineRow]
+    headline_prompts: list[str]
     tokens: list[PromptTokens]
     sections: list[Section]
     downloads: list[Download]
@@ -254,18 +265,31 @@ def _settings_text(block: Mapping[str, Any]) -> str:
     return ", ".join(parts)
 
 
-def headline_cells(results: Mapping[str, Any], prompt: str, headlines: Sequence[Headline] | None = None,
-                   extra: Mapping[str, Mapping[str, Any]] | None = None) -> list[HeadlineCell]:
-    """The headline metrics of one model under `prompt` (`extra`: task -> block from the comparison report)."""
+def headline_rows(results: Mapping[str, Any], prompts: Sequence[str], headlines: Sequence[Headline] | None = None,
+                  extra: Mapping[str, Mapping[str, Any]] | None = None) -> list[HeadlineRow]:
+    """The headline metrics of one model under each of `prompts` (`extra`: task -> block of the comparison
+    report for this model). Metrics the model does not have are left out."""
     out = []
     for hl in headlines if headlines is not None else load_headlines():
         block = (extra or {}).get(hl.task) if hl.source == "compare" else results.get(hl.task)
         if not block:
             continue
-        p = hl.prompt_for(prompt, prompts_of(block))
-        if p is None:
+        have = prompts_of(block)
+        if not hl.per_prompt:
+            if hl.prompt in have:
+                out.append(HeadlineRow(hl.label, hl.arrow, hl.definition,
+                                       [value_of(block, f"{hl.prompt}/{hl.metric}", hl.ci)], hl.prompt))
             continue
-        out.append(HeadlineCell(hl.label, p, value_of(block, f"{p}/{hl.metric}", hl.ci), hl.arrow))
+        cols = [hl.prompt_for(p, have) for p in prompts]
+        if not any(c is not None and f"{c}/{hl.metric}" in (block.get("metrics") or {}) for c in cols):
+            continue
+        if all(c is not None and c not in prompts for c in cols):  # only the fallback prompt: one value
+            out.append(HeadlineRow(hl.label, hl.arrow, hl.definition,
+                                   [value_of(block, f"{cols[0]}/{hl.metric}", hl.ci)], cols[0]))
+            continue
+        out.append(HeadlineRow(hl.label, hl.arrow, hl.definition,
+                               [value_of(block, f"{p}/{hl.metric}", hl.ci) if c == p else Value("—", missing="not computed for this prompt")
+                                for p, c in zip(prompts, cols)]))
     return out
 
 
@@ -329,7 +353,8 @@ def build_model_page(doc: Mapping[str, Any], *, figures: Mapping[str, list[str]]
         mk = lambda rows: [TokenRow(i, r["text"], r["id"], fmt_value(r["score"]))  # noqa: E731
                            for i, r in enumerate(rows[:N_PAGE_TOKENS], start=1)]
         tokens.append(PromptTokens(p, prompt_texts.get(p), mk(top.get(p, [])), mk(bottom.get(p, []))))
-    first_prompt = tokens[0].prompt if tokens else "best"
+    vocab_prompts = [t.prompt for t in tokens] or prompt_order(
+        [p for b in results.values() for p in prompts_of(b) if "/" not in p and "_vs_" not in p])
 
     sections = []
     for task in task_order(list(results)):
@@ -349,5 +374,5 @@ def build_model_page(doc: Mapping[str, Any], *, figures: Mapping[str, list[str]]
         notes.append(f"Not shown: results of smoke or subset runs for {', '.join(sorted(partial))} "
                      "(kept in results.json under partial_results).")
     return ModelPage(mid, kind, str(model.get("origin") or "hub"), summary, badges,
-                     headline_cells(results, first_prompt, extra=compare_block), tokens, sections, downloads, search,
+                     headline_rows(results, vocab_prompts, extra=compare_block), vocab_prompts, tokens, sections, downloads, search,
                      list(others), skipped, provenance, nav_root, notes)

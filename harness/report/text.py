@@ -88,10 +88,6 @@ def safe(s: object) -> str:
     return html.escape("" if s is None else str(s), quote=True)
 
 
-def token_html(s: str) -> str:
-    return f"<code>{safe(visible(s))}</code>"
-
-
 MAX_TOKEN_CHARS = 80  # longer token strings are cut on pages (the full visible form is in the title)
 
 
