@@ -288,10 +288,10 @@ def build_board(entries: Sequence[ModelEntry], rb: Mapping[str, Mapping[str, RBS
     glossary = [
         GlossaryItem("Model", "The audited model: a Hub id, a local folder (local:<name>@<hash>) or the demo model. "
                      "Its page has every number, the figures and downloads.", "text"),
-        GlossaryItem("RewardBench v1, v2", "Today's RewardBench leaderboard rank (#) and overall score for the same "
+        GlossaryItem("RewardBench v1 / RewardBench v2", "Today's RewardBench leaderboard rank (#) and overall score for the same "
                      "Hub id; * marks a self-reported entry. Local and demo models are never matched.",
                      "lower rank is better", "rank 1 upwards; score 0 to 100"),
-        GlossaryItem("Liked most / liked least", f"The {N_BOARD_TOKENS} single-token replies with the highest and "
+        GlossaryItem("Liked most / Liked least", f"The {N_BOARD_TOKENS} single-token replies with the highest and "
                      "lowest scores under the chosen prompt; ␣ is a space.", "text"),
     ]
     glossary += [GlossaryItem(hl.label, hl.definition, hl.direction_words, hl.range, not hl.scale_free)
