@@ -98,7 +98,8 @@ def settings(dtype: str = "bfloat16", scorer: str = "reward", subset: str | None
 def audit(results_dir: Path, model_id: str, *, origin: str = "hub", scorer: str = "reward",
           revision: str = REV_A, dtype: str = "bfloat16", hostile: bool = False, seed: int = 0,
           shift: float = 0.0, scale: float = 1.0, created: str = "2026-11-26T00:00:00Z",
-          extra_metrics: dict[str, dict] | None = None, figures: bool = True, slug: str | None = None) -> Path:
+          extra_metrics: dict[str, dict] | None = None, figures: bool = True, slug: str | None = None,
+          verified: bool = False) -> Path:
     """One audit folder with token_optimality over two prompts (score tables, top/bottom lists, figures) plus
     identity_bias and framing_asymmetry metrics; returns the folder."""
     slug = slug or model_id.replace("/", "__").replace(":", "__").replace("@", "__")
@@ -158,6 +159,8 @@ def audit(results_dir: Path, model_id: str, *, origin: str = "hub", scorer: str 
         "sanity": {"accuracy": 0.9, "n": 50, "threshold": 0.6, "passed": True},
         "wall_time_s": 1.5, "created": created,
     }
+    if verified:
+        doc["verification"] = {"status": "verified", "at": "2026-11-26T01:00:00Z", "max_abs_diff": 1e-6}
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "results.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
     return folder
@@ -170,7 +173,7 @@ def standard_board(results_dir: Path, *, hostile: bool = False) -> dict[str, Pat
         "old": audit(results_dir, SKY, revision="fedcba9876543210fedcba9876543210fedcba98", seed=5,
                      created="2026-01-01T00:00:00Z", hostile=hostile),
         "a": audit(results_dir, SKY, seed=0, hostile=hostile, shift=2.0, scale=3.0),
-        "b": audit(results_dir, GRM, seed=1, hostile=hostile, shift=-3.0,
+        "b": audit(results_dir, GRM, seed=1, hostile=hostile, shift=-3.0, verified=True,
                    extra_metrics={"frequency_bias": {"best/log_freq_coef": metric(
                        None, None, "coefficient of ln(frequency)", "fewer than 10 AFINN words matched")}}),
         "c": audit(results_dir, HOSTILE_ID if hostile else LOCAL, origin="local", dtype="float32", seed=2,

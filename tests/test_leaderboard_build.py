@@ -383,6 +383,26 @@ def test_rewardbench_v1_v2_beside_hub_models_only(board):
     assert column_cells(index, "lm-logprob-16-bit-full-vocabulary", "best", "rb_v1")[LM] == "— demo model"
 
 
+def test_badges_mark_verified_and_local_models(board):
+    _, _, index = board
+    model_cells = column_cells(index, "reward-16-bit-full-vocabulary", "best", "model")
+    assert model_cells[GRM].endswith("verified") and not model_cells[SKY].endswith("verified")
+    assert column_cells(index, "reward-32-bit-full-vocabulary", "best", "model")[LOCAL].endswith("local")
+    page = (_model_dir(index, GRM) / "index.html").read_text(encoding="utf-8")
+    assert "verified (rerun matched) 2026-11-26T01:00:00Z" in page
+    assert "self-reported" in (_model_dir(index, SKY) / "index.html").read_text(encoding="utf-8")
+
+
+def test_render_without_an_audit_folder_writes_nothing(tmp_path):
+    from harness.report.html import render
+
+    folder = audit(tmp_path / "results", SKY)
+    before = sorted(p.name for p in folder.iterdir())
+    text = render(doc_of(folder))
+    assert "Token search is not available: no audit folder given" in text and "␣LOVE" in text
+    assert sorted(p.name for p in folder.iterdir()) == before
+
+
 def test_markdown_and_json(board):
     _, folders, index = board
     md = (index.parent / "leaderboard.md").read_text(encoding="utf-8")
@@ -454,10 +474,28 @@ def test_search_data_matches_the_score_tables(board):
     data = json.loads(text[len("window.RMH_TOKENS = "):].rstrip().rstrip(";"))
     assert data["prompts"] == ["best", "worst"]
     table = pd.read_parquet(folders["a"] / "tables" / "worst0" / "table.parquet").sort_values("id")
-    assert data["ids"] == table["id"].tolist()
+    assert data["ids"] is None and data["first_id"] == 0 and table["id"].tolist() == list(range(len(table)))
     assert data["tokens"] == [visible(t) for t in table["decoded"]]
     got = np.array([np.nan if v is None else v for v in data["scores"]["worst"]], dtype=np.float32)
     np.testing.assert_array_equal(got, table["score"].to_numpy(np.float32))
+
+
+def test_search_data_is_reused_only_while_the_tables_are_unchanged(tmp_path):
+    from harness.report.assets import SEARCH_FILE, write_search
+    from leaderboard_fixtures import vocabulary, write_table
+
+    folder = audit(tmp_path / "results", SKY)
+    doc = doc_of(folder)
+    first = write_search(doc, folder, folder)
+    site_copy = write_search(doc, folder, tmp_path / "page")  # the board copies what report.html wrote
+    assert site_copy == first and (tmp_path / "page" / SEARCH_FILE).read_bytes() == (folder / SEARCH_FILE).read_bytes()
+    table = folder / doc["results"]["token_optimality"]["tables"]["best"]
+    tokens = vocabulary(False)
+    write_table(table, tokens, np.arange(len(tokens), dtype=np.float32))
+    os.utime(table, (table.stat().st_mtime + 5, table.stat().st_mtime + 5))
+    write_search(doc, folder, folder)
+    data = json.loads((folder / SEARCH_FILE).read_text()[len("window.RMH_TOKENS = "):].rstrip().rstrip(";"))
+    assert data["scores"]["best"][:3] == [0.0, 1.0, 2.0]
 
 
 def test_report_html_is_the_model_page_template(tmp_path):

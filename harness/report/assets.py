@@ -2,11 +2,12 @@
 replies per prompt, a copy of results.json, and the token-search data file.
 
 Token search data (`search/tokens.js`): one script that sets `window.RMH_TOKENS` to
-`{"prompts": [...], "tokens": [visible form of each reply], "scores": {prompt: [score or null, ...]}}`, aligned
-by row. A script, not JSON: pages opened from file:// cannot `fetch` local files under their CSP, but may add a
+`{"prompts": [...], "first_id": 0, "ids": null or [...], "tokens": [visible form of each reply],
+"scores": {prompt: [score or null, ...]}}`, aligned by row (`ids` only when the ids are not consecutive); scores
+are the shortest decimals that read back as the same float32, so ranks computed from them are exact. A script, not JSON: pages opened from file:// cannot `fetch` local files under their CSP, but may add a
 `<script src>` from their own folder. The page loads it on first use and computes ranks in the browser. Size
-budget: `SEARCH_BUDGET_BYTES` per model (about 1.9 MB per 100,000 tokens and prompt; a 256k vocabulary with three
-prompts is about 9 MB); prompts beyond the budget are left out and the page says so.
+budget: `SEARCH_BUDGET_BYTES` (12 MB) per model: a 256k vocabulary costs about 3.5 MB of strings plus about
+2.3 MB per prompt, so three prompts fit; prompts beyond the budget are left out and the page says so.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 N_CSV = 1000
 SEARCH_BUDGET_BYTES = 12_000_000
 SEARCH_FILE = "search/tokens.js"
+SEARCH_META = "search/tokens.meta.json"
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -108,8 +110,8 @@ def write_csvs(doc: Mapping[str, Any], audit_dir: Path, dest_dir: Path, n: int =
             continue
         ranked = df[df["finite"]].sort_values(["score", "id"], ascending=[False, True]).reset_index(drop=True)
         ranked.insert(0, "rank", range(1, len(ranked) + 1))
-        ranked["shown_as"] = ranked["text"].map(visible)
-        for side, part in (("top", ranked.head(n)), ("bottom", ranked.tail(n).iloc[::-1])):
+        for side, part in (("top", ranked.head(n).copy()), ("bottom", ranked.tail(n).iloc[::-1].copy())):
+            part["shown_as"] = part["text"].map(visible)
             rel = f"downloads/{slugify(task)}__{slugify(prompt)}__{side}{n}.csv"
             (dest_dir / rel).parent.mkdir(parents=True, exist_ok=True)
             part[["rank", "id", "text", "shown_as", "score"]].to_csv(dest_dir / rel, index=False)
@@ -125,6 +127,12 @@ def write_search(doc: Mapping[str, Any], audit_dir: Path, dest_dir: Path,
     tables = {p: path for p, (task, path) in score_tables(doc, audit_dir).items() if task == TOKEN_TASK}
     if not tables:
         return SearchInfo(None, [], 0, "no vocabulary score table beside results.json")
+    cached = _cached_search(audit_dir, tables.values(), budget)
+    if cached is not None:  # report.html wrote it after the tables last changed: reuse it
+        if (dest_dir / SEARCH_FILE).resolve() != (audit_dir / SEARCH_FILE).resolve():
+            for name in (SEARCH_FILE, SEARCH_META):
+                _copy(audit_dir / name, dest_dir / name)
+        return cached
     base = None
     scores: dict[str, list] = {}
     size, left_out = 0, []
@@ -136,13 +144,15 @@ def write_search(doc: Mapping[str, Any], audit_dir: Path, dest_dir: Path,
             continue
         if base is None:
             base = df[["id", "text"]]
-            size += sum(len(visible(t)) + 3 for t in base["text"])
+            shown = [visible(t) for t in base["text"]]
+            size += sum(len(t) + 3 for t in shown)
         elif len(df) != len(base) or not (df["id"].to_numpy() == base["id"].to_numpy()).all():
             left_out.append(prompt)
             continue
         vals = df["score"].to_numpy(np.float64)
         finite = df["finite"].to_numpy(bool) & np.isfinite(vals)
-        col = [float(np.float32(v)) if ok else None for v, ok in zip(vals, finite)]
+        # the shortest decimal that reads back as the same float32: ties and order (so ranks) are kept exactly
+        col = [float(str(v)) if ok else None for v, ok in zip(vals.astype(np.float32), finite)]
         cost = sum(len(repr(v)) + 1 for v in col)
         if size + cost > budget:
             left_out.append(prompt)
@@ -151,13 +161,32 @@ def write_search(doc: Mapping[str, Any], audit_dir: Path, dest_dir: Path,
         scores[prompt] = col
     if base is None or not scores:
         return SearchInfo(None, [], 0, "the score tables could not be read within the size budget")
-    payload = {"prompts": list(scores), "ids": base["id"].astype(int).tolist(),
-               "tokens": [visible(t) for t in base["text"]], "scores": scores}
+    ids = base["id"].astype(int).tolist()
+    contiguous = ids == list(range(ids[0], ids[0] + len(ids))) if ids else True
+    payload = {"prompts": list(scores), "first_id": ids[0] if ids else 0, "ids": None if contiguous else ids,
+               "tokens": shown, "scores": scores}
     dest = dest_dir / SEARCH_FILE
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(f"window.RMH_TOKENS = {script_json(payload)};\n", encoding="ascii")
     reason = f"left out (over the {budget // 1_000_000} MB budget or unreadable): {', '.join(left_out)}" if left_out else None
-    return SearchInfo(SEARCH_FILE, list(scores), len(base), reason)
+    info = SearchInfo(SEARCH_FILE, list(scores), len(base), reason)
+    write_json(dest_dir / SEARCH_META, {"prompts": info.prompts, "n_tokens": info.n_tokens, "reason": reason,
+                                        "budget": budget})
+    return info
+
+
+def _cached_search(audit_dir: Path, tables, budget: int) -> SearchInfo | None:
+    """The search data already written beside results.json, when it is newer than every table it was made from
+    and was made under the same budget."""
+    data, meta = audit_dir / SEARCH_FILE, audit_dir / SEARCH_META
+    try:
+        info = json.loads(meta.read_text(encoding="utf-8"))
+        newest = max(Path(t).stat().st_mtime for t in tables)
+        if data.stat().st_mtime < newest or meta.stat().st_mtime < newest or info.get("budget") != budget:
+            return None
+        return SearchInfo(SEARCH_FILE, list(info["prompts"]), int(info["n_tokens"]), info.get("reason"))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def copy_results(audit_dir: Path, dest_dir: Path) -> Download:

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from harness.report import assets
-from harness.report.model_view import ModelPage, Pair, Revision, build_model_page
-from harness.report.render import render
+from harness.report.model_view import ModelPage, Pair, Revision, SearchInfo, build_model_page
+from harness.report.render import render as render_template
 
 STATIC = Path(__file__).with_name("static")
 PAGE_ASSETS = ("style.css", "model.js")
@@ -34,12 +34,20 @@ def model_page(doc: Mapping[str, Any], audit_dir: Path, dest_dir: Path, *, other
 
 
 def render_model_page(page: ModelPage, static: str) -> str:
-    return render("model.html", page=page, static=static, nav_root=page.nav_root)
+    return render_template("model.html", page=page, static=static, nav_root=page.nav_root)
 
 
 def render_doc(doc: dict[str, Any], audit_dir: Path) -> str:
     """report.html's text for the results document `doc` of `audit_dir` (writes the page's data files)."""
     page = model_page(doc, audit_dir, audit_dir)
+    return render_model_page(page, "assets/")
+
+
+def render(doc: dict[str, Any], audit_dir: Path | None = None) -> str:
+    """The model page of `doc`; without an audit folder nothing is written (no figures, downloads or search)."""
+    if audit_dir is not None:
+        return render_doc(doc, Path(audit_dir))
+    page = build_model_page(doc, figures={}, downloads=[], search=SearchInfo(None, [], 0, "no audit folder given"))
     return render_model_page(page, "assets/")
 
 

@@ -66,20 +66,21 @@
     while (body.firstChild) { body.removeChild(body.firstChild); }
     hits.forEach(function (i) {
       var tr = document.createElement("tr");
-      tr.setAttribute("data-id", String(data.ids[i]));
+      var id = data.ids ? data.ids[i] : data.first_id + i;
+      tr.setAttribute("data-id", String(id));
       var code = document.createElement("code");
       code.className = "tok";
       code.textContent = data.tokens[i];
       var td = document.createElement("td");
       td.appendChild(code);
       tr.appendChild(td);
-      cell(tr, String(data.ids[i]), "num");
+      cell(tr, String(id), "num");
       data.prompts.forEach(function (p) {
         var v = data.scores[p][i];
         if (v === null) { cell(tr, "—", "missing"); cell(tr, "—", "missing"); cell(tr, "—", "missing"); return; }
         var n = sorted[p].length;
         var rank = countAbove(sorted[p], v) + 1;
-        cell(tr, String(v), "num score");
+        cell(tr, String(Number(v.toPrecision(6))), "num score");
         cell(tr, String(rank), "num rank");
         cell(tr, n > 1 ? (100 * (n - rank) / (n - 1)).toFixed(1) : "100.0", "num pct");
       });
