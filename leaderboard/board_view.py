@@ -3,9 +3,9 @@ results, a glossary, RewardBench cells. Plain dataclasses; the template renders 
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 from urllib.parse import quote
 
 from harness.report.headline import Headline, load_headlines, prompts_of

@@ -18,18 +18,17 @@ write and swap the site (`site`). Site layout:
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import shutil
 import sys
 import warnings
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from harness import __version__
 from harness.errors import UserError
 from harness.report import assets
-from harness.report.html import STATIC, render_model_page, model_page
+from harness.report.html import STATIC, model_page, render_model_page
 from harness.report.model_view import Pair, Revision
 from harness.report.render import render
 from harness.report.text import finite_json, visible  # noqa: F401  (visible: re-exported for callers)
@@ -39,7 +38,7 @@ from leaderboard.board_view import BoardView, build_board
 from leaderboard.compare_view import build_compare
 from leaderboard.markdown import render_markdown
 from leaderboard.rb_join import RBScore, RewardBench
-from leaderboard.read import LeaderboardWarning, ModelEntry, read_compare, read_models  # noqa: F401
+from leaderboard.read import LeaderboardWarning, ModelEntry, read_compare, read_models
 from leaderboard.site import SITE_MARKER, LeaderboardError  # noqa: F401
 
 log = logging.getLogger(__name__)
@@ -47,7 +46,7 @@ STATIC_FILES = ("style.css", "board.js", "model.js")
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _rb_pairs(scores: dict[str, RBScore]) -> list[Pair]:

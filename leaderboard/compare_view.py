@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 from urllib.parse import quote
 
-from harness.report.model_view import FigureView, Section, TASK_TITLES, _groups, figure_caption, task_order
+from harness.report.model_view import TASK_TITLES, FigureView, Section, _groups, figure_caption, task_order
 from leaderboard.read import CompareReport, ModelEntry
 
 

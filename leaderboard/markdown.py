@@ -34,6 +34,6 @@ def render_markdown(board: BoardView, built: str) -> str:
     out += ["## Glossary", ""]
     out += [f"- **{md_escape(g.label)}**: {md_escape(g.definition)} ({md_escape(g.direction)}"
             + (f"; range: {md_escape(g.range)}" if g.range else "") + ")" for g in board.glossary]
-    out += ["", f"{md_escape(board.rb_note)} — = not available (the site gives the reason). Replies: ␣ is a space, "
-            "\\\\uXXXX an invisible or control character.", "", f"Built {built} by rm-harness {__version__}.", ""]
+    out += ["", (f"{md_escape(board.rb_note)} — = not available (the site gives the reason). Replies: ␣ is a space, "
+                 "\\\\uXXXX an invisible or control character."), "", f"Built {built} by rm-harness {__version__}.", ""]
     return "\n".join(out)

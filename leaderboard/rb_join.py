@@ -7,8 +7,9 @@ single-version `Snapshot.lookup` (the study's ranks) while that is what the modu
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 VERSIONS = ("v1", "v2")
 
@@ -78,5 +79,5 @@ class RewardBench:
             return {}
         try:
             return normalise(self._lookup(str(model.get("id") or "")))
-        except Exception:  # a broken snapshot costs the RewardBench cells, never the board
+        except Exception:  # noqa: BLE001  a broken snapshot costs the RewardBench cells, never the board
             return {}

@@ -7,9 +7,10 @@ import json
 import logging
 import re
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from harness.report.model_view import published
 from harness.results.layout import Audit, Layout
@@ -100,8 +101,8 @@ def read_compare(folder: str | Path) -> CompareReport | None:
     try:
         doc = json.loads(cj.read_text(encoding="utf-8"))
         if not isinstance(doc, dict):
-            raise ValueError("not a JSON object")
-    except (OSError, ValueError) as exc:
+            raise TypeError("not a JSON object")
+    except (OSError, ValueError, TypeError) as exc:
         warn(f"{cj}: unreadable ({type(exc).__name__}: {exc}); no comparison shown")
         return None
     model = doc.get("model") if isinstance(doc.get("model"), dict) else {}

@@ -21,11 +21,11 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from leaderboard_fixtures import GRM, HOSTILE_ID, HOSTILE_TOKENS, LM, SKY, standard_board  # noqa: E402
+from leaderboard_fixtures import GRM, HOSTILE_ID, HOSTILE_TOKENS, LM, SKY, standard_board
 
-from harness.report.text import fmt_value, visible  # noqa: E402
-from leaderboard.build import build  # noqa: E402
-from leaderboard.rb_join import RewardBench  # noqa: E402
+from harness.report.text import fmt_value, visible
+from leaderboard.build import build
+from leaderboard.rb_join import RewardBench
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -196,8 +196,8 @@ def test_sort_and_filter(driver, site):
             return Array.from(t.tBodies[0].rows).map(r => r.getAttribute('data-model'));""", GROUP)
 
     assert order() == [SKY, GRM]  # RewardBench rank first
-    button = [b for b in driver.find_elements("css selector", f'table.board[data-group="{GROUP}"] th[data-col="identity_gap"] button')
-              if b.is_displayed()][0]
+    button = next(b for b in driver.find_elements(
+        "css selector", f'table.board[data-group="{GROUP}"] th[data-col="identity_gap"] button') if b.is_displayed())
     button.click()  # descriptive metric: largest first
     assert order() == [SKY, GRM]
     button.click()

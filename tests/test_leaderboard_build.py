@@ -23,15 +23,14 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from leaderboard_fixtures import (GRM, HOSTILE_ID, HOSTILE_TOKENS, LM, LOCAL, SKY, audit, metric,  # noqa: E402
-                                  standard_board)
+from leaderboard_fixtures import GRM, HOSTILE_ID, HOSTILE_TOKENS, LM, LOCAL, SKY, audit, metric, standard_board
 
-from harness.errors import UserError  # noqa: E402
-from harness.report.text import fmt_value, md_escape, script_json, visible  # noqa: E402
-from leaderboard import build as lb  # noqa: E402
-from leaderboard import site as lb_site  # noqa: E402
-from leaderboard.build import LeaderboardError, build  # noqa: E402
-from leaderboard.rb_join import RewardBench  # noqa: E402
+from harness.errors import UserError
+from harness.report.text import fmt_value, md_escape, script_json, visible
+from leaderboard import build as lb
+from leaderboard import site as lb_site
+from leaderboard.build import LeaderboardError, build
+from leaderboard.rb_join import RewardBench
 
 REPO = Path(__file__).resolve().parents[1]
 RB_TABLE = {SKY: {"v1": {"rank": 4, "score": 94.26, "model_type": "Seq. Classifier"},
@@ -268,8 +267,8 @@ def column_cells(index: Path, kind: str, prompt: str, col: str) -> dict[str, str
         return {}
     i = heads.index(col)
     out = {}
-    for row in re.findall(r"<tr data-model=\"([^\"]*)\">(.*?)</tr>", table, re.S):
-        cells = re.findall(r"<t[dh][ >].*?</t[dh]>", row[1], re.S)
+    for row in re.findall(r"<tr data-model=\"([^\"]*)\">(.*?)</tr>", table, re.DOTALL):
+        cells = re.findall(r"<t[dh][ >].*?</t[dh]>", row[1], re.DOTALL)
         out[row[0]] = re.sub(r"<[^>]+>", " ", cells[i]).split()
     return {k: " ".join(v) for k, v in out.items()}
 
@@ -481,8 +480,9 @@ def test_search_data_matches_the_score_tables(board):
 
 
 def test_search_data_is_reused_only_while_the_tables_are_unchanged(tmp_path):
-    from harness.report.assets import SEARCH_FILE, write_search
     from leaderboard_fixtures import vocabulary, write_table
+
+    from harness.report.assets import SEARCH_FILE, write_search
 
     folder = audit(tmp_path / "results", SKY)
     doc = doc_of(folder)

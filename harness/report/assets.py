@@ -15,8 +15,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from harness.report.model_view import TOKEN_TASK, Download, SearchInfo, prompt_order, published, slugify
 from harness.report.text import script_json, visible
@@ -105,7 +106,7 @@ def write_csvs(doc: Mapping[str, Any], audit_dir: Path, dest_dir: Path, n: int =
         task, path = tables[prompt]
         try:
             df = _read_table(path)
-        except Exception as exc:  # a damaged table costs its download, not the page
+        except Exception as exc:  # noqa: BLE001  a damaged table costs its download, not the page
             out.append(Download(f"{prompt}: score table", "", f"unreadable ({type(exc).__name__})"))
             continue
         ranked = df[df["finite"]].sort_values(["score", "id"], ascending=[False, True]).reset_index(drop=True)
@@ -139,7 +140,7 @@ def write_search(doc: Mapping[str, Any], audit_dir: Path, dest_dir: Path,
     for prompt in prompt_order(list(tables)):
         try:
             df = _read_table(tables[prompt]).sort_values("id").reset_index(drop=True)
-        except Exception:
+        except Exception:  # noqa: BLE001  an unreadable table costs its prompt
             left_out.append(prompt)
             continue
         if base is None:

@@ -3,10 +3,12 @@ summary show first, with plain-language names, definitions, direction and range.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -85,6 +87,6 @@ def metric_value(block: Mapping[str, Any] | None, key: str) -> tuple[float | Non
     v = raw.get("value") if isinstance(raw, Mapping) else raw
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         return None, (raw.get("missing_reason") if isinstance(raw, Mapping) else None) or "not computed"
-    if v != v or v in (float("inf"), float("-inf")):
+    if not math.isfinite(v):
         return None, "not finite"
     return float(v), None

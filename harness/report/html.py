@@ -3,8 +3,9 @@ its downloads (CSV of the top and bottom 1,000 per prompt), the token-search dat
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from harness.report import assets
 from harness.report.model_view import ModelPage, Pair, Revision, SearchInfo, build_model_page

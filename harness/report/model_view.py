@@ -7,8 +7,9 @@ folder holding `results.json`, `figures/`, `downloads/` and `search/`, so every 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from harness.report.headline import Headline, load_headlines, metric_value, prompts_of
 from harness.report.text import fmt_value
@@ -350,7 +351,7 @@ def build_model_page(doc: Mapping[str, Any], *, figures: Mapping[str, list[str]]
             prompt_texts.update({str(k): str(v) for k, v in cfg["prompts"].items()})
     tokens = []
     for p in prompt_order([*top, *bottom]):
-        mk = lambda rows: [TokenRow(i, r["text"], r["id"], fmt_value(r["score"]))  # noqa: E731
+        mk = lambda rows: [TokenRow(i, r["text"], r["id"], fmt_value(r["score"]))
                            for i, r in enumerate(rows[:N_PAGE_TOKENS], start=1)]
         tokens.append(PromptTokens(p, prompt_texts.get(p), mk(top.get(p, [])), mk(bottom.get(p, []))))
     vocab_prompts = [t.prompt for t in tokens] or prompt_order(

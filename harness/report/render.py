@@ -8,7 +8,7 @@ filter (leading and trailing spaces as ␣, control and format characters escape
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -50,7 +50,7 @@ def environment() -> jinja2.Environment:
 
 def render(template: str, **context: Any) -> str:
     """Render `template` (a file under harness/report/templates) with the build time in `built`."""
-    context.setdefault("built", datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    context.setdefault("built", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
     return environment().get_template(template).render(**context)
 
 

@@ -41,8 +41,8 @@ def headline_table(doc: dict[str, Any]) -> str:
 def summary_text(doc: dict[str, Any], path: str | Path) -> str:
     path = Path(path)
     model = doc.get("model") or {}
-    lines = [f"model: {visible(str(model.get('id')))}  revision: {model.get('revision')}  "
-             f"scorer: {model.get('scorer')}  dtype: {model.get('dtype')}  wall time: {doc.get('wall_time_s')} s"]
+    lines = [(f"model: {visible(str(model.get('id')))}  revision: {model.get('revision')}  "
+              f"scorer: {model.get('scorer')}  dtype: {model.get('dtype')}  wall time: {doc.get('wall_time_s')} s")]
     top, bottom = token_lists(published(doc))
     for side, lists in (("top", top), ("bottom", bottom)):
         for prompt in prompt_order(list(lists)):
