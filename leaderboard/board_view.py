@@ -212,7 +212,8 @@ def _rb_cells(entry: ModelEntry, rb: Mapping[str, RBScore]) -> list[RBCell]:
             cells.append(RBCell(f"RewardBench {v}", f"#{s.rank}{star}" if s.rank is not None else "unranked",
                                 "" if s.rank is None else str(s.rank),
                                 f"{s.score:.1f}" if s.score is not None else None,
-                                ", ".join(x for x in (s.model_type, "self-reported" if s.self_reported else "") if x)
+                                ", ".join(x for x in (f"rank {s.rank} of {s.of}" if s.of and s.rank else "",
+                                                      s.model_type, "self-reported" if s.self_reported else "") if x)
                                 or None))
     return cells
 

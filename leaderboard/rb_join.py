@@ -21,6 +21,7 @@ class RBScore:
     score: float | None
     model_type: str | None = None
     self_reported: bool = False
+    of: int | None = None  # how many models that version ranks
 
 
 @dataclass(frozen=True)
@@ -34,9 +35,11 @@ def _num(v: Any) -> float | None:
 
 def _score(version: str, raw: Mapping[str, Any], self_reported: bool) -> RBScore:
     rank = raw.get("rank")
+    of = raw.get("of")
     return RBScore(version, int(rank) if isinstance(rank, int) and not isinstance(rank, bool) else None,
                    _num(raw.get("score")), raw.get("model_type") or raw.get("type"),
-                   bool(raw.get("self_reported", self_reported)))
+                   bool(raw.get("self_reported", self_reported)),
+                   int(of) if isinstance(of, int) and not isinstance(of, bool) else None)
 
 
 def normalise(entry: Any) -> dict[str, RBScore]:
@@ -65,14 +68,17 @@ class RewardBench:
         """`lookup` and `source` replace the bundled snapshot (tests, or a snapshot of your own)."""
         from leaderboard import rewardbench as rb
 
-        self._lookup = lookup or getattr(rb, "lookup", None)
-        self.source = RBSource(getattr(rb, "SOURCE", "RewardBench snapshot bundled with rm-harness"))
-        if self._lookup is None:
-            snap = rb.load_snapshot()
-            self._lookup = snap.lookup
-            self.source = RBSource(f"{snap.source}" + (f", compiled {snap.date}" if snap.date else ""))
-        if source:
-            self.source = RBSource(source)
+        self._lookup = lookup
+        self.source = RBSource(source or "no RewardBench snapshot")
+        if lookup is None:
+            try:
+                snap = rb.load_snapshot()
+            except Exception:  # noqa: BLE001  no snapshot: the cells say "not listed", the board still builds
+                self._lookup = lambda model_id: None
+                return
+            self._lookup = getattr(rb, "lookup", None) or snap.lookup
+            when = getattr(snap, "date", None)
+            self.source = RBSource(source or f"{snap.source}" + (f", read {when}" if when else ""))
 
     def for_model(self, model: Mapping[str, Any]) -> dict[str, RBScore]:
         if str(model.get("origin") or "hub") != "hub":

@@ -402,6 +402,32 @@ def test_render_without_an_audit_folder_writes_nothing(tmp_path):
     assert sorted(p.name for p in folder.iterdir()) == before
 
 
+def test_rewardbench_entries_as_dataclasses_or_dicts():
+    from dataclasses import dataclass
+
+    from leaderboard.rb_join import normalise
+
+    @dataclass(frozen=True)
+    class Version:
+        version: str
+        score: float
+        rank: int | None = None
+        of: int | None = None
+        model_type: str | None = None
+
+    @dataclass(frozen=True)
+    class Entry:
+        v1: Version | None
+        v2: Version | None
+        self_reported: bool = False
+
+    got = normalise(Entry(Version("v1", 94.26, 4, 176, "Seq. Classifier"), None))
+    assert list(got) == ["v1"] and (got["v1"].rank, got["v1"].score, got["v1"].of) == (4, 94.26, 176)
+    assert normalise(Entry(None, Version("v2", 70.0), self_reported=True))["v2"].self_reported
+    assert normalise({"rank": 3, "score": 94.3})["v1"].rank == 3  # the older one-version snapshot
+    assert normalise(None) == {}
+
+
 def test_markdown_and_json(board):
     _, folders, index = board
     md = (index.parent / "leaderboard.md").read_text(encoding="utf-8")
