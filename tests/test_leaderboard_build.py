@@ -598,6 +598,8 @@ def test_saved_figures_name_model_and_prompt_with_readable_text(tmp_path):
     fig = Figure()
     ax = fig.subplots()
     ax.plot([0, 1], [0, 1], label="worst", color="black")
+    ax.hist([0.1, 0.2, 0.2], histtype="step", label="best", color="black")
+    ax.legend(fontsize=6)
     ax.set_title("histogram", fontsize=6)
     ax.set_xticks([0, 1], ["a", "b"], fontsize=5)
     res = AnalysisResult(figures={"trajectory_worst": fig})
@@ -610,6 +612,9 @@ def test_saved_figures_name_model_and_prompt_with_readable_text(tmp_path):
     sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_text()]
     assert min(sizes) >= figures.MIN_FONT_PT
     assert matplotlib.colors.to_hex(ax.get_lines()[0].get_color()) == figures.PROMPT_COLORS["worst"].lower()
+    assert matplotlib.colors.to_hex(ax.patches[0].get_edgecolor()) == figures.PROMPT_COLORS["best"].lower()
+    legend = {t.get_text(): h for t, h in zip(ax.get_legend().get_texts(), ax.get_legend().legend_handles)}
+    assert matplotlib.colors.to_hex(legend["worst"].get_color()) == figures.PROMPT_COLORS["worst"].lower()
 
 
 def test_summary_headline_skipped_and_paths(tmp_path, capsys):

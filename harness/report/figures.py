@@ -61,15 +61,24 @@ def finish_figure(fig: Any, *, model: str | None, task: str, name: str, prompts:
         if t.get_text() and t.get_fontsize() < MIN_FONT_PT:
             t.set_fontsize(MIN_FONT_PT)
     for ax in fig.get_axes():
-        for artist in [*ax.get_lines(), *ax.collections, *ax.containers]:
+        recoloured = False
+        for artist in [*ax.get_lines(), *ax.collections, *ax.containers, *ax.patches]:
             label = artist.get_label() if hasattr(artist, "get_label") else None
             if isinstance(label, str) and label in prompts:
                 for part in getattr(artist, "patches", None) or [artist]:  # bars: colour each patch
                     try:
-                        part.set_color(prompt_color(label))
+                        if getattr(part, "get_fill", lambda: True)():
+                            part.set_color(prompt_color(label))
+                        else:  # step histograms: outline only
+                            part.set_edgecolor(prompt_color(label))
+                        recoloured = True
                     except (AttributeError, ValueError):
                         pass
-
+        old = ax.get_legend()
+        if recoloured and old is not None:  # a legend copies colours when made: make it again
+            handles, labels = ax.get_legend_handles_labels()
+            ax.legend(handles, labels, loc=old._loc, fontsize=max(MIN_FONT_PT, old.get_texts()[0].get_fontsize()
+                                                                 if old.get_texts() else MIN_FONT_PT))
 
 def save_figures(result: AnalysisResult, task: str, out_dir: Path, *, model: str | None = None,
                  prompts: Mapping[str, str] | None = None) -> list[str]:
