@@ -354,6 +354,23 @@ def test_columns_split_when_task_versions_differ(tmp_path):
     assert "task version 2" in index.read_text(encoding="utf-8")
 
 
+def test_smoke_runs_and_partial_results_are_never_published(tmp_path):
+    results = tmp_path / "results"
+    audit(results, SKY, seed=0)
+    smoke = audit(results, GRM, seed=1)
+    doc = doc_of(smoke)
+    doc["results"]["identity_bias"]["settings"] = {**doc["results"]["identity_bias"]["settings"], "limit": 10}
+    doc["partial_results"] = {"framing_asymmetry": doc["results"].pop("framing_asymmetry")}
+    (smoke / "results.json").write_text(json.dumps(doc))
+    index = build(results, tmp_path / "site", rewardbench=stub_rb())
+    kind = "reward-16-bit-full-vocabulary"
+    assert column_cells(index, kind, "best", "identity_gap") == {SKY: "-10 [-13, -7]", GRM: "— not run"}
+    assert column_cells(index, kind, "best", "framing_tau")[GRM] == "— not run"
+    page = (index.parent / "models" / "Ray2333__GRM-gemma2-2B-rewardmodel-ft" / "index.html").read_text()
+    assert 'id="task-identity_bias"' not in page and 'id="task-framing_asymmetry"' not in page
+    assert "Not shown: results of smoke or subset runs for framing_asymmetry, identity_bias" in page
+
+
 def test_glossary_names_every_column_with_definition_direction_and_range(board):
     _, _, index = board
     page = parse(index)

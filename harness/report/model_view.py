@@ -370,10 +370,12 @@ def build_model_page(doc: Mapping[str, Any], *, figures: Mapping[str, list[str]]
     prov = doc.get("provenance") if isinstance(doc.get("provenance"), Mapping) else {}
     provenance = [Pair(str(k), str(v)) for k, v in sorted(prov.items()) if v is not None]
     notes = []
-    partial = doc.get("partial_results")
-    if isinstance(partial, Mapping) and partial:
-        notes.append(f"Not shown: results of smoke or subset runs for {', '.join(sorted(partial))} "
-                     "(kept in results.json under partial_results).")
+    hidden = set(doc.get("partial_results") or {}) if isinstance(doc.get("partial_results"), Mapping) else set()
+    hidden |= {t for t in (doc.get("results") or {}) if t not in results} if isinstance(doc.get("results"), Mapping) \
+        else set()
+    if hidden:
+        notes.append(f"Not shown: results of smoke or subset runs for {', '.join(sorted(hidden))} "
+                     "(kept in results.json).")
     return ModelPage(mid, kind, str(model.get("origin") or "hub"), summary, badges,
                      headline_rows(results, vocab_prompts, extra=compare_block), vocab_prompts, tokens, sections, downloads, search,
                      list(others), skipped, provenance, nav_root, notes)
