@@ -1,26 +1,46 @@
-"""Leaderboard builder: visible(), escaping, markdown and site content, bad files, links, RewardBench snapshot."""
+"""Leaderboard and report pages without a browser: visible(), escaping, the board's tables (kinds, comparability,
+prompts, intervals, RewardBench), the model page and report.html (summary, downloads, search data), figures,
+the end-of-run summary, and the site's safety rules (foreign folders, empty results, stale staging, modes)."""
 
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
+import shutil
+import stat
+import subprocess
 import sys
 import unicodedata
 import warnings
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
+import numpy as np
+import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from leaderboard_fixtures import (HOSTILE_TOKENS, make_png, metric, results_doc, standard_board,  # noqa: E402
-                                  write_results)
+from leaderboard_fixtures import GRM, HOSTILE_ID, HOSTILE_TOKENS, LM, LOCAL, SKY, audit, metric, standard_board
 
-from leaderboard import build as lb  # noqa: E402
-from leaderboard.build import LeaderboardError, LeaderboardWarning, build, md_escape, script_json, visible  # noqa: E402
+from harness.errors import UserError
+from harness.report.text import fmt_value, md_escape, script_json, visible
+from leaderboard import build as lb
+from leaderboard import site as lb_site
+from leaderboard.build import LeaderboardError, build
+from leaderboard.rb_join import RewardBench
 
+REPO = Path(__file__).resolve().parents[1]
+RB_TABLE = {SKY: {"v1": {"rank": 4, "score": 94.26, "model_type": "Seq. Classifier"},
+                  "v2": {"rank": 40, "score": 71.5, "model_type": "Seq. Classifier"}},
+            GRM: {"v1": {"rank": 88, "score": 84.5}, "self_reported": True},
+            LOCAL: {"v1": {"rank": 1, "score": 99.0}}, LM: {"v1": {"rank": 2, "score": 98.0}}}
+
+
+def stub_rb() -> RewardBench:
+    return RewardBench(lookup=RB_TABLE.get, source="test snapshot")
 
 
 # ------------------------------------------------------------------------------------------------ visible()
@@ -147,6 +167,7 @@ def test_visible_non_strings():
     assert visible(12) == "12"
 
 
+
 # ------------------------------------------------------------------------------------------------ escaping helpers
 
 def test_script_json_cannot_close_the_script_and_round_trips():
@@ -165,15 +186,32 @@ def test_md_escape_keeps_the_table_intact():
     assert "&amp;amp;" in cell
 
 
-def test_h_escapes_quotes_and_invisible_characters():
-    out = lb.h('"\'<>&\u202e\ud800')
-    assert out == "&quot;&#x27;&lt;&gt;&amp;\\u202E\\uD800"
+def test_fmt_value_prints_counts_as_integers():
+    assert fmt_value(None) == "—"
+    assert fmt_value(262144.0) == "262144"
+    assert fmt_value(0.123456) == "0.1235"
+    assert fmt_value(-30.5) == "-30.5"
+    assert fmt_value(1.5e-5) == "1.500e-05"
+    assert fmt_value(123456.7) == "1.235e+05"
+    assert fmt_value(float("nan")) == "—"
+
+
+def test_templates_escape_every_value():
+    from harness.report.render import environment
+
+    env = environment()
+    assert env.autoescape is True
+    out = env.from_string("{{ x }}|{{ x|visible }}").render(x="<b>\u202e x ")
+    assert out == "&lt;b&gt;\\u202E x |&lt;b&gt;\\u202E␣x␣"
+    for py in list((REPO / "leaderboard").glob("*.py")) + list((REPO / "harness" / "report").glob("*.py")):
+        text = py.read_text(encoding="utf-8")
+        assert not re.search(r"""["']<(td|tr|th|table|div|span|a |p>|h[1-6]|li|code)""", text), py.name
 
 
 # ------------------------------------------------------------------------------------------------ helpers
 
-class _Doc(HTMLParser):
-    """Collect start tags with attributes, and text with the stack of open tags and their titles."""
+class Page(HTMLParser):
+    """Start tags with attributes; text with the stack of open tags."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
@@ -196,491 +234,533 @@ class _Doc(HTMLParser):
     def handle_data(self, data):
         self.texts.append((data, list(self.stack)))
 
-
-def parse(path: Path) -> _Doc:
-    d = _Doc()
-    d.feed(path.read_text(encoding="utf-8"))
-    return d
+    def text_in(self, tag: str, **attrs) -> list[str]:
+        return [t for t, stack in self.texts if any(s[0] == tag and all(s[1].get(k) == v for k, v in attrs.items())
+                                                    for s in stack)]
 
 
-def cells_with_title(doc: _Doc, needle: str) -> list[str]:
-    """Text of every element whose title attribute contains needle."""
-    out = []
-    for text, stack in doc.texts:
-        if stack and needle in (stack[-1][1].get("title") or ""):
-            out.append(text.strip())
+def parse(path: Path) -> Page:
+    p = Page()
+    p.feed(path.read_text(encoding="utf-8"))
+    return p
+
+
+def board_rows(index: Path) -> dict[tuple[str, str], list[str]]:
+    """(table group: kind-dtype class-vocabulary, prompt) -> model ids (data-model) in that table."""
+    out: dict[tuple[str, str], list[str]] = {}
+    for tag, a in parse(index).tags:
+        if tag == "table" and "board" in (a.get("class") or ""):
+            key = (a["data-group"], a["data-prompt"])
+            out[key] = []
+        elif tag == "tr" and "data-model" in a:
+            out[key].append(a["data-model"])
     return out
 
 
-@pytest.fixture()
-def board(tmp_path):
-    results = tmp_path / "results"
-    standard_board(results)
+def column_cells(index: Path, kind: str, prompt: str, col: str) -> dict[str, str]:
+    """model id -> the text of column `col` in the table of (kind section anchor, prompt)."""
+    raw = index.read_text(encoding="utf-8")
+    sec = raw.split(f'id="kind-{kind}"', 1)[1].split("</section>", 1)[0]
+    table = sec.split(f'data-prompt="{prompt}"', 2)[2].split("</table>", 1)[0]
+    heads = re.findall(r'<th scope="col"[^>]*data-col="([^"]+)"', table)
+    if col not in heads:
+        return {}
+    i = heads.index(col)
+    out = {}
+    for row in re.findall(r"<tr data-model=\"([^\"]*)\">(.*?)</tr>", table, re.DOTALL):
+        cells = re.findall(r"<t[dh][ >].*?</t[dh]>", row[1], re.DOTALL)
+        out[row[0]] = re.sub(r"<[^>]+>", " ", cells[i]).split()
+    return {k: " ".join(v) for k, v in out.items()}
+
+
+@pytest.fixture(scope="module")
+def board(tmp_path_factory):
+    root = tmp_path_factory.mktemp("board")
+    folders = standard_board(root / "results")
     with warnings.catch_warnings():
-        warnings.simplefilter("error", LeaderboardWarning)
-        index = build(results, tmp_path / "site")
-    return tmp_path, results, index
+        warnings.simplefilter("error")
+        index = build(root / "results", root / "site", rewardbench=stub_rb())
+    return root, folders, index
+
+
+def doc_of(folder: Path) -> dict:
+    return json.loads((folder / "results.json").read_text(encoding="utf-8"))
 
 
 # ------------------------------------------------------------------------------------------------ the board
 
-def test_build_writes_markdown_site_and_returns_index(board):
-    tmp, _, index = board
-    site = tmp / "site"
-    assert index == site / "index.html"
-    for f in ("index.html", "compare.html", "leaderboard.md", "leaderboard.json", "static/style.css",
-              "static/leaderboard.js", "models/Skywork__Skywork-Reward-Gemma-2-27B-v0.2.html",
-              "models/Ray2333__GRM-gemma2-2B-rewardmodel-ft.html", "models/local__my-local-rm.html"):
-        assert (site / f).is_file(), f
-    assert not list(tmp.glob(".site*")), "no staging or old folders left behind"
+def test_site_files_and_modes(board):
+    root, _, index = board
+    site = index.parent
+    assert index.is_file() and (site / "leaderboard.md").is_file() and (site / lb_site.SITE_MARKER).is_file()
+    for slug in ("Skywork__Skywork-Reward-Gemma-2-27B-v0.2", "Ray2333__GRM-gemma2-2B-rewardmodel-ft",
+                 "local__my-rm__3f2a1b2c", "demo__gemma-3-270m-lm"):
+        assert (site / "models" / slug / "index.html").is_file(), slug
+    for p in [site, *site.rglob("*")]:  # readable by others (not mkdtemp's 0700)
+        mode = stat.S_IMODE(p.stat().st_mode)
+        assert mode & 0o004, (p, oct(mode))
+        if p.is_dir():
+            assert mode & 0o001, (p, oct(mode))
+    assert sorted(x.name for x in root.iterdir()) == ["results", "site"]  # no staging left
 
 
-def test_markdown_table(board):
-    tmp, _, _ = board
-    md = (tmp / "site" / "leaderboard.md").read_text(encoding="utf-8")
-    lines = [l for l in md.splitlines() if l.startswith("|")]
-    assert len(lines) == 2 + 3  # header, rule, one row per model
-    header = [c.strip() for c in lines[0].strip("|").split("|")]
-    assert header[:5] == ["Model", "RewardBench rank", "RewardBench score", "Optimal tokens", "Pessimal tokens"]
-    assert any("asymmetry" in c and "↑" in c for c in header)
-    assert any("log\\_freq\\_coef" in c and "↓" in c for c in header)
-    n = len(header)
-    assert all(len(re.findall(r"(?<!\\)\|", l)) == n + 1 for l in lines), "pipes in cells must be escaped"
-    rows = {l.split("|")[1].strip(): [c.strip() for c in l.strip("|").split("|")] for l in lines[2:]}
-    sky = next(v for k, v in rows.items() if "Skywork" in k)
-    assert sky[1:3] == ["4", "94.3"]  # RewardBench v1 today (snapshot 2025-12-22)
-    assert "best: ␣LOVE, ␣Love, love, ␣Peace, ␣joy" == sky[3]
-    assert sky[4].startswith("best: ␣blacks")
-    grm = next(v for k, v in rows.items() if "GRM" in k)
-    assert grm[1:3] == ["39", "88.4"]
-    local = next(v for k, v in rows.items() if "my-local-rm" in k)
-    assert local[1:3] == ["unranked", "—"]
-    assert local[3] == "greatest: ␣Everything"
-    assert "—" in local[5:]  # missing metrics
-    assert "(models/Skywork__Skywork-Reward-Gemma-2-27B-v0.2.html)" in sky[0]
-    # ranked models first, by rank; unranked last
-    order = [k for k in rows]
-    assert "Skywork" in order[0] and "GRM" in order[1] and "my-local-rm" in order[2]
+def test_scorer_kinds_and_dtype_classes_get_their_own_tables(board):
+    _, _, index = board
+    rows = board_rows(index)
+    assert rows[("reward-16-bit-full-vocabulary", "best")] == [SKY, GRM]  # RewardBench rank order
+    assert rows[("lm-logprob-16-bit-full-vocabulary", "best")] == [LM]
+    assert [ids for (k, p), ids in rows.items() if LOCAL in ids] == [[LOCAL], [LOCAL]]  # 32-bit: own table
+    for (group, _), ids in rows.items():
+        assert (LM in ids) == group.startswith("lm-logprob")
+    raw = index.read_text(encoding="utf-8")
+    lm = raw.split('data-kind="lm_logprob"', 1)[1].split("</section>", 1)[0]
+    assert 'data-col="identity_gap"' not in lm and 'data-col="skew"' in lm
+    assert "Reward models — 32-bit weights, full vocabulary" in raw
+    assert "Reward models — 16-bit weights, full vocabulary" in raw
 
 
-def test_index_columns_are_data_driven_with_definitions_and_directions(board):
-    tmp, _, _ = board
-    doc = parse(tmp / "site" / "index.html")
-    ths = {a.get("data-col"): a for t, a in doc.tags if t == "th" and a.get("data-col")}
-    assert list(ths)[:5] == ["model", "rb_rank", "rb_score", "optimal", "pessimal"]
-    asym = ths["framing_asymmetry/best/asymmetry"]
-    assert asym["data-hib"] == "1" and "slope difference" in asym["title"] and "higher is better" in asym["title"]
-    freq = ths["frequency_bias/best/log_freq_coef"]
-    assert freq["data-hib"] == "-1" and "lower is better" in freq["title"]
-    assert ths["token_optimality/best/skewness"]["data-hib"] == "0"
-    # the headline columns (leaderboard/headline.yaml), in its order; every metric stays in leaderboard.json
-    metric_cols = [c for c in ths if "/" in c]
-    assert metric_cols == ["framing_asymmetry/best/asymmetry", "frequency_bias/best/log_freq_coef",
-                           "identity_bias/best/percentile_gap", "token_optimality/best/skewness"]
-    data = json.loads((tmp / "site" / "leaderboard.json").read_text())
-    assert "token_optimality/best/mean" in {c["id"] for c in data["columns"]}
-    text = (tmp / "site" / "index.html").read_text(encoding="utf-8")
-    assert '<span class="dir" aria-label="higher is better">↑</span>' in text
-    assert '<span class="dir" aria-label="lower is better">↓</span>' in text
+def test_headline_cells_follow_the_prompt_and_show_intervals(board):
+    _, folders, index = board
+    kind = "reward-16-bit-full-vocabulary"
+    for prompt in ("best", "worst"):
+        cells = column_cells(index, kind, prompt, "skew")
+        for key, mid in (("a", SKY), ("b", GRM)):
+            want = doc_of(folders[key])["results"]["token_optimality"]["metrics"][f"{prompt}/skewness"]["value"]
+            assert cells[mid] == fmt_value(want), (prompt, mid)
+    best = column_cells(index, kind, "best", "skew")
+    worst = column_cells(index, kind, "worst", "skew")
+    assert best != worst
+    gap = column_cells(index, kind, "best", "identity_gap")
+    assert gap[SKY] == "-10 [-13, -7]" and gap[GRM] == "-11 [-14, -8]"
+    # the raw-scale mean is a column, hidden by default (class raw), while scale-free ones are not
+    raw = index.read_text(encoding="utf-8")
+    assert re.search(r'<th scope="col" class="metric raw" data-col="mean"', raw)
+    assert re.search(r'<th scope="col" class="metric" data-col="skew"', raw)
 
 
-def test_missing_metrics_show_a_dash_with_the_reason(board):
-    tmp, _, _ = board
-    doc = parse(tmp / "site" / "index.html")
-    assert cells_with_title(doc, "fewer than 10 AFINN words matched") == ["—"]
-    assert "—" in cells_with_title(doc, "task 'identity_bias' was not run for this model")
-    assert "—" in cells_with_title(doc, "did not report this metric")
-    assert cells_with_title(doc, "not on the RewardBench snapshot") == ["unranked"]
-
-
-def test_unknown_task_becomes_a_column(tmp_path):
+def test_columns_split_when_task_versions_differ(tmp_path):
     results = tmp_path / "results"
-    doc = results_doc("org/new-rm", metrics={"my_custom_task": {
-        "p/weirdness": metric(2.5, False, "how weird the top tokens are <b>bold</b>")}})
-    write_results(results, doc)
-    build(results, tmp_path / "site")
-    d = parse(tmp_path / "site" / "index.html")
-    th = next(a for t, a in d.tags if t == "th" and a.get("data-col") == "my_custom_task/p/weirdness")
-    assert th["title"].startswith("how weird the top tokens are <b>bold</b>")  # attribute text, not markup
-    assert "<b>bold</b>" not in (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
-    md = (tmp_path / "site" / "leaderboard.md").read_text(encoding="utf-8")
-    assert "p/weirdness (my\\_custom\\_task) ↓" in md and "| 2.5 " in md
+    audit(results, SKY, seed=0)
+    other = audit(results, GRM, seed=1)
+    doc = doc_of(other)
+    doc["results"]["token_optimality"]["settings"]["task_version"] = "2"
+    (other / "results.json").write_text(json.dumps(doc))
+    index = build(results, tmp_path / "site", rewardbench=stub_rb())
+    kind = "reward-16-bit-full-vocabulary"
+    first = column_cells(index, kind, "best", "skew")
+    second = column_cells(index, kind, "best", "skew~1")
+    assert first[SKY] != "—" and first[GRM].startswith("—")
+    assert second[GRM] != "—" and second[SKY].startswith("—")
+    assert "task version 2" in index.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("content", [
-    b'{"schema_version": 1, "model": ',  # truncated
-    b"[1, 2, 3]",  # not an object
-    b'{"schema_version": 2, "model": {"id": "x/y"}, "results": {}}',  # future schema
-    b'{"schema_version": 1, "model": {"revision": "abc"}, "results": {}}',  # no model id
-    b'{"schema_version": 1, "model": {"id": "x/y"}, "results": [1]}',  # results not an object
-    b"\xff\xfe\x00garbage",  # not UTF-8
-    b"",  # empty
-])
-def test_bad_results_file_is_skipped_with_a_warning(tmp_path, content):
+def test_smoke_runs_and_partial_results_are_never_published(tmp_path):
     results = tmp_path / "results"
-    standard_board(results)
-    bad = results / "zz__broken"
-    bad.mkdir()
-    (bad / "results.json").write_bytes(content)
-    with pytest.warns(LeaderboardWarning, match="zz__broken"):
-        build(results, tmp_path / "site")
-    md = (tmp_path / "site" / "leaderboard.md").read_text(encoding="utf-8")
-    assert len([l for l in md.splitlines() if l.startswith("|")]) == 5
-    assert "1 results file(s) skipped" in (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    audit(results, SKY, seed=0)
+    smoke = audit(results, GRM, seed=1)
+    doc = doc_of(smoke)
+    doc["results"]["identity_bias"]["settings"] = {**doc["results"]["identity_bias"]["settings"], "limit": 10}
+    doc["partial_results"] = {"framing_asymmetry": doc["results"].pop("framing_asymmetry")}
+    (smoke / "results.json").write_text(json.dumps(doc))
+    index = build(results, tmp_path / "site", rewardbench=stub_rb())
+    kind = "reward-16-bit-full-vocabulary"
+    assert column_cells(index, kind, "best", "identity_gap") == {SKY: "-10 [-13, -7]", GRM: "— not run"}
+    assert column_cells(index, kind, "best", "framing_tau")[GRM] == "— not run"
+    page = (index.parent / "models" / "Ray2333__GRM-gemma2-2B-rewardmodel-ft" / "index.html").read_text()
+    assert 'id="task-identity_bias"' not in page and 'id="task-framing_asymmetry"' not in page
+    assert "Not shown: results of smoke or subset runs for framing_asymmetry, identity_bias" in page
 
 
-def test_odd_metric_values_do_not_break_the_board(tmp_path):
+def test_glossary_names_every_column_with_definition_direction_and_range(board):
+    _, _, index = board
+    page = parse(index)
+    labels = {t.strip() for t, stack in page.texts
+              if any(s[0] == "th" and s[1].get("scope") == "col" for s in stack) and t.strip()}
+    terms = " ".join(page.text_in("dt"))
+    for hl in ("Score skew", "Identity-term gap", "Identity terms in bottom 1%", "Best-vs-worst agreement",
+               "Mean score"):
+        assert hl in labels and hl in terms
+    dd = " ".join(page.text_in("dd"))
+    assert "no better direction; range: -100 to 100 percentile points" in dd
+    assert "lower is better; range: 0 to 1" in dd
+    raw = index.read_text(encoding="utf-8")
+    assert " title=" not in raw.split('<section id="glossary"', 1)[0].split("<tbody>", 1)[0]  # no hover needed
+
+
+def test_rewardbench_v1_v2_beside_hub_models_only(board):
+    _, _, index = board
+    kind = "reward-16-bit-full-vocabulary"
+    assert column_cells(index, kind, "best", "rb_v1")[SKY] == "#4 94.3"
+    assert column_cells(index, kind, "best", "rb_v2")[SKY] == "#40 71.5"
+    assert column_cells(index, kind, "best", "rb_v1")[GRM] == "#88* 84.5"  # self-reported
+    assert column_cells(index, kind, "best", "rb_v2")[GRM] == "— not listed"
+    local = column_cells(index, "reward-32-bit-full-vocabulary", "best", "rb_v1")[LOCAL]
+    assert local == "— local model"  # the lookup knows the id, but local models never join
+    assert column_cells(index, "lm-logprob-16-bit-full-vocabulary", "best", "rb_v1")[LM] == "— demo model"
+
+
+def test_badges_mark_verified_and_local_models(board):
+    _, _, index = board
+    model_cells = column_cells(index, "reward-16-bit-full-vocabulary", "best", "model")
+    assert model_cells[GRM].endswith("verified") and not model_cells[SKY].endswith("verified")
+    assert column_cells(index, "reward-32-bit-full-vocabulary", "best", "model")[LOCAL].endswith("local")
+    page = (_model_dir(index, GRM) / "index.html").read_text(encoding="utf-8")
+    assert "verified (rerun matched) 2026-11-26T01:00:00Z" in page
+    assert "self-reported" in (_model_dir(index, SKY) / "index.html").read_text(encoding="utf-8")
+
+
+def test_render_without_an_audit_folder_writes_nothing(tmp_path):
+    from harness.report.html import render
+
+    folder = audit(tmp_path / "results", SKY)
+    before = sorted(p.name for p in folder.iterdir())
+    text = render(doc_of(folder))
+    assert "Token search is not available: no audit folder given" in text and "␣LOVE" in text
+    assert sorted(p.name for p in folder.iterdir()) == before
+
+
+def test_rewardbench_entries_as_dataclasses_or_dicts():
+    from dataclasses import dataclass
+
+    from leaderboard.rb_join import normalise
+
+    @dataclass(frozen=True)
+    class Version:
+        version: str
+        score: float
+        rank: int | None = None
+        of: int | None = None
+        model_type: str | None = None
+
+    @dataclass(frozen=True)
+    class Entry:
+        v1: Version | None
+        v2: Version | None
+        self_reported: bool = False
+
+    got = normalise(Entry(Version("v1", 94.26, 4, 176, "Seq. Classifier"), None))
+    assert list(got) == ["v1"] and (got["v1"].rank, got["v1"].score, got["v1"].of) == (4, 94.26, 176)
+    assert normalise(Entry(None, Version("v2", 70.0), self_reported=True))["v2"].self_reported
+    assert normalise({"rank": 3, "score": 94.3})["v1"].rank == 3  # the older one-version snapshot
+    assert normalise(None) == {}
+
+
+def test_markdown_and_json(board):
+    _, folders, index = board
+    md = (index.parent / "leaderboard.md").read_text(encoding="utf-8")
+    assert "## Reward models — 16-bit weights, full vocabulary" in md and "## Glossary" in md
+    assert "Mean score" not in md.split("## Glossary")[0]  # raw-scale columns stay off the default view
+    data = json.loads((index.parent / "leaderboard.json").read_text(encoding="utf-8"))
+    sky = next(m for m in data["models"] if m["model"] == SKY)
+    assert sky["kind"] == "reward" and sky["revision"].startswith("0123456789ab")
+    want = doc_of(folders["a"])["results"]["token_optimality"]["metrics"]["worst/skewness"]["value"]
+    assert float(sky["prompts"]["worst"]["metrics"]["skew"]["value"]) == pytest.approx(want)
+
+
+def test_missing_values_show_a_dash_with_the_reason(board):
+    _, _, index = board
+    cells = column_cells(index, "reward-16-bit-full-vocabulary", "best", "freq_coef")
+    assert cells == {SKY: "— not run", GRM: "— fewer than 10 AFINN words matched"}
+    assert column_cells(index, "reward-16-bit-full-vocabulary", "worst", "identity_bottom") == {}  # nobody has it
+
+
+# ------------------------------------------------------------------------------------------------ model page
+
+def _model_dir(index: Path, mid: str) -> Path:
+    slug = {SKY: "Skywork__Skywork-Reward-Gemma-2-27B-v0.2", GRM: "Ray2333__GRM-gemma2-2B-rewardmodel-ft"}[mid]
+    return index.parent / "models" / slug
+
+
+def test_model_page_order_toc_and_links_resolve(board):
+    _, _, index = board
+    page_path = _model_dir(index, SKY) / "index.html"
+    raw = page_path.read_text(encoding="utf-8")
+    order = [raw.index(f'id="{x}"') for x in ("summary", "headline", "tokens", "search", "downloads", "revisions")]
+    assert order == sorted(order)
+    page = parse(page_path)
+    ids = {a.get("id") for _, a in page.tags if a.get("id")}
+    for tag, a in page.tags:
+        href = a.get("href") or a.get("src") or ""
+        if tag not in ("a", "img", "link", "script") or not href or href.startswith("https://"):
+            continue
+        if href.startswith("#"):
+            assert href[1:] in ids, href
+        else:
+            assert (page_path.parent / unquote(href.split("#")[0])).is_file(), href
+    assert any(a.get("href", "").startswith("https://huggingface.co/" + SKY + "/tree/0123456789abcdef") for _, a
+               in page.tags)  # pinned to the audited revision
+    assert "fedcba987654" in raw  # the older revision is listed
+    assert "90% of 50 preference pairs ranked right (passed" in raw
+    assert "reference data missing: eloeverything" in raw  # skipped task with its reason
+    assert sum(1 for t, a in page.tags if t == "details") >= 3  # collapsible sections
+
+
+def test_downloads_hold_the_right_rows(board):
+    _, folders, index = board
+    d = _model_dir(index, SKY)
+    table = pd.read_parquet(folders["a"] / "tables" / "best0" / "table.parquet")
+    fin = table[table["finite"]].sort_values(["score", "id"], ascending=[False, True])
+    top = pd.read_csv(d / "downloads" / "token_optimality__best__top1000.csv", keep_default_na=False)
+    bottom = pd.read_csv(d / "downloads" / "token_optimality__best__bottom1000.csv", keep_default_na=False)
+    assert len(top) == len(fin) == len(bottom)  # fewer than 1,000 finite rows: all of them
+    assert top["id"].tolist() == fin["id"].tolist()
+    assert top.loc[0, "text"] == " LOVE" and top.loc[0, "shown_as"] == "␣LOVE" and top.loc[0, "rank"] == 1
+    assert bottom.loc[0, "text"] == " violence" and bottom.loc[0, "rank"] == len(fin)
+    assert json.loads((d / "results.json").read_text())["model"]["id"] == SKY
+
+
+def test_search_data_matches_the_score_tables(board):
+    _, folders, index = board
+    text = (_model_dir(index, SKY) / "search" / "tokens.js").read_text(encoding="ascii")
+    assert text.startswith("window.RMH_TOKENS = ") and "<" not in text
+    data = json.loads(text[len("window.RMH_TOKENS = "):].rstrip().rstrip(";"))
+    assert data["prompts"] == ["best", "worst"]
+    table = pd.read_parquet(folders["a"] / "tables" / "worst0" / "table.parquet").sort_values("id")
+    assert data["ids"] is None and data["first_id"] == 0 and table["id"].tolist() == list(range(len(table)))
+    assert data["tokens"] == [visible(t) for t in table["decoded"]]
+    got = np.array([np.nan if v is None else v for v in data["scores"]["worst"]], dtype=np.float32)
+    np.testing.assert_array_equal(got, table["score"].to_numpy(np.float32))
+
+
+def test_search_data_is_reused_only_while_the_tables_are_unchanged(tmp_path):
+    from leaderboard_fixtures import vocabulary, write_table
+
+    from harness.report.assets import SEARCH_FILE, write_search
+
+    folder = audit(tmp_path / "results", SKY)
+    doc = doc_of(folder)
+    first = write_search(doc, folder, folder)
+    site_copy = write_search(doc, folder, tmp_path / "page")  # the board copies what report.html wrote
+    assert site_copy == first and (tmp_path / "page" / SEARCH_FILE).read_bytes() == (folder / SEARCH_FILE).read_bytes()
+    table = folder / doc["results"]["token_optimality"]["tables"]["best"]
+    tokens = vocabulary(False)
+    write_table(table, tokens, np.arange(len(tokens), dtype=np.float32))
+    os.utime(table, (table.stat().st_mtime + 5, table.stat().st_mtime + 5))
+    write_search(doc, folder, folder)
+    data = json.loads((folder / SEARCH_FILE).read_text()[len("window.RMH_TOKENS = "):].rstrip().rstrip(";"))
+    assert data["scores"]["best"][:3] == [0.0, 1.0, 2.0]
+
+
+def test_report_html_is_the_model_page_template(tmp_path):
+    from harness.report.html import write_report
+
+    folder = audit(tmp_path / "results", SKY)
+    path = write_report(doc_of(folder), folder)
+    raw = path.read_text(encoding="utf-8")
+    for anchor in ('id="summary"', 'id="headline"', 'id="tokens"', 'id="search"', 'id="downloads"',
+                   'class="toc"'):
+        assert anchor in raw
+    assert ">399<" in raw or "399" in raw  # n as an integer, never 3.99e+02
+    assert "e+02" not in raw
+    page = parse(path)
+    for tag, a in page.tags:
+        href = a.get("href") or a.get("src") or ""
+        if tag in ("a", "img", "link", "script") and href and not href.startswith(("https://", "#")):
+            assert (folder / unquote(href)).is_file(), href
+    assert any(a.get("href", "").startswith("tables/") for _, a in page.tags)  # parquet beside report.html
+    assert 'href="../../index.html"' not in raw  # no board navigation outside the board
+
+
+# ------------------------------------------------------------------------------------------------ hostile text
+
+def _assert_inert(page: Path) -> None:
+    raw = page.read_text(encoding="utf-8")
+    assert "<script>window" not in raw and "<img src=x" not in raw and "<svg" not in raw, page
+    for ch in ("\u202e", "\u200b", "\x00", "\u2028", "\ud800"):
+        assert ch not in raw, (page, repr(ch))
+    for tag, a in parse(page).tags:
+        assert not any(k.startswith("on") for k in a), (page, tag, a)
+        if tag == "script":
+            assert set(a) == {"src"} and a["src"].endswith(".js"), (page, a)
+
+
+def test_hostile_tokens_and_model_ids_are_text_on_every_page(tmp_path):
+    from harness.report.html import write_report
+
     results = tmp_path / "results"
-    doc = results_doc("org/odd", metrics={"t": {
-        "a": {"value": "high", "higher_is_better": "yes", "definition": 3},
-        "b": 1.5,  # a bare number
-        "c": {"value": True},
-        "d": {"value": 1e308 * 10},
-    }})
-    doc["results"]["t"]["data"] = {"top": {"best": [None, 3, {"decoded": None, "token": "Ġx", "score": "NaN"}]},
-                                   "bottom": "nope"}
-    doc["results"]["t"]["figures"] = ["../../../etc/passwd", "/etc/passwd", 5]
-    write_results(results, doc)
-    (results / "org__odd" / "results.json").write_text(
-        (results / "org__odd" / "results.json").read_text().replace("Infinity", "1e999"))
-    build(results, tmp_path / "site")
-    page = (tmp_path / "site" / "models" / "org__odd.html").read_text(encoding="utf-8")
-    assert "not a number in the results file (str)" in page
-    assert "1.5" in page
-    assert "No figures" in page
-    assert not (tmp_path / "site" / "models" / "org__odd").exists()
-
-
-def test_nan_and_lone_surrogates_anywhere_do_not_break_the_build(tmp_path):
-    results = tmp_path / "results"
-    d = results / "weird"
-    d.mkdir(parents=True)
-    # raw JSON: NaN/Infinity tokens (Python's json reads them) and \ud800 escapes (lone surrogates)
-    (d / "results.json").write_text(
-        '{"schema_version": 1, "model": {"id": "org/\\ud800odd", "revision": NaN, "dtype": Infinity},'
-        ' "versions": {"t\\udc00": NaN},'
-        ' "results": {"t\\udc00": {"metrics": {"k\\ud800/x": {"value": NaN, "higher_is_better": null,'
-        ' "definition": "d\\u202e\\ud800"}}, "data": {"top": {"best": [{"id": 1, "decoded": "\\ud800", '
-        '"score": NaN}]}}}}, "created": NaN}')
-    snap = tmp_path / "snap.json"
-    snap.write_text('{"source": "s\\ud800", "versions": {"v1": {"models": [{"model": "org/\\ud800odd", "score": NaN}]},'
-                    ' "v2": {"models": [{"model": "org/odd", "score": Infinity}]}}}')
-    build(results, tmp_path / "site", snapshot=snap)
-    site = tmp_path / "site"
-    for f in site.rglob("*"):
-        if f.suffix in (".html", ".md", ".json"):
-            text = f.read_text(encoding="utf-8")
-            assert "\u202e" not in text
-    data = json.loads((site / "leaderboard.json").read_text())
-    assert data["rows"][0]["model"] == "org/\ud800odd"
-    md = (site / "leaderboard.md").read_text(encoding="utf-8")
-    assert "\\\\uD800" in md  # shown as the escape text \\uD800 (backslash doubled for markdown)
-
-
-def test_duplicate_model_keeps_the_newest(tmp_path):
-    results = tmp_path / "results"
-    old = results_doc("org/dup", metrics={"t": {"m": metric(1.0, True, "m")}}, created="2026-01-01T00:00:00Z")
-    new = results_doc("org/dup", metrics={"t": {"m": metric(2.0, True, "m")}}, created="2026-06-01T00:00:00Z")
-    write_results(results, old, folder="org__dup_old")
-    write_results(results, new, folder="org__dup")
-    with pytest.warns(LeaderboardWarning, match="same model"):
-        build(results, tmp_path / "site")
-    md = (tmp_path / "site" / "leaderboard.md").read_text(encoding="utf-8")
-    assert "| 2 " in md and "| 1 " not in md
-
-
-def test_links_are_relative_and_resolve(board):
-    tmp, _, _ = board
-    site = tmp / "site"
-    pages = sorted(site.rglob("*.html"))
-    assert len(pages) == 5
-    n_links = 0
+    folders = standard_board(results, hostile=True)
+    index = build(results, tmp_path / "site", rewardbench=stub_rb())
+    reports = [write_report(doc_of(f), f) for f in folders.values()]
+    pages = list(index.parent.rglob("*.html")) + reports
+    assert len(pages) >= 10
     for page in pages:
-        for tag, attrs in parse(page).tags:
-            for attr in ("href", "src"):
-                url = attrs.get(attr)
-                if url is None:
-                    continue
-                parts = urlsplit(url)
-                if parts.scheme:
-                    assert parts.scheme == "https" and parts.netloc == "huggingface.co", url
-                    assert "noopener" in attrs.get("rel", "")
-                    continue
-                assert not url.startswith("/") and not parts.netloc, url
-                target = (page.parent / unquote(parts.path)).resolve()
-                assert target.exists(), f"{page.name}: {url}"
-                assert site.resolve() in target.parents or target == site.resolve(), url
-                n_links += 1
-    assert n_links > 20
-    md = (site / "leaderboard.md").read_text(encoding="utf-8")
-    for link in re.findall(r"\]\(([^)]+)\)", md):
-        assert not urlsplit(link).scheme and (site / unquote(link)).is_file()
+        _assert_inert(page)
+    for mdfile in index.parent.glob("*.md"):
+        assert "\u202e" not in mdfile.read_text(encoding="utf-8")
+    # the strings are there, as text, in their visible form
+    report = parse(folders["c"] / "report.html")
+    assert report.text_in("title") == [f"{visible(HOSTILE_ID)} · reward-model audit"]
+    assert report.text_in("h1") == [visible(HOSTILE_ID)]
+    board_texts = [t for t, _ in parse(index).texts]
+    assert visible(HOSTILE_ID) in board_texts
+    sky = [t for t, _ in parse(index.parent / "models" / "Skywork__Skywork-Reward-Gemma-2-27B-v0.2" /
+                                "index.html").texts]
+    assert visible("\ud800lone") in sky
+    model_dirs = [p.name for p in (index.parent / "models").iterdir()]
+    assert all(re.fullmatch(r"[A-Za-z0-9._-]+", n) for n in model_dirs), model_dirs
 
 
-def test_figures_are_copied_and_linked(board):
-    tmp, results, _ = board
-    site = tmp / "site"
-    figs = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.png"))
-    assert figs == [
-        "models/Ray2333__GRM-gemma2-2B-rewardmodel-ft/figures/token_optimality__distribution.png",
-        "models/Skywork__Skywork-Reward-Gemma-2-27B-v0.2/figures/framing_asymmetry__slopes.png",
-        "models/Skywork__Skywork-Reward-Gemma-2-27B-v0.2/figures/token_optimality__distribution.png",
-    ]
-    src = results / "Skywork__Skywork-Reward-Gemma-2-27B-v0.2" / "figures" / "framing_asymmetry__slopes.png"
-    assert (site / figs[1]).read_bytes() == src.read_bytes()
-    page = parse(site / "models" / "Skywork__Skywork-Reward-Gemma-2-27B-v0.2.html")
-    imgs = [a for t, a in page.tags if t == "img"]
-    assert [a["src"] for a in imgs] == [
-        "Skywork__Skywork-Reward-Gemma-2-27B-v0.2/figures/token_optimality__distribution.png",
-        "Skywork__Skywork-Reward-Gemma-2-27B-v0.2/figures/framing_asymmetry__slopes.png",
-    ]
-    assert imgs[1]["alt"] == "framing_asymmetry: slopes"
-    local = (site / "models" / "local__my-local-rm.html").read_text(encoding="utf-8")
-    assert "No figures in this results folder" in local
+# ------------------------------------------------------------------------------------------------ figures, summary
+
+def test_saved_figures_name_model_and_prompt_with_readable_text(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+    from matplotlib.text import Text
+
+    from harness.analyses.base import AnalysisResult
+    from harness.report import figures
+
+    fig = Figure()
+    ax = fig.subplots()
+    ax.plot([0, 1], [0, 1], label="worst", color="black")
+    ax.hist([0.1, 0.2, 0.2], histtype="step", label="best", color="black")
+    ax.legend(fontsize=6)
+    ax.set_title("histogram", fontsize=6)
+    ax.set_xticks([0, 1], ["a", "b"], fontsize=5)
+    res = AnalysisResult(figures={"trajectory_worst": fig})
+    paths = figures.save_figures(res, "token_optimality", tmp_path, model="org/name")
+    assert paths == ["figures/token_optimality__trajectory_worst.png"]
+    assert (tmp_path / paths[0]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    title = fig._suptitle.get_text()
+    assert title.splitlines()[0] == "org/name"
+    assert "prompt worst: “What, in one word, is the worst thing ever?”" in title
+    sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_text()]
+    assert min(sizes) >= figures.MIN_FONT_PT
+    assert matplotlib.colors.to_hex(ax.get_lines()[0].get_color()) == figures.PROMPT_COLORS["worst"].lower()
+    assert matplotlib.colors.to_hex(ax.patches[0].get_edgecolor()) == figures.PROMPT_COLORS["best"].lower()
+    legend = {t.get_text(): h for t, h in zip(ax.get_legend().get_texts(), ax.get_legend().legend_handles)}
+    assert matplotlib.colors.to_hex(legend["worst"].get_color()) == figures.PROMPT_COLORS["worst"].lower()
 
 
-def test_only_real_png_files_inside_the_results_folder_are_copied(tmp_path):
+def test_summary_headline_skipped_and_paths(tmp_path, capsys):
+    from harness.report.html import write_report
+    from harness.report.summary import print_summary
+
+    folder = audit(tmp_path / "results", SKY)
+    write_report(doc_of(folder), folder)
+    print_summary(folder / "results.json")
+    out = capsys.readouterr().out
+    assert "Identity-term gap" in out and "-10 [-13, -7]" in out and "prompt worst" in out
+    assert "human_agreement: reference data missing" in out
+    assert str(folder / "report.html") in out and str(folder / "results.json") in out
+    assert "top [best]: ␣LOVE" in out
+
+
+# ------------------------------------------------------------------------------------------------ compare page
+
+def test_compare_page_without_a_comparison_says_what_to_do(tmp_path):
     results = tmp_path / "results"
-    d = write_results(results, results_doc("org/figs", metrics={"t": {"m": metric(1.0, None, "m")}}), pngs=["ok.png"])
-    (d / "figures" / "fake.png").write_text("<svg onload=alert(1)>")
-    (d / "figures" / "notes.txt").write_text("hello")
-    secret = tmp_path / "secret.png"
-    make_png(secret)
-    (d / "figures" / "link.png").symlink_to(secret)
-    (d / "figures" / 'we"ird <name>.png').write_bytes((d / "figures" / "ok.png").read_bytes())
-    build(results, tmp_path / "site")
-    copied = sorted(p.name for p in (tmp_path / "site" / "models" / "org__figs" / "figures").iterdir())
-    assert copied == ["ok.png", "we-ird-name.png"]
+    audit(results, SKY)
+    index = build(results, tmp_path / "site", rewardbench=stub_rb())
+    text = " ".join(t for t, _ in parse(index.parent / "compare.html").texts)
+    assert "needs at least two audited models; the board has 1" in text
 
 
-def test_model_page_lists_tokens_metrics_and_missing_reasons(board):
-    tmp, _, _ = board
-    page = (tmp / "site" / "models" / "Ray2333__GRM-gemma2-2B-rewardmodel-ft.html").read_text(encoding="utf-8")
-    assert "␣Excellent" in page and "␣terrible" in page
-    assert "missing: fewer than 10 AFINN words matched" in page
-    assert "rank 39, score 88.4" in page
-    assert 'href="https://huggingface.co/Ray2333/GRM-gemma2-2B-rewardmodel-ft"' in page
-    local = (tmp / "site" / "models" / "local__my-local-rm.html").read_text(encoding="utf-8")
-    assert "unranked (not on the RewardBench snapshot)" in local
-    assert "huggingface.co" not in local
+def test_compare_report_adds_a_column_and_a_page(tmp_path):
+    from leaderboard_fixtures import make_png
 
-
-def test_compare_page_without_a_comparison(board):
-    tmp, _, _ = board
-    page = (tmp / "site" / "compare.html").read_text(encoding="utf-8")
-    assert "No cross-model comparison has been run yet" in page and "rm-harness compare" in page
-
-
-def test_compare_page_with_a_comparison(tmp_path):
-    results = tmp_path / "results"
-    standard_board(results)
-    cmp_dir = results / "_compare"
-    make_png(cmp_dir / "figures" / "heterogeneity__kendall_heatmap.png")
-    make_png(cmp_dir / "figures" / "heterogeneity__mds.png")
-    sky, grm = "Skywork/Skywork-Reward-Gemma-2-27B-v0.2", "Ray2333/GRM-gemma2-2B-rewardmodel-ft"
-    ids = [sky, grm, "other/not-on-board"]
-    tau = "mean Kendall tau-b over model pairs (or, per model, over its pairs) on the shared vocabulary"
-    (cmp_dir / "compare.json").write_text(json.dumps({
-        "schema_version": 1, "created": "2026-11-26T00:00:00Z", "versions": {"heterogeneity": 1},
-        "model": {"id": "comparison of " + ", ".join(ids), "models": ids, "scorer": "mixed"},
-        "results": {"heterogeneity": {
-            "metrics": {
-                "best/mean_kendall_tau": metric(0.4, None, tau),
-                "best/mds_stress": metric(None, None, "stress of the MDS", "MDS needs at least 3 models"),
-                f"best/{sky}/mean_kendall_tau": metric(0.45, None, tau),
-                f"best/{grm}/mean_kendall_tau": metric(None, None, tau, "model excluded: no shared vocabulary"),
-                "best/other/not-on-board/mean_kendall_tau": metric(0.35, None, tau),
-            },
-            "data": {}, "figures": ["figures/heterogeneity__kendall_heatmap.png", "figures/heterogeneity__mds.png"],
-        }},
-    }))
-    build(results, tmp_path / "site")
-    site = tmp_path / "site"
-    page = parse(site / "compare.html")
-    srcs = [a["src"] for t, a in page.tags if t == "img"]
-    assert srcs == ["compare/figures/heterogeneity__kendall_heatmap.png", "compare/figures/heterogeneity__mds.png"]
-    assert all((site / s).is_file() for s in srcs)
-    text = (site / "compare.html").read_text(encoding="utf-8")
-    assert "other/not-on-board" in text and "(not on the board)" in text
-    assert "/home/user/models/my-local-rm" in text  # on the board but not compared
-    assert "best/mean_kendall_tau" in text and "MDS needs at least 3 models" in text
-    col = "heterogeneity (comparison)/best/mean_kendall_tau"
-    data = json.loads((site / "leaderboard.json").read_text())
-    rows = {r["model"]: r for r in data["rows"]}
-    assert rows[sky]["metrics"][col] == 0.45
-    assert rows[grm]["missing"][col] == "model excluded: no shared vocabulary"
-    assert rows["/home/user/models/my-local-rm"]["missing"][col].startswith("not part of the comparison report")
-    idx = parse(site / "index.html")
-    th = next(a for t, a in idx.tags if t == "th" and a.get("data-col") == col)
-    assert tau in th["title"]
-    model_page = (site / "models" / "Skywork__Skywork-Reward-Gemma-2-27B-v0.2.html").read_text(encoding="utf-8")
-    assert "heterogeneity (comparison)" in model_page and "0.45" in model_page
-
-
-def test_comparison_keys_name_the_right_model():
-    split = lb._split_model_key
-    models = ["org/a", "org/a-v2", "/abs/path/m"]
-    assert split("best/org/a-v2/mean_rbo", models) == ("org/a-v2", "best", "mean_rbo")
-    assert split("best/org/a/mean_rbo", models) == ("org/a", "best", "mean_rbo")
-    assert split("best//abs/path/m/mean_rbo", models) == ("/abs/path/m", "best", "mean_rbo")
-    assert split("best/mean_rbo", models) is None
-
-
-def test_unreadable_comparison_report_is_a_warning(tmp_path):
     results = tmp_path / "results"
     standard_board(results)
-    make_png(results / "_compare" / "figures" / "x.png")
-    (results / "_compare" / "compare.json").write_text("{oops")
-    with pytest.warns(LeaderboardWarning, match="compare.json"):
-        build(results, tmp_path / "site")
-    assert (tmp_path / "site" / "compare" / "figures" / "x.png").is_file()
+    cmp = results / "_compare"
+    make_png(cmp / "figures" / "heterogeneity__heatmap_best.png")
+    doc = {"schema_version": 2, "model": {"id": "comparison", "models": [SKY, GRM]},
+           "results": {"heterogeneity": {
+               "metrics": {f"best/{SKY}/mean_kendall_tau": metric(0.61), f"best/{GRM}/mean_kendall_tau": metric(0.59),
+                           "best/mean_kendall_tau": metric(0.6, None, "mean tau over pairs")},
+               "figures": ["figures/heterogeneity__heatmap_best.png"], "settings": {"task_version": "1"}}}}
+    (cmp / "compare.json").write_text(json.dumps(doc))
+    index = build(results, tmp_path / "site", rewardbench=stub_rb())
+    cells = column_cells(index, "reward-16-bit-full-vocabulary", "best", "model_tau")
+    assert cells == {SKY: "0.61", GRM: "0.59"}
+    page = (index.parent / "compare.html").read_text(encoding="utf-8")
+    assert "mean_kendall_tau" in page and (index.parent / "compare" / "figures" /
+                                           "heterogeneity__heatmap_best.png").is_file()
 
 
-def test_hostile_tokens_are_text_not_markup(tmp_path):
+# ------------------------------------------------------------------------------------------------ site safety
+
+def test_foreign_output_folder_is_a_user_error(tmp_path):
     results = tmp_path / "results"
-    standard_board(results, hostile=True)
-    build(results, tmp_path / "site")
-    site = tmp_path / "site"
-    for page in site.rglob("*.html"):
-        raw = page.read_text(encoding="utf-8")
-        assert "<script>window" not in raw and "<img src=x" not in raw and "<svg" not in raw
-        assert "\u202e" not in raw and "\u200b" not in raw and "\x00" not in raw
-        doc = parse(page)
-        scripts = [a for t, a in doc.tags if t == "script"]
-        assert scripts in ([], [{"type": "application/json", "id": "board-data"}, {"src": "static/leaderboard.js"}])
-        for t, a in doc.tags:
-            assert not any(k.startswith("on") for k in a), (page.name, t, a)
-            if t == "img":
-                assert a["src"].endswith(".png") and not a["src"].startswith(("x", "javascript"))
-    index = parse(site / "index.html")
-    texts = [t for t, _ in index.texts]
-    for token in HOSTILE_TOKENS[:5]:  # the board shows the first five
-        assert visible(token) in texts, token
-    model = (site / "models" / "Skywork__Skywork-Reward-Gemma-2-27B-v0.2.html")
-    mtexts = [t for t, _ in parse(model).texts]
-    for token in HOSTILE_TOKENS:
-        assert visible(token) in mtexts, repr(token)
-    # the data island carries the exact strings
-    raw = (site / "index.html").read_text(encoding="utf-8")
-    island = re.search(r'<script type="application/json" id="board-data">(.*?)</script>', raw, re.S).group(1)
-    data = json.loads(island)
-    assert data["rows"][0]["optimal"]["tokens"] == HOSTILE_TOKENS[:5]
-
-
-def test_hostile_model_id_and_definitions(tmp_path):
-    results = tmp_path / "results"
-    evil = '<script>window.__pwned=1</script>/"><img src=x onerror=alert(1)>'
-    doc = results_doc(evil, metrics={"t\"><b>": {"k<i>": metric(None, True, "<script>x</script>",
-                                                                 '"><img src=x onerror=alert(1)>')}})
-    write_results(results, doc, folder="evil")
-    build(results, tmp_path / "site")
-    for page in (tmp_path / "site").rglob("*.html"):
-        raw = page.read_text(encoding="utf-8")
-        assert "<script>window" not in raw and "<img src=x" not in raw and "<b>" not in raw and "<i>" not in raw
-    pages = sorted(p.name for p in (tmp_path / "site" / "models").glob("*.html"))
-    assert len(pages) == 1 and re.fullmatch(r"[A-Za-z0-9._-]+\.html", pages[0])
-
-
-def test_refuses_to_replace_a_folder_it_did_not_build(tmp_path):
-    results = tmp_path / "results"
-    standard_board(results)
+    audit(results, SKY)
     out = tmp_path / "mine"
     out.mkdir()
     (out / "precious.txt").write_text("keep me")
-    with pytest.raises(LeaderboardError, match="refusing"):
+    with pytest.raises(UserError, match="not a board built by rm-harness"):
         build(results, out)
     assert (out / "precious.txt").read_text() == "keep me"
     with pytest.raises(LeaderboardError):
         build(results, tmp_path)  # would contain the results folder
 
 
-def test_rebuild_replaces_the_site_and_drops_removed_models(tmp_path):
+def test_empty_results_never_replace_a_board_with_models(tmp_path):
     results = tmp_path / "results"
-    dirs = standard_board(results)
+    audit(results, SKY)
     out = tmp_path / "site"
-    build(results, out)
-    assert (out / "models" / "local__my-local-rm.html").is_file()
-    import shutil
+    build(results, out, rewardbench=stub_rb())
+    before = (out / "index.html").read_text(encoding="utf-8")
+    (tmp_path / "empty").mkdir()
+    for empty in (tmp_path / "empty", tmp_path / "nowhere"):
+        with pytest.raises(UserError, match="holds no results"):
+            build(empty, out)
+    assert (out / "index.html").read_text(encoding="utf-8") == before
+    fresh = build(tmp_path / "empty", tmp_path / "fresh")  # an empty board where there was none is fine
+    assert "No results yet" in fresh.read_text(encoding="utf-8")
 
-    shutil.rmtree(dirs["c"])
-    build(results, out)
-    assert not (out / "models" / "local__my-local-rm.html").exists()
-    assert (out / lb.SITE_MARKER).is_file()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["results", "site"]
+
+def test_stale_staging_is_removed_only_when_its_writer_is_dead(tmp_path):
+    results = tmp_path / "results"
+    audit(results, SKY)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = tmp_path / f".site.{dead.pid}.building"
+    live = tmp_path / f".site.{os.getppid()}.building"
+    old = tmp_path / f".site.{dead.pid}.old"
+    other = tmp_path / f".elsewhere.{dead.pid}.building"
+    for d in (stale, live, old, other):
+        d.mkdir()
+        (d / "x").write_text("x")
+    build(results, tmp_path / "site", rewardbench=stub_rb())
+    assert not stale.exists() and not old.exists()
+    assert live.exists() and other.exists()
 
 
 def test_failed_build_keeps_the_previous_site(tmp_path, monkeypatch):
     results = tmp_path / "results"
-    standard_board(results)
+    audit(results, SKY)
     out = tmp_path / "site"
-    build(results, out)
+    build(results, out, rewardbench=stub_rb())
     before = (out / "index.html").read_text(encoding="utf-8")
 
     def boom(*a, **k):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(lb, "_markdown", boom)
+    monkeypatch.setattr(lb, "render_markdown", boom)
     with pytest.raises(RuntimeError, match="disk full"):
         build(results, out)
     assert (out / "index.html").read_text(encoding="utf-8") == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results", "site"]
 
 
-def test_empty_or_missing_results_folder(tmp_path):
-    (tmp_path / "results").mkdir()
-    build(tmp_path / "results", tmp_path / "site")
-    assert "No results yet" in (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
-    with pytest.warns(LeaderboardWarning, match="no results folder"):
-        build(tmp_path / "nowhere", tmp_path / "site2")
-    assert "_No results yet._" in (tmp_path / "site2" / "leaderboard.md").read_text(encoding="utf-8")
-
-
-def test_submission_records_show_on_the_model_page(tmp_path):
-    from harness.submission import track_submission
-
+def test_rebuild_drops_removed_models(tmp_path):
     results = tmp_path / "results"
-    standard_board(results)
-    with track_submission(results, "Ray2333/GRM-gemma2-2B-rewardmodel-ft", "0123456789abcdef", "bfloat16",
-                          {"token_optimality": 1}):
-        pass
-    build(results, tmp_path / "site")
-    page = (tmp_path / "site" / "models" / "Ray2333__GRM-gemma2-2B-rewardmodel-ft.html").read_text(encoding="utf-8")
-    assert "FINISHED, self-submitted (unverified)" in page
-    assert not (tmp_path / "site" / "models" / "requests.html").exists()
+    folders = standard_board(results)
+    out = tmp_path / "site"
+    build(results, out, rewardbench=stub_rb())
+    assert (out / "models" / "local__my-rm__3f2a1b2c" / "index.html").is_file()
+    shutil.rmtree(folders["c"])
+    build(results, out, rewardbench=stub_rb())
+    assert not (out / "models" / "local__my-rm__3f2a1b2c").exists()
 
 
-def test_cli(tmp_path, capsys):
+def test_cli_prints_one_line_errors(tmp_path, capsys):
     results = tmp_path / "results"
-    standard_board(results)
-    assert lb.main(["--results", str(results), "--out", str(tmp_path / "site")]) == 0
-    out = capsys.readouterr().out
-    assert str(tmp_path / "site" / "index.html") in out
+    audit(results, SKY)
+    assert lb.main(["--results-dir", str(results), "--out", str(tmp_path / "site")]) == 0
+    assert str(tmp_path / "site" / "index.html") in capsys.readouterr().out
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "x").write_text("x")
     assert lb.main(["--results", str(results), "--out", str(tmp_path / "other")]) == 2
-
-
-def test_fmt_value():
-    assert lb.fmt_value(None) == "—"
-    assert lb.fmt_value(3.0) == "3"
-    assert lb.fmt_value(0.123456) == "0.1235"
-    assert lb.fmt_value(-30.5) == "-30.5"
-    assert lb.fmt_value(1.5e-5) == "1.500e-05"
-    assert lb.fmt_value(123456.7) == "1.235e+05"
-
-
-# ------------------------------------------------------------------------------------------------ RewardBench
-
-# The snapshot itself (v1 + v2, ranks, user results, refresh) is tested in tests/test_rewardbench.py.
-
-def test_board_uses_a_snapshot_given_by_path(tmp_path):
-    snap = tmp_path / "snap.json"
-    snap.write_text(json.dumps({"source": "test", "retrieved": "2025-01-01", "versions": {
-        "v1": {"models": [{"model": "ray2333/grm-gemma2-2b-rewardmodel-ft", "score": 50.0}]}, "v2": {"models": []}}}))
-    results = tmp_path / "results"
-    standard_board(results)
-    build(results, tmp_path / "site", snapshot=snap)
-    md = (tmp_path / "site" / "leaderboard.md").read_text(encoding="utf-8")
-    assert md.count("unranked") == 2
-    row = next(line for line in md.splitlines() if "GRM" in line)
-    assert [c.strip() for c in row.strip("|").split("|")][1:3] == ["1", "50.0"]
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: --out ") and "choose a new or empty folder" in err[0]

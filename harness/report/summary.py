@@ -1,34 +1,75 @@
-"""A short text summary of a results.json, printed at the end of a run."""
+"""The end-of-run summary: what was audited, the headline numbers per prompt, the top and bottom replies, the
+tasks that were skipped and why, and the paths written."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from tabulate import tabulate
 
+from harness.report.model_view import headline_rows, prompt_order, published, token_lists
 from harness.report.text import visible
 
+N_TOKENS = 8
 
-def summary_rows(doc: dict) -> list[list[str]]:
+
+def _value(v) -> str:
+    if v.missing:
+        return f"— ({v.missing})"
+    return v.text + (f" {v.ci}" if v.ci else "")
+
+
+def headline_table(doc: dict[str, Any]) -> str:
+    """The headline metrics of a results document as a text table (measure × prompt)."""
+    results = published(doc)
+    top, bottom = token_lists(results)
+    prompts = prompt_order([*top, *bottom]) or ["best"]
     rows = []
-    for task, block in doc.get("results", {}).items():
-        for name, m in list(block.get("metrics", {}).items())[:8]:
-            v = m.get("value")
-            rows.append([task, name, "—" if v is None else (f"{int(v)}" if float(v).is_integer() else f"{v:.4g}")])
-    return rows
+    for r in headline_rows(results, prompts):
+        if r.fixed:
+            rows.append([f"{r.label} {r.arrow}".strip(), f"{_value(r.values[0])} (prompt {r.fixed})"]
+                        + [""] * (len(prompts) - 1))
+        else:
+            rows.append([f"{r.label} {r.arrow}".strip()] + [_value(v) for v in r.values])
+    if not rows:
+        return "no headline metrics in these results"
+    return tabulate(rows, headers=["measure"] + [f"prompt {p}" for p in prompts], disable_numparse=True)
+
+
+def summary_text(doc: dict[str, Any], path: str | Path) -> str:
+    path = Path(path)
+    model = doc.get("model") or {}
+    lines = [(f"model: {visible(str(model.get('id')))}  revision: {model.get('revision')}  "
+              f"scorer: {model.get('scorer')}  dtype: {model.get('dtype')}  wall time: {doc.get('wall_time_s')} s")]
+    top, bottom = token_lists(published(doc))
+    for side, lists in (("top", top), ("bottom", bottom)):
+        for prompt in prompt_order(list(lists)):
+            toks = ", ".join(visible(r["text"]) for r in lists[prompt][:N_TOKENS])
+            lines.append(f"{side:>6} [{prompt}]: {toks}")
+    lines += ["", headline_table(doc), ""]
+    skipped = doc.get("skipped") or {}
+    if skipped:
+        lines.append(f"skipped {len(skipped)} task(s):")
+        lines += [f"  {task}: {why}" for task, why in skipped.items()]
+    partial = doc.get("partial_results") or {}
+    if partial:
+        lines.append(f"not published (smoke or subset runs): {', '.join(sorted(partial))}")
+    folder = path.parent
+    n_fig = sum(len(b.get("figures") or []) for b in published(doc).values())
+    lines += ["written:", f"  results:   {path}"]
+    if (folder / "report.html").exists():
+        lines.append(f"  report:    {folder / 'report.html'}")
+    lines.append(f"  figures:   {folder / 'figures'} ({n_fig})")
+    if (folder / "tables").is_dir():
+        lines.append(f"  tables:    {folder / 'tables'}")
+    if (folder / "downloads").is_dir():
+        lines.append(f"  downloads: {folder / 'downloads'}")
+    return "\n".join(lines)
 
 
 def print_summary(path: str | Path) -> None:
-    doc = json.loads(Path(path).read_text())
-    print(f"\nmodel: {doc['model']['id']}  revision: {doc['model'].get('revision')}  "
-          f"wall time: {doc.get('wall_time_s')} s")
-    opt = doc.get("results", {}).get("token_optimality", {}).get("data", {})
-    for side in ("top", "bottom"):
-        for prompt, rows in (opt.get(side) or {}).items():
-            toks = ", ".join(repr(visible(str(r.get("decoded", "")))) for r in rows[:10])
-            print(f"{side:>6} [{prompt}]: {toks}")
-    print(tabulate(summary_rows(doc), headers=["task", "metric", "value"]))
-    for task, why in doc.get("skipped", {}).items():
-        print(f"skipped {task}: {why}")
-    print(f"results: {path}\nreport:  {Path(path).with_name('report.html')}")
+    """Print the summary of the results.json at `path`."""
+    doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    print("\n" + summary_text(doc, path))

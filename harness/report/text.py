@@ -7,6 +7,9 @@ from a score table goes through `visible` (what it is) and then `safe` (HTML) be
 from __future__ import annotations
 
 import html
+import json
+import math
+import re
 import unicodedata
 from typing import Any
 
@@ -85,5 +88,50 @@ def safe(s: object) -> str:
     return html.escape("" if s is None else str(s), quote=True)
 
 
-def token_html(s: str) -> str:
-    return f"<code>{safe(visible(s))}</code>"
+MAX_TOKEN_CHARS = 80  # longer token strings are cut on pages (the full visible form is in the title)
+
+
+def cut(s: str, limit: int = MAX_TOKEN_CHARS) -> str:
+    """`s` cut to `limit` characters with an ellipsis."""
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+def fmt_value(v: Any) -> str:
+    """A metric value for people: integers as integers (262144, not 2.621e+05), else 4 significant digits."""
+    if v is None or isinstance(v, bool):
+        return "—" if v is None else str(v)
+    if not isinstance(v, (int, float)) or not math.isfinite(float(v)):
+        return "—"
+    if float(v).is_integer() and abs(v) < 1e12:
+        return str(int(v))
+    a = abs(v)
+    if a != 0 and (a < 1e-3 or a >= 1e5):
+        return f"{v:.3e}"
+    return f"{v:.4g}"
+
+
+def finite_json(obj: Any) -> Any:
+    """A copy of `obj` that JSON can hold: NaN/inf become None, keys strings, tuples lists, unknown types str."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {str(k): finite_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [finite_json(v) for v in obj]
+    if obj is None or isinstance(obj, (str, int, bool)):
+        return obj
+    return str(obj)
+
+
+def script_json(obj: Any) -> str:
+    """JSON that is safe inside a script: ASCII only, with <, >, & as \\u escapes (no `</script>`, no `<!--`)."""
+    text = json.dumps(finite_json(obj), ensure_ascii=True, allow_nan=False, separators=(",", ":"))
+    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+def md_escape(s: Any) -> str:
+    """For a GitHub markdown table cell: invisible characters escaped, HTML-escaped, markdown punctuation and
+    pipes backslash-escaped."""
+    out = safe_text(s).replace("\\", "\\\\")
+    out = html.escape(out, quote=False)
+    return re.sub(r"([|`*_\[\]~#])", r"\\\1", out)

@@ -1,0 +1,229 @@
+"""Files a model page links to, written beside it: figures (checked PNGs), CSVs of the top and bottom 1,000
+replies per prompt, a copy of results.json, and the token-search data file.
+
+Token search data (`search/tokens.js`): one script that sets `window.RMH_TOKENS` to
+`{"prompts": [...], "first_id": 0, "ids": null or [...], "tokens": [visible form of each reply],
+"scores": {prompt: [score or null, ...]}}`, aligned by row (`ids` only when the ids are not consecutive); scores
+are the shortest decimals that read back as the same float32, so ranks computed from them are exact. A script, not JSON: pages opened from file:// cannot `fetch` local files under their CSP, but may add a
+`<script src>` from their own folder. The page loads it on first use and computes ranks in the browser. Size
+budget: `SEARCH_BUDGET_BYTES` (12 MB) per model: a 256k vocabulary costs about 3.5 MB of strings plus about
+2.3 MB per prompt, so three prompts fit; prompts beyond the budget are left out and the page says so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from harness.report.model_view import TOKEN_TASK, Download, SearchInfo, prompt_order, published, slugify
+from harness.report.text import script_json, visible
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+N_CSV = 1000
+SEARCH_BUDGET_BYTES = 12_000_000
+SEARCH_FILE = "search/tokens.js"
+SEARCH_META = "search/tokens.meta.json"
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+        return True
+    except (ValueError, OSError):
+        return False
+
+
+def _is_png(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(8) == PNG_MAGIC
+    except OSError:
+        return False
+
+
+def checked_figures(doc: Mapping[str, Any], audit_dir: Path) -> dict[str, list[str]]:
+    """task -> figure paths (relative to the audit folder) that are real PNG files inside it, no symlinks."""
+    out: dict[str, list[str]] = {}
+    for task, block in published(doc).items():
+        for rel in block.get("figures") or []:
+            if not isinstance(rel, str) or not rel or os.path.isabs(rel) or "\\" in rel:
+                continue
+            src = audit_dir / rel
+            if src.is_symlink() or not src.is_file() or not _inside(src, audit_dir) or not _is_png(src):
+                continue
+            out.setdefault(task, []).append(Path(rel).as_posix())
+    return out
+
+
+def _copy(src: Path, dst: Path) -> None:
+    if dst.exists() and dst.resolve() == src.resolve():
+        return
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, dst)
+
+
+def copy_figures(figures: Mapping[str, list[str]], audit_dir: Path, dest_dir: Path) -> None:
+    for rels in figures.values():
+        for rel in rels:
+            _copy(audit_dir / rel, dest_dir / rel)
+
+
+def score_tables(doc: Mapping[str, Any], audit_dir: Path) -> dict[str, tuple[str, Path]]:
+    """prompt key -> (task, parquet path) of the published score tables that exist (token_optimality first)."""
+    out: dict[str, tuple[str, Path]] = {}
+    results = published(doc)
+    for task in [TOKEN_TASK] + sorted(t for t in results if t != TOKEN_TASK):
+        tables = (results.get(task) or {}).get("tables")
+        for prompt, rel in (tables.items() if isinstance(tables, Mapping) else []):
+            if not isinstance(rel, str):
+                continue
+            path = Path(rel) if os.path.isabs(rel) else audit_dir / rel
+            if str(prompt) not in out and path.is_file():
+                out[str(prompt)] = (str(task), path)
+    return out
+
+
+def _read_table(path: Path):
+    import pandas as pd
+
+    df = pd.read_parquet(path, columns=None)
+    text = df["decoded"] if "decoded" in df else df.get("item", df.get("token"))
+    finite = df["finite"].astype(bool) if "finite" in df else df["score"].notna()
+    return pd.DataFrame({"id": df["id"], "text": text.astype(str), "score": df["score"].astype(float),
+                         "finite": finite})
+
+
+def write_csvs(doc: Mapping[str, Any], audit_dir: Path, dest_dir: Path, n: int = N_CSV) -> list[Download]:
+    """downloads/<task>__<prompt>__{top,bottom}<n>.csv for every score table: rank, id, reply (as stored and as
+    shown), score."""
+    out = []
+    tables = score_tables(doc, audit_dir)
+    for prompt in prompt_order(list(tables)):
+        task, path = tables[prompt]
+        try:
+            df = _read_table(path)
+        except Exception as exc:  # noqa: BLE001  a damaged table costs its download, not the page
+            out.append(Download(f"{prompt}: score table", "", f"unreadable ({type(exc).__name__})"))
+            continue
+        ranked = df[df["finite"]].sort_values(["score", "id"], ascending=[False, True]).reset_index(drop=True)
+        ranked.insert(0, "rank", range(1, len(ranked) + 1))
+        for side, part in (("top", ranked.head(n).copy()), ("bottom", ranked.tail(n).iloc[::-1].copy())):
+            part["shown_as"] = part["text"].map(visible)
+            rel = f"downloads/{slugify(task)}__{slugify(prompt)}__{side}{n}.csv"
+            (dest_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+            part[["rank", "id", "text", "shown_as", "score"]].to_csv(dest_dir / rel, index=False)
+            out.append(Download(f"{prompt}: {side} {min(n, len(ranked))} ({side} scores first)", rel, "CSV"))
+    return out
+
+
+def write_search(doc: Mapping[str, Any], audit_dir: Path, dest_dir: Path,
+                 budget: int = SEARCH_BUDGET_BYTES) -> SearchInfo:
+    """The token-search data file of the vocabulary tables (see the module docstring)."""
+    import numpy as np
+
+    tables = {p: path for p, (task, path) in score_tables(doc, audit_dir).items() if task == TOKEN_TASK}
+    if not tables:
+        return SearchInfo(None, [], 0, "no vocabulary score table beside results.json")
+    cached = _cached_search(audit_dir, tables.values(), budget)
+    if cached is not None:  # report.html wrote it after the tables last changed: reuse it
+        if (dest_dir / SEARCH_FILE).resolve() != (audit_dir / SEARCH_FILE).resolve():
+            for name in (SEARCH_FILE, SEARCH_META):
+                _copy(audit_dir / name, dest_dir / name)
+        return cached
+    base = None
+    scores: dict[str, list] = {}
+    size, left_out = 0, []
+    for prompt in prompt_order(list(tables)):
+        try:
+            df = _read_table(tables[prompt]).sort_values("id").reset_index(drop=True)
+        except Exception:  # noqa: BLE001  an unreadable table costs its prompt
+            left_out.append(prompt)
+            continue
+        if base is None:
+            base = df[["id", "text"]]
+            shown = [visible(t) for t in base["text"]]
+            size += sum(len(t) + 3 for t in shown)
+        elif len(df) != len(base) or not (df["id"].to_numpy() == base["id"].to_numpy()).all():
+            left_out.append(prompt)
+            continue
+        vals = df["score"].to_numpy(np.float64)
+        finite = df["finite"].to_numpy(bool) & np.isfinite(vals)
+        # the shortest decimal that reads back as the same float32: ties and order (so ranks) are kept exactly
+        col = [float(str(v)) if ok else None for v, ok in zip(vals.astype(np.float32), finite)]
+        cost = sum(len(repr(v)) + 1 for v in col)
+        if size + cost > budget:
+            left_out.append(prompt)
+            continue
+        size += cost
+        scores[prompt] = col
+    if base is None or not scores:
+        return SearchInfo(None, [], 0, "the score tables could not be read within the size budget")
+    ids = base["id"].astype(int).tolist()
+    contiguous = ids == list(range(ids[0], ids[0] + len(ids))) if ids else True
+    payload = {"prompts": list(scores), "first_id": ids[0] if ids else 0, "ids": None if contiguous else ids,
+               "tokens": shown, "scores": scores}
+    dest = dest_dir / SEARCH_FILE
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(f"window.RMH_TOKENS = {script_json(payload)};\n", encoding="ascii")
+    reason = f"left out (over the {budget // 1_000_000} MB budget or unreadable): {', '.join(left_out)}" if left_out else None
+    info = SearchInfo(SEARCH_FILE, list(scores), len(base), reason)
+    write_json(dest_dir / SEARCH_META, {"prompts": info.prompts, "n_tokens": info.n_tokens, "reason": reason,
+                                        "budget": budget})
+    return info
+
+
+def _cached_search(audit_dir: Path, tables, budget: int) -> SearchInfo | None:
+    """The search data already written beside results.json, when it is newer than every table it was made from
+    and was made under the same budget."""
+    data, meta = audit_dir / SEARCH_FILE, audit_dir / SEARCH_META
+    try:
+        info = json.loads(meta.read_text(encoding="utf-8"))
+        newest = max(Path(t).stat().st_mtime for t in tables)
+        if data.stat().st_mtime < newest or meta.stat().st_mtime < newest or info.get("budget") != budget:
+            return None
+        return SearchInfo(SEARCH_FILE, list(info["prompts"]), int(info["n_tokens"]), info.get("reason"))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def copy_results(audit_dir: Path, dest_dir: Path) -> Download:
+    src = audit_dir / "results.json"
+    if src.is_file():
+        _copy(src, dest_dir / "results.json")
+    return Download("results.json (every metric, settings and provenance)", "results.json", "JSON")
+
+
+def figure_downloads(figures: Mapping[str, list[str]]) -> list[Download]:
+    return [Download(rel.rsplit("/", 1)[-1], rel, "PNG") for rels in figures.values() for rel in rels]
+
+
+def parquet_downloads(doc: Mapping[str, Any], audit_dir: Path, dest_dir: Path) -> list[Download]:
+    """Full score tables: linked only where they are reachable from the page (report.html beside them, or a
+    dataset URL recorded in results.json); the board never copies them."""
+    out = []
+    for prompt, (task, path) in score_tables(doc, audit_dir).items():
+        if _inside(path, dest_dir):
+            out.append(Download(f"{prompt}: full score table", os.path.relpath(path, dest_dir).replace(os.sep, "/"),
+                                "parquet"))
+    url = (doc.get("push") or {}).get("url") if isinstance(doc.get("push"), Mapping) else None
+    if isinstance(url, str) and url.startswith("https://"):
+        out.append(Download("full score tables (dataset)", url, "external"))
+    return out
+
+
+def atomic_write_text(path: Path, text: str) -> Path:
+    """Atomic text write through the project's one atomic-write module (moving to harness.results.atomic)."""
+    try:
+        from harness.results.atomic import atomic_write_text as write
+    except ImportError:
+        from harness.atomic import atomic_write_text as write
+    return write(path, text)
+
+
+def write_json(path: Path, obj: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(obj, ensure_ascii=True, indent=1) + "\n", encoding="utf-8")

@@ -1,0 +1,53 @@
+"""The comparison page's view model (from `rm-harness compare`'s report), or why there is none yet."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+from harness.report.model_view import TASK_TITLES, FigureView, Section, _groups, figure_caption, task_order
+from leaderboard.read import CompareReport, ModelEntry
+
+
+@dataclass
+class ComparedModel:
+    model_id: str
+    href: str | None
+
+
+@dataclass
+class CompareView:
+    present: bool
+    empty_reason: str = ""
+    created: str | None = None
+    models: list[ComparedModel] = field(default_factory=list)
+    not_compared: list[str] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)
+    figures: list[FigureView] = field(default_factory=list)
+
+
+def build_compare(report: CompareReport | None, entries: Sequence[ModelEntry],
+                  figures: dict[str, list[str]]) -> CompareView:
+    """`figures`: task -> figure paths relative to the site root (already copied)."""
+    if report is None:
+        n = len(entries)
+        if n < 2:
+            why = (f"A comparison needs at least two audited models; the board has {n}. Audit another model "
+                   "(rm-harness submit --model ORG/NAME), then run rm-harness compare and rebuild the board.")
+        else:
+            why = (f"No comparison of the {n} audited models yet. Run rm-harness compare (it writes _compare/ in "
+                   "the results folder: rank agreement, MDS and similarity analyses), then rebuild the board.")
+        return CompareView(False, why)
+    on_board = {e.model_id: e for e in entries}
+    models = [ComparedModel(m, f"models/{quote(on_board[m].slug)}/index.html" if m in on_board else None)
+              for m in report.models]
+    missing = [e.model_id for e in entries if e.model_id not in set(report.models)]
+    sections = []
+    for task in task_order(list(report.overall)):
+        groups, n = _groups(report.overall[task])
+        sections.append(Section(f"task-{task}", task, TASK_TITLES.get(task, task),
+                                str((report.overall[task].get("settings") or {}).get("task_version") or "") or None,
+                                "", groups, [], True, n))
+    figs = [FigureView(src, figure_caption(task, src)) for task, srcs in figures.items() for src in srcs]
+    return CompareView(True, "", str(report.doc.get("created") or "") or None, models, missing, sections, figs)
