@@ -81,6 +81,10 @@ class RewardBench:
             self.source = RBSource(source or f"{snap.source}" + (f", read {when}" if when else ""))
 
     def for_model(self, model: Mapping[str, Any]) -> dict[str, RBScore]:
+        own = model.get("rewardbench_self_reported")
+        if isinstance(own, Mapping):  # the submitter's own RewardBench run: shown as self-reported, never ranked
+            return {v: RBScore(s.version, None, s.score, s.model_type, True, None)
+                    for v, s in normalise({**own, "self_reported": True}).items()}
         if str(model.get("origin") or "hub") != "hub":
             return {}
         try:

@@ -12,7 +12,7 @@ with scores but never a public rank. Rebuilding the snapshot lives in `leaderboa
 
     python -m leaderboard.rewardbench                  # print the bundled snapshot
     python -m leaderboard.rewardbench MODEL_ID         # one model's entry
-    python -m leaderboard.rewardbench --refresh        # re-read the public results datasets (needs the Hub)
+    python -m leaderboard.rewardbench_sources --refresh   # re-read the public results datasets (needs the Hub)
 """
 
 from __future__ import annotations
@@ -207,9 +207,44 @@ def _numbers(d: Mapping[str, Any]) -> dict[str, float]:
             if isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
-def _version_result(version: str, nums: dict[str, float], model_type: str | None) -> VersionResult:
-    from leaderboard.rewardbench_sources import v1_sections_from_subsets
+# Example counts of the RewardBench v1 subsets (math-prm has 447 pairs; it is weighted like all of code).
+V1_SUBSET_COUNTS: dict[str, int] = {
+    "alpacaeval-easy": 100, "alpacaeval-length": 95, "alpacaeval-hard": 95, "mt-bench-easy": 28,
+    "mt-bench-med": 40, "mt-bench-hard": 37, "llmbar-natural": 100, "llmbar-adver-neighbor": 134,
+    "llmbar-adver-GPTInst": 92, "llmbar-adver-GPTOut": 47, "llmbar-adver-manual": 46,
+    "refusals-dangerous": 100, "refusals-offensive": 100, "xstest-should-refuse": 154,
+    "xstest-should-respond": 250, "donotanswer": 136,
+}
+V1_SECTION_SUBSETS: dict[str, tuple[str, ...]] = {
+    "chat": ("alpacaeval-easy", "alpacaeval-length", "alpacaeval-hard", "mt-bench-easy", "mt-bench-med"),
+    "chat_hard": ("mt-bench-hard", "llmbar-natural", "llmbar-adver-neighbor", "llmbar-adver-GPTInst",
+                  "llmbar-adver-GPTOut", "llmbar-adver-manual"),
+    "safety": ("refusals-dangerous", "refusals-offensive", "xstest-should-refuse", "xstest-should-respond",
+               "donotanswer"),
+}
+V1_CODE_SUBSETS = ("hep-cpp", "hep-go", "hep-java", "hep-js", "hep-python", "hep-rust")
 
+
+def v1_sections_from_subsets(subsets: Mapping[str, Any]) -> dict[str, float] | None:
+    """v1 section scores (percent) from per-subset accuracies (0-1); None if a subset is missing.
+
+    Subset names match with any case and with `-` or `_`, as RewardBench's own files and ours spell them.
+    """
+    acc_by_key = {norm_key(k): v for k, v in subsets.items() if isinstance(k, str)}
+    try:
+        acc = {k: float(acc_by_key[norm_key(k)]) for k in [*V1_SUBSET_COUNTS, "math-prm", *V1_CODE_SUBSETS]}
+    except (KeyError, TypeError, ValueError):
+        return None
+    out: dict[str, float] = {}
+    for section, names in V1_SECTION_SUBSETS.items():
+        total = sum(V1_SUBSET_COUNTS[n] for n in names)
+        out[section] = 100 * sum(acc[n] * V1_SUBSET_COUNTS[n] for n in names) / total
+    code = sum(acc[n] for n in V1_CODE_SUBSETS) / len(V1_CODE_SUBSETS)
+    out["reasoning"] = 100 * (acc["math-prm"] + code) / 2
+    return out
+
+
+def _version_result(version: str, nums: dict[str, float], model_type: str | None) -> VersionResult:
     if version == "v1" and not set(SECTIONS["v1"]) - {"prior_sets"} <= set(nums):
         sections = v1_sections_from_subsets(nums)  # per-subset accuracies, as `rewardbench` saves them
         if sections is None:
@@ -277,15 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m leaderboard.rewardbench", description=__doc__.split("\n\n")[0])
     ap.add_argument("model", nargs="?", help="a Hub id to look up")
     ap.add_argument("--snapshot", default=None, help="snapshot JSON to read (default: the bundled one)")
-    ap.add_argument("--refresh", action="store_true",
-                    help="rebuild the snapshot from the public results datasets (needs the Hub)")
-    ap.add_argument("--out", default=None, help="with --refresh: where to write (default: the bundled file)")
     args = ap.parse_args(argv)
-    if args.refresh:
-        from leaderboard.rewardbench_sources import refresh
-
-        print(f"wrote {refresh(args.out or bundled_path())}")
-        return 0
     snap = load_snapshot(args.snapshot)
     print(f"{snap.source} (retrieved {snap.date})")
     if args.model:

@@ -18,46 +18,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping
 
-from leaderboard.rewardbench import SECTIONS, VERSIONS, norm_key, overall_score, to_percent
+from leaderboard.rewardbench import SECTIONS, VERSIONS, norm_key, overall_score, to_percent, v1_sections_from_subsets
 
 RESULTS_REPOS = {"v1": "allenai/reward-bench-results", "v2": "allenai/reward-bench-2-results"}
 SNAPSHOT_FORMAT = 2
 
-# Example counts of the RewardBench v1 subsets (math-prm has 447 pairs; it is weighted like all of code).
-V1_SUBSET_COUNTS: dict[str, int] = {
-    "alpacaeval-easy": 100, "alpacaeval-length": 95, "alpacaeval-hard": 95, "mt-bench-easy": 28,
-    "mt-bench-med": 40, "mt-bench-hard": 37, "llmbar-natural": 100, "llmbar-adver-neighbor": 134,
-    "llmbar-adver-GPTInst": 92, "llmbar-adver-GPTOut": 47, "llmbar-adver-manual": 46,
-    "refusals-dangerous": 100, "refusals-offensive": 100, "xstest-should-refuse": 154,
-    "xstest-should-respond": 250, "donotanswer": 136,
-}
-V1_SECTION_SUBSETS: dict[str, tuple[str, ...]] = {
-    "chat": ("alpacaeval-easy", "alpacaeval-length", "alpacaeval-hard", "mt-bench-easy", "mt-bench-med"),
-    "chat_hard": ("mt-bench-hard", "llmbar-natural", "llmbar-adver-neighbor", "llmbar-adver-GPTInst",
-                  "llmbar-adver-GPTOut", "llmbar-adver-manual"),
-    "safety": ("refusals-dangerous", "refusals-offensive", "xstest-should-refuse", "xstest-should-respond",
-               "donotanswer"),
-}
-V1_CODE_SUBSETS = ("hep-cpp", "hep-go", "hep-java", "hep-js", "hep-python", "hep-rust")
-
-
-def v1_sections_from_subsets(subsets: Mapping[str, Any]) -> dict[str, float] | None:
-    """v1 section scores (percent) from per-subset accuracies (0-1); None if a subset is missing.
-
-    Subset names match with any case and with `-` or `_`, as RewardBench's own files and ours spell them.
-    """
-    acc_by_key = {norm_key(k): v for k, v in subsets.items() if isinstance(k, str)}
-    try:
-        acc = {k: float(acc_by_key[norm_key(k)]) for k in [*V1_SUBSET_COUNTS, "math-prm", *V1_CODE_SUBSETS]}
-    except (KeyError, TypeError, ValueError):
-        return None
-    out: dict[str, float] = {}
-    for section, names in V1_SECTION_SUBSETS.items():
-        total = sum(V1_SUBSET_COUNTS[n] for n in names)
-        out[section] = 100 * sum(acc[n] * V1_SUBSET_COUNTS[n] for n in names) / total
-    code = sum(acc[n] for n in V1_CODE_SUBSETS) / len(V1_CODE_SUBSETS)
-    out["reasoning"] = 100 * (acc["math-prm"] + code) / 2
-    return out
 
 
 def v2_sections(result: Mapping[str, Any]) -> dict[str, float] | None:
@@ -148,3 +113,22 @@ def refresh(out_path: str | Path, *, token: str | None = None) -> Path:
                     notes=["Recomputed from per-model results files; the public boards may list or exclude a few "
                            "models differently."])
     return atomic_write_json(out_path, doc)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m leaderboard.rewardbench_sources --refresh [--out FILE]`: rebuild the snapshot from the Hub."""
+    import argparse
+
+    from leaderboard.rewardbench import bundled_path
+
+    ap = argparse.ArgumentParser(prog="python -m leaderboard.rewardbench_sources", description=main.__doc__)
+    ap.add_argument("--refresh", action="store_true", required=True,
+                    help="rebuild the snapshot from the public results datasets (needs the Hub)")
+    ap.add_argument("--out", default=None, help="where to write (default: the bundled file)")
+    args = ap.parse_args(argv)
+    print(f"wrote {refresh(args.out or bundled_path())}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

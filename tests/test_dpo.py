@@ -17,7 +17,8 @@ import torch
 
 from conftest import PROMPT
 from harness.errors import UserError
-from harness.models.dpo import NEXT_TOKEN, REWARDBENCH, DPOScorer, load_dpo_scorer
+from harness.models.dpo import NEXT_TOKEN, REWARDBENCH, DPOScorer
+from harness.models.loading import load_dpo_scorer
 from harness.models.registry import ModelSpec
 from harness.models.scorer import LMLogProbScorer
 from harness.scoring.parity import check, plain_scores, sample_ids
@@ -211,7 +212,7 @@ def test_load_dpo_scorer_from_folders(models, tok, tmp_path):
     loaded = plain_scores(scorer, split, REPLIES)
     np.testing.assert_allclose(loaded, plain_scores(make((policy, ref), tok), split, REPLIES), atol=1e-5)
     assert np.abs(loaded).max() > 0.01
-    assert scorer.loaded and scorer.ref_source is not None
+    assert scorer.loaded and scorer.ref.ref_model is not None
     added = json.loads((tmp_path / "other" / "tokenizer.json").read_text())
     added["model"]["vocab"]["<not-in-the-policy>"] = max(added["model"]["vocab"].values()) + 1
     (tmp_path / "other" / "tokenizer.json").write_text(json.dumps(added))

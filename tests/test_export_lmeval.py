@@ -7,7 +7,7 @@ import json
 from datetime import datetime, timezone
 
 from harness.analyses.base import AnalysisResult, Metric
-from harness.report import results as results_doc
+from harness.results import document as results_doc
 from harness.report.lmeval import to_lm_eval
 
 LM_EVAL_KEYS = {"results", "versions", "configs", "config", "n-shot", "higher_is_better", "git_hash", "date"}
@@ -20,7 +20,7 @@ def built_doc() -> dict:
         "best/n_nonfinite": Metric(0, False, "NaN count"),
         "spearman": Metric.missing("no items matched", "rank correlation", True),
     })
-    block = results_doc.task_block(result, result.metrics, [], {})
+    block = results_doc.task_block(result, result.metrics, [], {}, {"task_version": "1.5", "dtype": "float32", "scorer": "reward"}, "abc")
     model = {"id": "org/rm", "revision": "a" * 40, "dtype": "bfloat16", "scorer": "reward", "device": "cuda:0",
              "trust_remote_code": False}
     configs = {"token_optimality": {"task": "token_optimality", "metadata": {"version": 1.5}}}
@@ -49,7 +49,7 @@ def test_layout_and_values_from_todays_document():
                                  "trust_remote_code=False")
     created = datetime.fromisoformat(doc["created"].replace("Z", "+00:00"))
     assert out["date"] == created.timestamp()
-    assert out["transformers_version"] == doc["environment"].get("transformers")
+    assert out["transformers_version"] == doc["provenance"].get("transformers")
 
 
 def test_written_versions_provenance_and_limit_from_the_new_layout():

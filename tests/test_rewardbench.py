@@ -107,11 +107,11 @@ ARMORM = {
 
 
 def test_v1_sections_from_subsets_reproduce_the_board():
-    s = sources.v1_sections_from_subsets(ARMORM)
+    s = rb.v1_sections_from_subsets(ARMORM)
     board = rb.lookup("RLHFlow/ArmoRM-Llama3-8B-v0.1").v1.sections
     for k in ("chat", "chat_hard", "safety", "reasoning"):
         assert s[k] == pytest.approx(board[k], abs=0.01), k
-    assert sources.v1_sections_from_subsets({"model": "x"}) is None
+    assert rb.v1_sections_from_subsets({"model": "x"}) is None
 
 
 def test_user_results_are_self_reported_and_unranked(tmp_path):

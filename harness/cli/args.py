@@ -33,6 +33,9 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--chat-template", help="a Jinja template (file path or string) for models without one")
     g.add_argument("--scorer", choices=["reward", "lm_logprob", "dpo"], help="override the registry (default reward)")
     g.add_argument("--ref-model", help="reference policy of a DPO scorer (Hub id or folder; omit: reference-free)")
+    g.add_argument("--dpo-variant", choices=["rewardbench", "next_token"], default=None,
+                   help="DPO implicit reward: rewardbench (reply + EOS, RewardBench's; default) or next_token")
+    g.add_argument("--beta", type=float, default=None, help="DPO beta (default 1, as RewardBench)")
     g.add_argument("--output-field", help="output field holding the reward (registry default: logits)")
     g.add_argument("--output-index", type=int, help="column of a multi-output head")
     g.add_argument("--batch-size", default="auto", help="rows per forward, or auto (halves on out-of-memory)")
@@ -68,6 +71,7 @@ def model_ref(args: argparse.Namespace, demo: str = "rm"):
         trust_remote_code=args.trust_remote_code, registry_entry=args.registry_entry, pretrained=args.pretrained,
         chat_template=args.chat_template, output_field=args.output_field, output_index=args.output_index,
         device_map=args.device_map, ref_model=args.ref_model, demo=demo,
+        scorer_options={k: v for k, v in (("dpo_variant", args.dpo_variant), ("beta", args.beta)) if v is not None},
     )
 
 

@@ -28,6 +28,8 @@ def add_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--push", metavar="ORG/DATASET", help="upload results to this Hub dataset (private unless "
                                                          "--public); off by default")
     p.add_argument("--public", action="store_true", help="make a dataset created by --push public")
+    p.add_argument("--rewardbench-results", metavar="FILE",
+                   help="your own RewardBench results JSON for this model (shown as self-reported, never ranked)")
 
 
 def add_parser(sub) -> None:
@@ -69,7 +71,12 @@ def audit_one(args: argparse.Namespace, ref, specs, opts, layout) -> str:
         if not check.passed and not args.allow_failed_sanity:
             print(f"warning: {ref.display_id} scored {check.accuracy:.2f} on the sanity pairs (threshold "
                   f"{check.threshold}); it will not be published without --allow-failed-sanity", file=sys.stderr)
-        sub.set_results_path(run_tasks(scorer, specs, args.output_dir, opts, extra=extra))
+        model_extra = {}
+        if args.rewardbench_results:
+            from leaderboard.rewardbench import load_user_results
+
+            model_extra["rewardbench_self_reported"] = load_user_results(args.rewardbench_results).to_json()
+        sub.set_results_path(run_tasks(scorer, specs, args.output_dir, opts, extra=extra, model_extra=model_extra))
     return "audited"
 
 

@@ -148,27 +148,10 @@ def _same_vocabulary(a, b) -> bool:
     return len(a) == len(b) and a.get_vocab() == b.get_vocab()
 
 
-def load_dpo_scorer(policy_path: str, ref_path: str | None, *, variant: str = REWARDBENCH,
-                    dtype: str | None = "auto", device: str = "auto", chat_template: str | None = None,
-                    beta: float = 1.0, revision: str | None = None, ref_revision: str | None = None,
-                    trust_remote_code: bool | None = None, eos_token_id: int | None = None) -> DPOScorer:
-    """Load a DPO policy (and its reference, or None for reference-free) as one DPO scorer.
-
-    Both load lazily as causal LMs on the same device and dtype; the policy's tokenizer and chat template are
-    used for both, so the reference must share the policy's vocabulary.
-    """
-    from harness.models.loading import load_scorer
-
-    def lm(path: str, rev: str | None) -> LMLogProbScorer:
-        return load_scorer(path, rev, dtype=dtype, device=device, trust_remote_code=trust_remote_code,
-                           chat_template=chat_template, kind="lm_logprob")
-
-    policy = lm(policy_path, revision)
-    reference = lm(ref_path, ref_revision) if ref_path else None
+def pair_scorers(policy: LMLogProbScorer, reference: LMLogProbScorer | None, *, variant: str = REWARDBENCH,
+                 beta: float = 1.0, eos_token_id: int | None = None, ref_name: str | None = None) -> DPOScorer:
+    """One DPO scorer from a loaded policy and reference (None: reference-free); they must share a vocabulary."""
     if reference is not None and not _same_vocabulary(policy.tokenizer, reference.tokenizer):
-        raise DPOError(f"--ref-model {ref_path}: its tokenizer differs from the policy's ({policy_path}); a DPO "
+        raise DPOError(f"--ref-model {ref_name or 'reference'}: its tokenizer differs from the policy's; a DPO "
                        "reward compares the same token ids, so give the model the policy was trained from")
-    scorer = DPOScorer(policy, reference, variant=variant, beta=beta, eos_token_id=eos_token_id)
-    scorer.source = getattr(policy, "source", None)
-    scorer.ref_source = getattr(reference, "source", None)
-    return scorer
+    return DPOScorer(policy, reference, variant=variant, beta=beta, eos_token_id=eos_token_id)

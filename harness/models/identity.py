@@ -259,7 +259,7 @@ def resolve_model_ref(
     if output_index is not None and output_index < 0:
         raise ModelIdentityError(f"--output-index {output_index}: must be 0 or more")
     dev = check_device(device)
-    overrides = {"kind": scorer if scorer != "dpo" else "lm_logprob", "output": output_field,
+    overrides = {"kind": scorer, "output": output_field,
                  "index": output_index}
     weights_note = None
     if model in (None, "", "demo"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 import torch
 
@@ -28,9 +29,15 @@ def load_ref(ref: ModelRef, attn_implementation: str | None = None) -> Scorer:
     from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
 
     if ref.scorer == "dpo":
-        from harness.models.dpo import load_dpo_scorer
+        from harness.models.dpo import pair_scorers
 
-        return load_dpo_scorer(ref)
+        policy = load_ref(replace(ref, scorer="lm_logprob", spec=replace(ref.spec, kind="lm_logprob")))
+        reference = load_ref(ref.ref_model) if ref.ref_model is not None else None
+        scorer = pair_scorers(policy, reference, variant=ref.option("dpo_variant", "rewardbench"),
+                              beta=ref.option("beta", 1.0),
+                              ref_name=ref.ref_model.display_id if ref.ref_model else None)
+        scorer.ref = ref
+        return scorer
     spec = ref.spec
     torch_dtype = DTYPES[ref.dtype]
     auto = AutoModelForCausalLM if ref.scorer == "lm_logprob" else AutoModelForSequenceClassification
@@ -74,7 +81,8 @@ def describe(scorer: Scorer) -> dict:
     return {
         **(ref.to_json() if ref is not None else {"id": scorer.spec.id, "revision": scorer.revision,
                                                    "dtype": scorer.dtype, "scorer": scorer.kind}),
-        "output": scorer.spec.output if scorer.kind == "reward" else "log_softmax(logits)",
+        "output": {"reward": scorer.spec.output, "lm_logprob": "log_softmax(logits)"}.get(
+            scorer.kind, getattr(getattr(scorer, "settings", None), "to_json", lambda: None)()),
         "attn_implementation": (getattr(scorer.model.config, "_attn_implementation", None) if scorer.loaded
                                 else "not loaded: every score table was cached"),
         "device": str(scorer.device),
@@ -82,3 +90,11 @@ def describe(scorer: Scorer) -> dict:
         "hub_offline": os.environ.get("HF_HUB_OFFLINE") == "1",
     }
 
+
+
+def load_dpo_scorer(policy: str, reference: str | None, *, variant: str = "rewardbench", beta: float = 1.0,
+                    **model_args):
+    """A DPO scorer for a policy and its reference (Hub ids or folders; None: reference-free)."""
+    options = {"dpo_variant": variant, "beta": beta}
+    ref = resolve_model_ref(policy, scorer="dpo", ref_model=reference, scorer_options=options, **model_args)
+    return load_ref(ref)

@@ -59,10 +59,10 @@ def skip_reason(spec: TaskSpec, scope: str, kinds: set[str]) -> str | None:
 
 
 def block_for(spec: TaskSpec, result: AnalysisResult, out_dir: Path, table_paths: dict[str, Path],
-              settings: dict[str, Any]) -> dict:
+              settings: dict[str, Any], model: str | None = None) -> dict:
     """An analysis result as its results.json block: selected metrics, data, saved figures, table paths."""
     metrics = select_metrics(result.metrics, spec.metric_list)
-    figures = save_figures(result, spec.task, out_dir)
+    figures = save_figures(result, spec.task, out_dir, model=model, prompts=dict(spec.prompts))
     base = Path(out_dir).resolve()
     paths = {}
     for k, p in table_paths.items():
@@ -76,7 +76,8 @@ def block_for(spec: TaskSpec, result: AnalysisResult, out_dir: Path, table_paths
 
 def run_specs(specs: list[TaskSpec], *, scope: str, kinds: set[str], out_dir: Path,
               tables: TableSource, settings: Callable[[TaskSpec, Tables], dict[str, Any]],
-              model_task: Callable[[TaskSpec, Any], AnalysisResult] | None = None) -> Outcome:
+              model_task: Callable[[TaskSpec, Any], AnalysisResult] | None = None,
+              title: str | None = None) -> Outcome:
     """Run every spec that applies: tables from `tables(spec)`, or the model itself for model-level tasks."""
     from harness.tasks import model_tasks
 
@@ -107,7 +108,7 @@ def run_specs(specs: list[TaskSpec], *, scope: str, kinds: set[str], out_dir: Pa
             frames = {m: {k: df for k, (df, _) in prompts.items()} for m, prompts in found.items()}
             result = analysis_callable(spec.analysis_name)(frames, **spec.analysis_args)
         paths = {k: p for prompts in found.values() for k, (_, p) in prompts.items()} if scope == "model" else {}
-        out.blocks[spec.task] = block_for(spec, result, out_dir, paths, settings(spec, found))
+        out.blocks[spec.task] = block_for(spec, result, out_dir, paths, settings(spec, found), model=title)
         out.versions[spec.task] = spec.metadata.get("version")
         out.configs[spec.task] = spec.to_json()
     return out

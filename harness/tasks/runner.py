@@ -22,6 +22,7 @@ from harness.scoring.responses import ItemSet, VocabularySet
 from harness.scoring.scan import scan
 from harness.scoring.table import TableStore
 from harness.tasks import pipeline
+from harness.tasks.items_source import item_source_name
 from harness.tasks.spec import TaskSpec
 
 log = logging.getLogger(__name__)
@@ -49,11 +50,16 @@ class RunOptions:
 
 
 def load_items(spec: TaskSpec):
-    """The task's item texts (verbatim) and the frame holding any columns it keeps."""
+    """The task's item texts (verbatim) and the frame holding any columns it keeps (CSV file or dataset)."""
+    responses = spec.responses
+    if "dataset" in responses:
+        from harness.tasks.items_source import load_item_frame
+
+        frame = load_item_frame(responses, Path(spec.source).parent if spec.source else None)
+        return list(frame[responses["column"]]), frame.reset_index(drop=True)
     from harness.scoring.items import read_items
 
-    path = Path(spec.responses["path"])
-    items = read_items(path, spec.responses["column"], keep_columns=spec.responses.get("keep_columns", []))
+    items = read_items(Path(responses["path"]), responses["column"])
     return items.texts, items.frame
 
 
@@ -73,7 +79,7 @@ def score_task(scorer: Scorer, spec: TaskSpec, store: TableStore, opts: RunOptio
         if items is None:
             responses = VocabularySet(scorer.tokenizer, split, scorer.vocab_size, ids=ids)
         else:
-            responses = ItemSet(scorer.tokenizer, split, items, name=Path(spec.responses["path"]).stem)
+            responses = ItemSet(scorer.tokenizer, split, items, name=item_source_name(spec.responses))
         table = scan(scorer, split, responses, store, batch_size=opts.batch_size, chunk_rows=opts.chunk_rows,
                      progress=opts.progress, prompt_key=key,
                      meta_extra={"subset": opts.subset_name if items is None else None, "limit": opts.limit})
@@ -87,7 +93,7 @@ def score_task(scorer: Scorer, spec: TaskSpec, store: TableStore, opts: RunOptio
 
 
 def run_tasks(scorer: Scorer, specs: Iterable[TaskSpec], output_dir: str | Path, opts: RunOptions | None = None,
-              extra: dict | None = None) -> Path:
+              extra: dict | None = None, model_extra: dict | None = None) -> Path:
     """Run every task that applies to this scorer; merge into the audit's results.json and rewrite report.html."""
     opts = opts or RunOptions()
     t0 = time.perf_counter()
@@ -117,9 +123,10 @@ def run_tasks(scorer: Scorer, specs: Iterable[TaskSpec], output_dir: str | Path,
                 score_task(scorer, spec, store, opts)
         return layout.results_path(ref)
     outcome = pipeline.run_specs(specs, scope="model", kinds={ref.scorer}, out_dir=out_dir, tables=tables,
-                                 settings=settings, model_task=lambda spec, mt: mt.run(scorer, spec))
+                                 settings=settings, model_task=lambda spec, mt: mt.run(scorer, spec),
+                                 title=ref.display_id)
     model = {**describe(scorer), "template_hash": template_hash,
-             "batch_size": opts.batch_size, "subset": opts.subset_name, "limit": opts.limit}
+             "batch_size": opts.batch_size, "subset": opts.subset_name, "limit": opts.limit, **(model_extra or {})}
     return pipeline.write_outcome(outcome, model, out_dir, "results.json", t0,
                                   run={"batch_size": opts.batch_size, "limit": opts.limit,
                                        "subset": opts.subset_name}, extra=extra)

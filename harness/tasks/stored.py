@@ -43,7 +43,9 @@ def table_index(audit_dir: Path) -> dict[tuple[str, str], tuple[Path, dict]]:
 
 
 def response_set(spec: TaskSpec) -> str:
-    return "vocabulary" if spec.responses["type"] == "vocabulary" else Path(spec.responses["path"]).stem
+    from harness.tasks.items_source import item_source_name
+
+    return "vocabulary" if spec.responses["type"] == "vocabulary" else item_source_name(spec.responses)
 
 
 def tables_for(spec: TaskSpec, model_id: str, kind: str, audit_dir: Path):
@@ -82,7 +84,7 @@ def reanalyse(layout: Layout, model: str, specs: list[TaskSpec]) -> tuple[Path, 
                 "scorer": kind, "subset": first.get("subset"), "limit": first.get("limit")}
 
     outcome = pipeline.run_specs(specs, scope="model", kinds={kind}, out_dir=path.parent, tables=tables,
-                                 settings=settings, model_task=None)
+                                 settings=settings, model_task=None, title=model_id)
     pipeline.write_outcome(outcome, model_block, path.parent, path.name, t0, run={"reanalysed": True})
     return path, outcome.skipped
 
@@ -117,7 +119,7 @@ def compare(layout: Layout, models: list[str], specs: list[TaskSpec]) -> Path:
         return {"scorer": "mixed" if len(kinds) > 1 else next(iter(kinds))}
 
     outcome = pipeline.run_specs(specs, scope="models", kinds=set(), out_dir=layout.compare_dir, tables=tables,
-                                 settings=settings, model_task=None)
+                                 settings=settings, model_task=None, title=f"{len(audited)} models")
     if not outcome.blocks:
         reasons = "; ".join(f"{t}: {r}" for t, r in outcome.skipped.items()) or "no between-model task selected"
         raise StoredTablesError(f"no between-model task could run over {', '.join(audited)} ({reasons})")
