@@ -23,7 +23,6 @@ import re
 import shutil
 import signal
 import socket
-import sys
 import tempfile
 import time
 from pathlib import Path

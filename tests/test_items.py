@@ -7,8 +7,8 @@ import math
 
 import pandas as pd
 import pytest
-
 from conftest import PROMPT
+
 from harness.errors import UserError
 from harness.scoring.items import ItemsError, context_limit, max_item_tokens, read_items
 from harness.scoring.responses import ItemSet

@@ -10,15 +10,15 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import PROMPT
+
 from harness import atomic
 from harness.atomic import cleanup_temp_files, is_temp_file, make_staging_dir, writer_of
 from harness.scoring.responses import VocabularySet
 from harness.scoring.scan import scan
 from harness.scoring.table import TableStore
 
-IDS = list(range(0, 320))
+IDS = list(range(320))
 CHUNK = 64
 
 

@@ -69,7 +69,7 @@ def _decode(path: Path, data: bytes) -> str:
     except UnicodeDecodeError as e:
         raise ItemsError(f"items file {path} is not UTF-8 (byte 0x{data[e.start]:02x} at byte offset {e.start}); "
                          "re-save it as UTF-8") from None
-    return text[1:] if text.startswith("\ufeff") else text  # a BOM is not part of the first column's name
+    return text.removeprefix("\ufeff")  # a BOM is not part of the first column's name
 
 
 def _too_long(texts: list[str], tokenizer, max_tokens: int) -> list[tuple[int, int]]:
