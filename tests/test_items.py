@@ -141,3 +141,15 @@ def test_na_like_items_survive_verbatim_into_the_score_table(scorer, tmp_path):
     reread = store.load(table.meta["key"]).df  # and it stays text on disk
     assert reread["item"].tolist() == want
     assert not any(isinstance(x, float) and math.isnan(x) for x in reread["item"])
+
+
+def test_human_elo_names_are_read_verbatim(tmp_path):
+    from harness.analyses.human_agreement import load_elo, tables_from_elo_snapshot
+
+    body = "elo_rank,elo_score,name,elo_matches,org/rm\n" + "".join(
+        f"{i},{1000 + i},{x},5,{i / 10}\n" for i, x in enumerate(NA_LIKE)) + "99,,Love,5,\n"
+    path = _csv(tmp_path, body)
+    assert load_elo(path)["name"].tolist() == NA_LIKE, "the row without an Elo score is dropped, no other"
+    table = tables_from_elo_snapshot(path, "best")["org/rm"]["best"]
+    assert table["item"].tolist() == NA_LIKE + ["Love"]
+    assert table["finite"].tolist() == [True] * len(NA_LIKE) + [False]
