@@ -40,6 +40,7 @@ __all__ = [
     "is_temp_file",
     "make_staging_dir",
     "writer_of",
+    "writer_prefix",
     "kill_point",
     "KillSwitch",
     "set_kill_hook",
@@ -127,7 +128,8 @@ def _host() -> str:
     return (re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname()) or "host")[:32]
 
 
-def _writer_prefix(target: Path) -> str:
+def writer_prefix(target: Path) -> str:
+    """`.<target name>.<host>.<pid>.`: the start of every temporary name this process makes for `target`."""
     # Keep the temporary name within the usual 255-byte limit whatever the target's name.
     return f".{target.name[:100]}.{_host()}.{os.getpid()}."
 
@@ -207,7 +209,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, mode: int |
         raise IsADirectoryError(f"{target}: is a folder")
     target.parent.mkdir(parents=True, exist_ok=True)
     file_mode = _default_mode(target) if mode is None else mode
-    fd, tmp_name = tempfile.mkstemp(prefix=_writer_prefix(target), suffix=TEMP_SUFFIX, dir=target.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=writer_prefix(target), suffix=TEMP_SUFFIX, dir=target.parent)
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -274,7 +276,7 @@ def make_staging_dir(target: str | os.PathLike[str]) -> Path:
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    path = Path(tempfile.mkdtemp(prefix=_writer_prefix(target), suffix=STAGING_SUFFIX, dir=target.parent))
+    path = Path(tempfile.mkdtemp(prefix=writer_prefix(target), suffix=STAGING_SUFFIX, dir=target.parent))
     os.chmod(path, 0o777 & ~_umask())
     return path
 

@@ -140,11 +140,12 @@ class Zygote:
         self.proc.stdin.write(json.dumps(req) + "\n")
         self.proc.stdin.flush()
         status = json.loads(self._line(timeout))
-        read = lambda name: (cwd / f".child.{name}").read_text(errors="replace")
-        out = Outcome(status["signal"], status["code"], read("stdout"), read("stderr"))
+        text = {}
         for name in ("stdout", "stderr"):
-            (cwd / f".child.{name}").unlink()
-        return out
+            path = cwd / f".child.{name}"
+            text[name] = path.read_text(errors="replace")
+            path.unlink()
+        return Outcome(status["signal"], status["code"], text["stdout"], text["stderr"])
 
     def close(self) -> None:
         self.proc.stdin.close()

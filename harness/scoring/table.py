@@ -13,7 +13,6 @@ import hashlib
 import io
 import json
 import logging
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from harness.atomic import atomic_write_bytes, atomic_write_json, cleanup_temp_files, kill_point
+from harness.atomic import atomic_write_bytes, atomic_write_json, cleanup_temp_files, kill_point, writer_prefix
 from harness.errors import UserError
 
 SCHEMA_VERSION = 1
@@ -80,7 +79,8 @@ class TableStore:
     def check_writable(self) -> None:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            probe = self.root / f".write-probe-{os.getpid()}"
+            # Named like a temp file, so a probe left by a killed run is cleaned up like one.
+            probe = self.root / f"{writer_prefix(self.root / 'write-probe')}probe.tmp"
             probe.write_text("ok")
             probe.unlink()
         except OSError as e:
