@@ -46,6 +46,12 @@ def mistral_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_llama(tmp_path_factory, llama3_dir) -> Path:
+    """One tiny Llama reward model (the Llama-3 vocabulary), for tests that need a single real model."""
+    return builders.tiny_classifier("Llama", llama3_dir, tmp_path_factory.mktemp("tiny-llama") / "llama")
+
+
+@pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory, llama3_dir, gemma_dir, mistral_dir) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("models")
     return {

@@ -75,7 +75,7 @@ def _m(name: str, value: float | None, reason: str | None = None, kind: str | No
 
 def load_elo(path: str | Path) -> pd.DataFrame:
     """Human Elo table: `name` (stripped) and `elo_score`, plus `elo_rank`/`elo_matches` when present."""
-    df = pd.read_csv(path)
+    df = pd.read_csv(path, keep_default_na=False, na_values=[""])  # names like 'NA' or 'null' are text
     for col in ("name", "elo_score"):
         if col not in df.columns:
             raise ValueError(f"{path}: needs columns name and elo_score (has {', '.join(df.columns)})")
@@ -97,7 +97,7 @@ def tables_from_elo_snapshot(csv_path: str | Path, prompt_key: str) -> dict[str,
     The snapshot has no token ids, so `token` is empty and `n_tokens` / `roundtrip` are unknown (NA); the Elo
     columns are carried along (as `keep_columns` would).
     """
-    df = pd.read_csv(csv_path)
+    df = pd.read_csv(csv_path, keep_default_na=False, na_values=[""])  # names like 'NA' are text
     missing = [c for c in ("name",) if c not in df.columns]
     if missing:
         raise ValueError(f"{csv_path}: no 'name' column")

@@ -10,6 +10,7 @@ from typing import Sequence
 import pandas as pd
 
 from harness.models.templates import TemplateSplit, reply_ids_in_context
+from harness.scoring.items import ItemsError
 
 _BYTE_TOKEN = re.compile(r"^<0x[0-9A-Fa-f]{2}>$")
 
@@ -81,12 +82,29 @@ class ItemSet:
 
     tokenizer: object
     split: TemplateSplit
-    items: Sequence[str]
+    items: Sequence[str]  # a list of str, or an ItemList from harness.scoring.items.read_items
     name: str = "items"
+    max_length: int | None = None  # the model's context: longer conversations are an error before scoring
 
     def __post_init__(self) -> None:
-        self.items = [str(x) for x in self.items]
+        self.items = list(self.items)
+        for i, x in enumerate(self.items):
+            # Never str(x): a missing value would be scored as the text "nan" or "None".
+            if not isinstance(x, str) or x == "":
+                raise ItemsError(f"item {i} of {self.name!r} is {x!r}, not a non-empty text; read item lists with "
+                                 "harness.scoring.items.read_items, which keeps 'NA', 'None' or 'null' verbatim")
         self._encoded = reply_ids_in_context(self.tokenizer, self.split, self.items)
+        empty = [i for i, (ids, _) in enumerate(self._encoded) if not ids]
+        if empty:
+            raise ItemsError(f"item {empty[0]} of {self.name!r} ({self.items[empty[0]]!r}) has no tokens once "
+                             f"rendered ({len(empty)} such item(s)); remove them from the list")
+        if self.max_length is not None:
+            fixed = len(self.split.prefix_ids) + len(self.split.suffix_ids)
+            long = [i for i, (ids, _) in enumerate(self._encoded) if fixed + len(ids) > self.max_length]
+            if long:
+                raise ItemsError(f"{len(long)} item(s) of {self.name!r} do not fit the model's context of "
+                                 f"{self.max_length} tokens with the prompt, e.g. {self.items[long[0]][:40]!r}; "
+                                 "shorten them or skip them (read_items(..., skip_too_long=True))")
 
     def __len__(self) -> int:
         return len(self.items)

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from harness.atomic import kill_point
 from harness.models.scorer import PrefixState, Scorer
 from harness.models.templates import TemplateSplit
 from harness.scoring import distributed
@@ -121,6 +122,7 @@ def scan(
             df["score"] = scores
             df["finite"] = np.isfinite(scores)
             store.write_part(key, start, end, df)
+            kill_point("scan.part_written", f"{start}-{end}")
             if on_part is not None:
                 on_part(start, end)
         bar.close()

@@ -1,16 +1,18 @@
 """Score tables on disk: parquet parts written as the scan goes, merged into one table, keyed by content hash.
 
-Layout: `<root>/<key>/part-<start>-<end>.parquet` while scanning, then `<root>/<key>/table.parquet` and
-`meta.json` once complete. Parts are written to a temporary name and renamed, so a killed scan leaves only
-whole parts; a part that fails to read or has the wrong row count is treated as never written.
+Layout: `<root>/<key>/part-<start>-<end>.<sha256>.parquet` while scanning, then `<root>/<key>/table.parquet` and
+`meta.json` (which records the table's sha256) once complete. Every file is written atomically, and its checksum
+is checked before use: a part or table that fails (torn, truncated, or garbage in the middle with an intact
+footer) is deleted and rescanned, so damage costs a rescan of what it touched and never a rerun that dies again.
+Temporary files of a killed writer are removed by the next run that touches the folder.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,22 +22,31 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from harness.atomic import atomic_write_bytes, atomic_write_json
+from harness.atomic import atomic_write_bytes, atomic_write_json, cleanup_temp_files, kill_point, writer_prefix
 from harness.errors import UserError
 
 SCHEMA_VERSION = 1
 log = logging.getLogger(__name__)
-_PART = re.compile(r"^part-(\d{10})-(\d{10})\.parquet$")
+_PART = re.compile(r"^part-(\d{10})-(\d{10})\.([0-9a-f]{64})\.parquet$")
+_OLD_PART = re.compile(r"^part-(\d{10})-(\d{10})\.parquet$")  # before checksums: cannot be verified
 
 
 class TableStoreError(UserError, OSError):
     """The table folder cannot be used (e.g. not writable)."""
 
 
+class DamagedFile(Exception):
+    """A part or table whose bytes do not match the checksum recorded when it was written."""
+
+
 def table_key(parts: dict[str, Any]) -> str:
     """Hash of everything that determines the scores."""
     blob = json.dumps({"schema": SCHEMA_VERSION, **parts}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 @dataclass
@@ -45,10 +56,18 @@ class ScoreTable:
     path: Path
 
 
-def _write_parquet(df: pd.DataFrame, path: Path) -> None:
+def _parquet_bytes(df: pd.DataFrame) -> bytes:
     sink = pa.BufferOutputStream()
     pq.write_table(pa.Table.from_pandas(df, preserve_index=False), sink)
-    atomic_write_bytes(path, sink.getvalue().to_pybytes())
+    return sink.getvalue().to_pybytes()
+
+
+def read_verified(path: Path, sha256: str) -> pd.DataFrame:
+    """The parquet file at `path`, after checking its bytes against `sha256`; DamagedFile if they differ."""
+    data = path.read_bytes()
+    if sha256_hex(data) != sha256:
+        raise DamagedFile(f"{path}: checksum mismatch")
+    return pq.read_table(io.BytesIO(data)).to_pandas()
 
 
 class TableStore:
@@ -60,7 +79,8 @@ class TableStore:
     def check_writable(self) -> None:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            probe = self.root / f".write-probe-{os.getpid()}"
+            # Named like a temp file, so a probe left by a killed run is cleaned up like one.
+            probe = self.root / f"{writer_prefix(self.root / 'write-probe')}probe.tmp"
             probe.write_text("ok")
             probe.unlink()
         except OSError as e:
@@ -72,70 +92,116 @@ class TableStore:
     def folder(self, key: str) -> Path:
         return self.root / key
 
+    def _parts(self, key: str) -> list[tuple[int, int, str | None, Path]]:
+        folder = self.folder(key)
+        if not folder.is_dir():
+            return []
+        out = []
+        for path in sorted(folder.iterdir()):
+            m = _PART.match(path.name) or _OLD_PART.match(path.name)
+            if m:
+                out.append((int(m.group(1)), int(m.group(2)), m.group(3) if m.re is _PART else None, path))
+        return out
+
+    def _discard(self, folder: Path, why: str) -> None:
+        """A finished table that cannot be trusted: remove it (meta first) so the key reads as unfinished."""
+        log.warning("score table %s %s; it will be rebuilt", folder, why)
+        for name in ("meta.json", "table.parquet"):
+            try:
+                (folder / name).unlink()
+            except OSError:
+                pass
+
     def load(self, key: str) -> ScoreTable | None:
-        """The finished table for `key`, or None (also when the files are damaged: they are rescanned)."""
+        """The finished table for `key`, or None (also when the files are damaged: they are then removed and the
+        table is rebuilt by the next scan)."""
         folder = self.folder(key)
         meta_path, table_path = folder / "meta.json", folder / "table.parquet"
         if not (meta_path.exists() and table_path.exists()):
             return None
         try:
-            meta = json.loads(meta_path.read_text())
-            df = pq.read_table(table_path).to_pandas()
-        except Exception as e:  # damaged files: rescan rather than trust them
-            log.warning("score table %s is unreadable (%s); it will be rescanned", folder, e)
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            digest = meta.get("table_sha256")
+            if digest is None:  # written before checksums: the footer check below is all there is
+                df = pq.read_table(table_path).to_pandas()
+            else:
+                df = read_verified(table_path, digest)
+        except DamagedFile:
+            self._discard(folder, "does not match the checksum in its meta.json")
+            return None
+        except Exception as e:  # unreadable files: rescan rather than trust them
+            self._discard(folder, f"is unreadable ({type(e).__name__}: {e})")
             return None
         if meta.get("key") != key or len(df) != meta.get("n_rows"):
-            log.warning("score table %s does not match its metadata; it will be rescanned", folder)
+            self._discard(folder, "does not match its metadata")
             return None
+        self._tidy(key)
         return ScoreTable(df, meta, table_path)
 
+    def _tidy(self, key: str) -> None:
+        """A finished table makes its parts redundant: remove any a killed merge left behind, and dead temps."""
+        for _, _, _, path in self._parts(key):
+            path.unlink(missing_ok=True)
+        cleanup_temp_files(self.folder(key))
+
     def done_parts(self, key: str) -> dict[tuple[int, int], Path]:
-        """Whole, readable parts already on disk; damaged ones are deleted so they get rescanned."""
-        folder = self.folder(key)
+        """Parts already on disk whose bytes match their checksum; damaged or unverifiable ones are deleted so
+        they get rescanned. Temporary files of dead writers are removed too."""
+        cleanup_temp_files(self.folder(key))
         out: dict[tuple[int, int], Path] = {}
-        if not folder.exists():
-            return out
-        for path in sorted(folder.iterdir()):
-            m = _PART.match(path.name)
-            if not m:
-                continue
-            start, end = int(m.group(1)), int(m.group(2))
-            try:
-                ok = pq.ParquetFile(path).metadata.num_rows == end - start
-            except Exception:
-                ok = False
+        for start, end, digest, path in self._parts(key):
+            ok = digest is not None and (start, end) not in out
+            if ok:
+                try:
+                    ok = sha256_hex(path.read_bytes()) == digest
+                except OSError:
+                    ok = False
             if ok:
                 out[(start, end)] = path
             else:
-                log.warning("part %s is damaged; rescanning rows %d-%d", path, start, end)
+                log.warning("part %s is damaged, unverifiable or a duplicate; rescanning rows %d-%d", path, start, end)
                 path.unlink(missing_ok=True)
         return out
 
     def write_part(self, key: str, start: int, end: int, df: pd.DataFrame) -> Path:
         folder = self.folder(key)
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"part-{start:010d}-{end:010d}.parquet"
-        _write_parquet(df, path)
+        data = _parquet_bytes(df)
+        path = folder / f"part-{start:010d}-{end:010d}.{sha256_hex(data)}.parquet"
+        atomic_write_bytes(path, data)
         return path
 
     def finalize(self, key: str, n_rows: int, meta: dict[str, Any]) -> ScoreTable:
-        """Merge the parts (all must be there) into one table and write meta.json last."""
+        """Merge the parts (all must be there) into one table; meta.json, with the table's checksum, goes last."""
         parts = self.done_parts(key)
         covered = sorted(parts)
         expected_start = 0
-        for start, end in covered:
+        for start, end in covered + [(n_rows, n_rows)]:
             if start != expected_start:
-                raise RuntimeError(f"score table {key}: rows {expected_start}-{start} are missing")
+                done = self.load(key)  # a concurrent run may have merged them already
+                if done is not None:
+                    return done
+                raise RuntimeError(f"score table {key}: rows {expected_start}-{start} are missing; "
+                                   "rerun to rescan them")
             expected_start = end
-        if expected_start != n_rows:
-            raise RuntimeError(f"score table {key}: rows {expected_start}-{n_rows} are missing")
-        df = pd.concat([pq.read_table(parts[c]).to_pandas() for c in covered], ignore_index=True)
+        frames = []
+        for c in covered:
+            path = parts[c]
+            try:
+                frames.append(read_verified(path, _PART.match(path.name).group(3)))
+            except (DamagedFile, OSError) as e:  # changed since done_parts checked it
+                path.unlink(missing_ok=True)
+                raise RuntimeError(f"score table {key}: part {path.name} is damaged ({e}); rerun to rescan it") from e
+        df = pd.concat(frames, ignore_index=True)
         folder = self.folder(key)
         table_path = folder / "table.parquet"
-        _write_parquet(df, table_path)
+        data = _parquet_bytes(df)
+        atomic_write_bytes(table_path, data)
         finite = df["finite"]
-        meta = {**meta, "key": key, "n_rows": len(df), "n_nonfinite": int((~finite).sum()), "schema": SCHEMA_VERSION}
+        meta = {**meta, "key": key, "n_rows": len(df), "n_nonfinite": int((~finite).sum()),
+                "table_sha256": sha256_hex(data), "schema": SCHEMA_VERSION}
         atomic_write_json(folder / "meta.json", meta)
         for path in parts.values():
             path.unlink(missing_ok=True)
+            kill_point("table.part_removed", path.name)
         return ScoreTable(df, meta, table_path)
