@@ -91,7 +91,7 @@ def refresh(out_path: str | Path, *, token: str | None = None) -> Path:
     """
     from huggingface_hub import snapshot_download
 
-    from harness.atomic import atomic_write_json
+    from harness.results.atomic import atomic_write_json
 
     rows: dict[str, list[dict]] = {}
     for v, repo in RESULTS_REPOS.items():

@@ -1,8 +1,8 @@
 """Writing the site: a staging folder beside the output, swapped in at the end, so a failed or killed build
 leaves the previous site intact.
 
-- The staging folder is `.<out>.<pid>.building` (the old site is moved aside as `.<out>.<pid>.old`): a later
-  build removes such folders only when the process that wrote them is dead, never a live concurrent build's.
+- The staging folder is `.<out>.<host>.<pid>.<rand>.building` (harness.results.atomic), and so is the old site while
+  it is swapped out: a later build removes such folders only when their writer is dead, never a live build's.
 - The output folder is replaced only when it holds the marker file of an earlier build; a foreign folder is a
   UserError. A build with no results never replaces a board that lists models.
 - Folders are created with the default mode (not mkdtemp's 0700): the site is readable by others.
@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import shutil
 from pathlib import Path
 
 from harness.errors import UserError
+from harness.results.atomic import cleanup_temp_files, make_staging_dir, swap_in_dir
 
 SITE_MARKER = ".rm-harness-site"
-_STAGE = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.(building|old)$")
 
 
 class LeaderboardError(UserError, RuntimeError):
@@ -34,32 +32,9 @@ def _inside(path: Path, folder: Path) -> bool:
         return False
 
 
-def pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's live process
-        return True
-    return True
-
-
 def remove_stale(out: Path) -> list[Path]:
-    """Remove `.<out>.<pid>.building` / `.old` folders beside `out` whose writer is dead; return them."""
-    removed = []
-    if not out.parent.is_dir():
-        return removed
-    for p in out.parent.iterdir():
-        m = _STAGE.match(p.name)
-        if not m or m.group("name") != out.name or not p.is_dir() or p.is_symlink():
-            continue
-        if pid_alive(int(m.group("pid"))):
-            continue
-        shutil.rmtree(p, ignore_errors=True)
-        removed.append(p)
-    return removed
+    """Remove staging folders beside `out` left by builds whose process is dead; return them."""
+    return cleanup_temp_files(out.parent) if out.parent.is_dir() else []
 
 
 def board_size(out: Path) -> int:
@@ -87,14 +62,10 @@ def check_out_dir(out: Path, results_dir: Path, n_models: int) -> None:
 
 
 def staging_dir(out: Path) -> Path:
-    """A fresh staging folder for this process, readable by others."""
+    """A fresh staging folder for this process beside `out`, readable by others."""
     out.parent.mkdir(parents=True, exist_ok=True)
     remove_stale(out)
-    stage = out.parent / f".{out.name}.{os.getpid()}.building"
-    if stage.exists():
-        shutil.rmtree(stage)
-    stage.mkdir()
-    return stage
+    return make_staging_dir(out)
 
 
 def finish(stage: Path) -> None:
@@ -107,17 +78,5 @@ def finish(stage: Path) -> None:
 
 
 def swap_in(stage: Path, out: Path) -> None:
-    """Replace `out` with `stage` (two renames; the old site is removed after)."""
-    if out.exists():
-        old = out.parent / f".{out.name}.{os.getpid()}.old"
-        if old.exists():
-            shutil.rmtree(old)
-        os.rename(out, old)
-        try:
-            os.rename(stage, out)
-        except OSError:
-            os.rename(old, out)
-            raise
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.rename(stage, out)
+    """Replace `out` with `stage` (the atomic module's folder swap, with its kill points)."""
+    swap_in_dir(stage, out)

@@ -1,6 +1,6 @@
 """Fault injection: SIGKILL a child process at each write boundary, rerun, and check nothing is stuck, lost or torn.
 
-The kill points are named in harness/atomic.py (`before_rename` / `after_rename` of every atomic write, with a
+The kill points are named in harness/results/atomic.py (`before_rename` / `after_rename` of every atomic write, with a
 glob on the file name, and named points such as `scan.part_written` or `table.part_removed`); the child gets
 `RM_HARNESS_KILL_AT=<point>[@<glob>]:<n>` and must die by SIGKILL at exactly that point, which proves the point was
 reached (random kill times mostly land in `import torch`). Then the phase is rerun and its result compared with
@@ -31,8 +31,8 @@ from typing import Any, Callable
 import pytest
 from test_table_integrity import assert_same_table
 
-from harness import atomic
-from harness.atomic import KILL_ENV, TRACE_ENV, is_temp_file
+from harness.results import atomic
+from harness.results.atomic import KILL_ENV, TRACE_ENV, is_temp_file
 from harness.scoring.table import TableStore, sha256_hex
 
 REPO = Path(__file__).resolve().parents[1]
@@ -62,7 +62,7 @@ import json, os, runpy, sys, traceback
 import importlib
 for name in sys.argv[1:]:  # transformers imports lazily: warm what the children would import
     importlib.import_module(name)
-atomic = importlib.import_module("harness.atomic")
+atomic = importlib.import_module("harness.results.atomic")
 print("READY", flush=True)
 for line in sys.stdin:
     req = json.loads(line)
@@ -100,7 +100,8 @@ for line in sys.stdin:
 WARM_MODULES = [
     "torch", "transformers", "transformers.modeling_utils", "transformers.tokenization_utils_fast",
     "transformers.models.llama.modeling_llama", "transformers.models.llama.configuration_llama",
-    "harness.atomic", "harness.models.loading", "harness.scoring.scan", "harness.scoring.responses",
+    "harness.results.atomic", "harness.models.loading", "harness.scoring.scan", "harness.scoring.responses",
+    "harness.cli", "harness.cli.submit", "harness.tasks.runner", "leaderboard.build", "matplotlib.pyplot",
 ]
 
 
@@ -299,3 +300,81 @@ def test_kill_then_rerun_equals_clean_run(world, zygote, tmp_path, phase, spec):
     assert_no_torn_files(tmp_path)
     phase.check_rerun(world, tmp_path)
     assert_no_leftovers(tmp_path)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Phases of a whole submission: the results.json write, the submission record updates and the site build.
+# One clean submit is the reference; each kill is followed by the same submit, which must end as the clean one did.
+
+SUBMIT_TASKS = ["--tasks", "token_optimality", "--limit", str(N_IDS), "--batch-size", "64"]
+
+
+def _submit_argv(model: Path, ws: Path) -> list[str]:
+    return ["--model", str(model), "--output-dir", str(ws / "results"), "--leaderboard-out", str(ws / "site"),
+            *SUBMIT_TASKS]
+
+
+@dataclass
+class SubmitWorld:
+    model: Path
+    metrics: dict
+    trace: list[tuple[str, str]]
+
+
+def _metrics(ws: Path) -> dict:
+    (path,) = (ws / "results").glob("*/*/results.json")
+    doc = json.loads(path.read_text())
+    return {t: {k: m["value"] for k, m in b["metrics"].items()} for t, b in doc["results"].items()}
+
+
+@pytest.fixture(scope="module")
+def submit_world(tiny_llama, tmp_path_factory) -> SubmitWorld:
+    from harness.cli.submit import main
+
+    ws = tmp_path_factory.mktemp("clean-submit")
+    trace: list[tuple[str, str]] = []
+    previous = atomic.set_kill_hook(atomic.KillSwitch([], trace=trace))
+    try:
+        assert main(_submit_argv(tiny_llama, ws)) == 0
+    finally:
+        atomic.set_kill_hook(previous)
+    return SubmitWorld(tiny_llama, _metrics(ws), trace)
+
+
+def check_submit_rerun(world: SubmitWorld, ws: Path) -> None:
+    """The same submission again: ends FINISHED with the clean run's metrics, one board row, nothing left over."""
+    from harness.cli.submit import main
+
+    assert main(_submit_argv(world.model, ws)) == 0
+    assert _metrics(ws) == world.metrics
+    records = [json.loads(p.read_text()) for p in sorted((ws / "results" / "requests").rglob("*.json"))]
+    assert records[-1]["status"] == "FINISHED"
+    assert all(r["status"] != "RUNNING" for r in records), "a killed attempt must not stay RUNNING"
+    board = json.loads((ws / "site" / "leaderboard.json").read_text())
+    assert len(board.get("models") or board.get("rows")) == 1
+    assert_no_leftovers(ws)
+
+
+SUBMIT_PHASES = [
+    ("results.json", ("before_rename@results.json:1", "after_rename@results.json:1")),
+    ("record", ("before_rename@*Z-*.json:2", "after_rename@*Z-*.json:3")),
+    ("site", ("before_rename@site:1", "after_rename@site:1")),
+]
+SUBMIT_CASES = [(name, spec) for name, specs in SUBMIT_PHASES for spec in specs]
+
+
+def test_every_submit_kill_point_is_on_the_clean_path(submit_world):
+    for name, spec in SUBMIT_CASES:
+        assert _count(submit_world.trace, spec) >= int(spec.rpartition(":")[2]), f"{name}: {spec} never reached"
+
+
+@pytest.mark.parametrize("phase, spec", SUBMIT_CASES, ids=[f"{p}-{s}" for p, s in SUBMIT_CASES])
+def test_kill_a_submission_then_rerun(submit_world, zygote, tmp_path, phase, spec):
+    cmd = Command(["harness.cli", "submit", *_submit_argv(submit_world.model, tmp_path)], module="harness.cli")
+    out = zygote.run(cmd, tmp_path, {KILL_ENV: spec})
+    assert out.signal == signal.SIGKILL, f"the child was not killed at {spec}:\n{out.stdout}\n{out.stderr[-3000:]}"
+    assert _killed_at(spec, out.stderr), out.stderr[-3000:]
+    results = list((tmp_path / "results").glob("*/*/results.json"))
+    for path in results:  # whatever is visible right after the kill parses
+        json.loads(path.read_text())
+    check_submit_rerun(submit_world, tmp_path)

@@ -86,6 +86,10 @@ def submit(args: argparse.Namespace) -> int:
     from harness.results.layout import Layout
 
     layout = Layout(cli_args.check_output_dir(args.output_dir))
+    from harness.results.atomic import cleanup_temp_files
+
+    cleanup_temp_files(layout.root)
+    cleanup_temp_files(layout.requests_dir, recursive=True)
     if args.push:
         from harness.results.push import check_push_target
 

@@ -43,7 +43,7 @@ def cmd_tasks(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from harness.atomic import atomic_write_json
+    from harness.results.atomic import atomic_write_json
     from harness.report.lmeval import to_lm_eval
     from harness.results.layout import Layout
 

@@ -130,7 +130,7 @@ def _file_digest(path: Path, cache: dict[str, Any]) -> str:
 
 def folder_content_hash(folder: str | os.PathLike[str]) -> str:
     """sha256 over every file's relative path and every byte of it; per-file digests cached by size and mtime."""
-    from harness.atomic import atomic_write_json
+    from harness.results.atomic import atomic_write_json
 
     root = Path(folder).resolve()
     cache_file = _hash_cache_path()

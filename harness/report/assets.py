@@ -220,7 +220,7 @@ def atomic_write_text(path: Path, text: str) -> Path:
     try:
         from harness.results.atomic import atomic_write_text as write
     except ImportError:
-        from harness.atomic import atomic_write_text as write
+        from harness.results.atomic import atomic_write_text as write
     return write(path, text)
 
 

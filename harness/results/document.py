@@ -23,7 +23,7 @@ from typing import Any, Iterator
 
 from harness import __version__
 from harness.analyses.base import AnalysisResult
-from harness.atomic import atomic_write_json
+from harness.results.atomic import atomic_write_json
 
 SCHEMA_VERSION = 2
 _PACKAGES = ("torch", "transformers", "tokenizers", "numpy", "pandas", "scipy", "statsmodels", "scikit-learn",

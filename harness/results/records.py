@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from harness import __version__
-from harness.atomic import atomic_write_json, is_temp_file
+from harness.results.atomic import atomic_write_json, is_temp_file
 from harness.errors import UserError
 from harness.results.layout import Layout
 
@@ -167,6 +167,18 @@ def _lock(path: Path) -> Iterator[None]:
         os.close(fd)  # releases the lock; the lock file stays (removing it would race)
 
 
+def close_dead_attempts(layout: Layout, ref) -> list[Path]:
+    """Mark PENDING/RUNNING records of this model revision FAILED: under the lock, no live process owns them."""
+    closed = []
+    for path, rec in attempts(layout, ref):
+        if rec.status in (PENDING, RUNNING):
+            rec.status, rec.finished_time = FAILED, utc_now()
+            rec.error = "the process running this attempt died before it finished (killed or crashed)"
+            write_record(path, rec)
+            closed.append(path)
+    return closed
+
+
 @dataclass
 class Submission:
     """Handle given to the body of `track_submission`."""
@@ -185,6 +197,7 @@ def track_submission(layout: Layout, ref, task_versions: Mapping[str, Any]) -> I
 
     Each attempt writes its own file; earlier attempts are never touched."""
     with _lock(layout.lock_path(ref)):
+        close_dead_attempts(layout, ref)
         attempt = attempt_id()
         path = layout.record_path(ref, attempt)
         record = SubmissionRecord(

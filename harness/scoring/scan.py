@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from harness.atomic import kill_point
+from harness.results.atomic import kill_point
 from harness.models.scorer import PrefixState, Scorer
 from harness.models.templates import TemplateSplit
 from harness.scoring import distributed

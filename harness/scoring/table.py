@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from harness.atomic import atomic_write_bytes, atomic_write_json, cleanup_temp_files, kill_point, writer_prefix
+from harness.results.atomic import atomic_write_bytes, atomic_write_json, cleanup_temp_files, kill_point, writer_prefix
 from harness.errors import UserError
 
 SCHEMA_VERSION = 1

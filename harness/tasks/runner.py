@@ -16,6 +16,7 @@ from harness.errors import UserError
 from harness.models.loading import describe
 from harness.models.scorer import Scorer
 from harness.models.templates import resolve_chat_template
+from harness.results.atomic import cleanup_temp_files
 from harness.results.layout import Layout
 from harness.scoring import distributed
 from harness.scoring.responses import ItemSet, VocabularySet
@@ -100,6 +101,7 @@ def run_tasks(scorer: Scorer, specs: Iterable[TaskSpec], output_dir: str | Path,
     ref = scorer.ref
     layout = Layout(output_dir)
     out_dir = layout.audit_dir(ref)
+    cleanup_temp_files(out_dir, recursive=True)  # leftovers of a killed run whose writer is dead
     store = TableStore(layout.tables_dir(ref))
     store.check_writable()
     rank, _ = distributed.rank_and_world()

@@ -281,6 +281,34 @@ def make_staging_dir(target: str | os.PathLike[str]) -> Path:
     return path
 
 
+def swap_in_dir(stage: str | os.PathLike[str], target: str | os.PathLike[str]) -> Path:
+    """Replace the folder `target` with the built folder `stage` (two renames, kill points around each).
+
+    The old folder is first renamed to a staging name of this process, so a kill at any point leaves either the
+    old or the new folder at `target` (or, between the renames, none, with both beside it under names that
+    `cleanup_temp_files` removes once this process is dead; the caller's next build starts afresh)."""
+    stage, target = Path(stage), Path(target)
+    if target.exists():
+        old = Path(tempfile.mkdtemp(prefix=writer_prefix(target), suffix=STAGING_SUFFIX, dir=target.parent))
+        os.rmdir(old)
+        kill_point("before_rename", f"{target.name}:aside")
+        os.rename(target, old)
+        kill_point("after_rename", f"{target.name}:aside")
+        try:
+            os.rename(stage, target)
+        except OSError:
+            os.rename(old, target)
+            raise
+        kill_point("after_rename", target.name)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        kill_point("before_rename", target.name)
+        os.rename(stage, target)
+        kill_point("after_rename", target.name)
+    _fsync_dir(target.parent)
+    return target
+
+
 def is_temp_file(path: str | os.PathLike[str]) -> bool:
     """True for a temporary file this module creates (`.<name>.<host>.<pid>.<random>.tmp`, or the older
     `.<name>.<random>.tmp`)."""
