@@ -388,7 +388,7 @@ def _expected_type(p: inspect.Parameter) -> tuple[str | None, bool]:
     """(int|float|bool|str|list or None when unchecked, whether None is allowed) from annotation or default."""
     ann = p.annotation
     if ann is not inspect.Parameter.empty:
-        text = ann if isinstance(ann, str) else getattr(ann, "__name__", str(ann))
+        text = (ann if isinstance(ann, str) else getattr(ann, "__name__", str(ann))).strip("'\"")
         parts = [t.strip() for t in text.split("|")]
         nullable = "None" in parts or text.startswith(("Optional[", "typing.Optional["))
         m = _ANNOTATION.match(parts[0]) if len([t for t in parts if t != "None"]) == 1 else None
