@@ -175,19 +175,31 @@ def test_leaderboard_out_on_a_foreign_folder(tmp_path):
 
 
 def test_disk_full_is_one_line(tmp_path):
-    """ENOSPC while writing (patched in the child, the real write path otherwise): one line, exit 2."""
+    """ENOSPC on every file created under the target (patched in the child at os.open and io.open, which every
+    writer goes through): one line naming the file, exit 2."""
     code = textwrap.dedent("""\
-        import errno, os, pathlib, sys
-        def full(self, *a, **k):
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
-        pathlib.Path.write_text = full
-        pathlib.Path.write_bytes = full
+        import builtins, errno, io, os, sys
+        ROOT = os.environ["FULL_DISK_ROOT"]
+        def full(path):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), os.fspath(path))
+        real_os_open, real_io_open = os.open, io.open
+        def os_open(path, flags, *a, **k):
+            if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT) and os.path.abspath(path).startswith(ROOT):
+                full(path)
+            return real_os_open(path, flags, *a, **k)
+        def io_open(file, mode="r", *a, **k):
+            if isinstance(file, (str, os.PathLike)) and set(mode) & set("wax+") and \\
+                    os.path.abspath(file).startswith(ROOT):
+                full(file)
+            return real_io_open(file, mode, *a, **k)
+        os.open, io.open, builtins.open = os_open, io_open, io_open
         from harness.cli import main
         sys.exit(main(sys.argv[1:]))
         """)
     (tmp_path / "results").mkdir()
-    proc = run_cli("leaderboard", "--results-dir", str(tmp_path / "results"), "--out", str(tmp_path / "site"),
-                   code=code)
+    site = tmp_path / "site"
+    proc = run_cli("leaderboard", "--results-dir", str(tmp_path / "results"), "--out", str(site), code=code,
+                   env={"FULL_DISK_ROOT": str(tmp_path)})
     error_line(proc, "cannot write", "No space left on device", str(tmp_path))
 
 

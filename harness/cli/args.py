@@ -199,7 +199,8 @@ def run_guarded(fn, argv: list[str], debug: bool) -> int:
             raise
         if debug:
             traceback.print_exc()
-        where = f" ({e.filename})" if e.filename else ""
+        target = e.filename2 or e.filename  # a failed copy names its source first and the file it wrote second
+        where = f" ({target})" if target else ""
         print(f"error: cannot write{where}: {e.strerror}; free space there or write elsewhere (--output-dir, --out)",
               file=sys.stderr)
         return 2
