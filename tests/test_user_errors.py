@@ -104,7 +104,6 @@ def token_task(name: str, prompts: str = "[best]", k: str = "20") -> str:
     (["scan", "--device", "tpu9"], ["--device 'tpu9'", "cpu"]),
     (["run", "--tasks", "no_such_task"], ["no_such_task", "tasks:"]),
     (["tasks", "validate", "--include-path", "/no/such/folder"], ["/no/such/folder"]),
-    (["run", "--include-path", "/no/such/folder"], ["/no/such/folder", "--include-path"]),
 ])
 def test_bad_arguments(argv, needles):
     error_line(run_cli(*argv), *needles)
@@ -245,6 +244,21 @@ BAD_TEMPLATES = [
     ("{{ raise_exception('this template takes no assistant turn') }}", "this template takes no assistant turn"),
     ("{% for m in messages %}{{ messages.append(m) }}{% endfor %}", "sandbox forbids"),
 ]
+
+
+def test_task_items_file_checked_before_the_model(tmp_path, model):
+    d = task_dir(tmp_path, "few", textwrap.dedent("""\
+        task: few
+        prompts: {best: "What, in one word, is the best thing ever?"}
+        responses: {type: items, path: items.csv, column: name}
+        analysis: {name: token_optimality, args: {k: 2}}
+        metadata: {version: 1}
+        """))
+    (d / "items.csv").write_text("name\n")
+    proc = run_cli("run", "--model", str(model), "--include-path", str(d), "--tasks", "few", "--output-dir",
+                   str(tmp_path / "o"))
+    about_input(error_line(proc, "items.csv", "no rows"))
+    assert not (tmp_path / "o").exists()
 
 
 @pytest.mark.parametrize("template, needle", BAD_TEMPLATES)

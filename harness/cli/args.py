@@ -98,6 +98,17 @@ def check_chat_template(ref, prompts) -> None:
         split_template(tokenizer, prompt, ref.chat_template)
 
 
+def check_task_items(ref, specs) -> None:
+    """Read the item CSV of every item-list task this model runs, so a bad file fails before anything is loaded
+    or written (the runner reads it again when it scores; the files are small)."""
+    from harness.tasks.runner import load_items
+
+    for spec in specs:
+        if spec.scope == "model" and spec.applies_to(ref.scorer) and spec.responses.get("type") == "items" \
+                and "path" in spec.responses:
+            load_items(spec)
+
+
 def model_ref(args: argparse.Namespace, demo: str = "rm"):
     """The one ModelRef for these arguments (the Hub is asked at most once, here)."""
     from harness.models.identity import resolve_model_ref

@@ -40,6 +40,7 @@ def prepare(args: argparse.Namespace, demo: str = "rm"):
     ref = cli_args.model_ref(args, demo=demo)
     cli_args.check_chat_template(ref, [p for s in specs if s.scope == "model" and s.applies_to(ref.scorer)
                                        for p in s.prompts.values()])
+    cli_args.check_task_items(ref, specs)
     opts = run_options(args, ref)
     confirm_cost(ref, specs, opts, yes=getattr(args, "yes", False))
     return ref, specs, opts
