@@ -61,6 +61,54 @@ def batch_size(args: argparse.Namespace) -> int | str:
     return n
 
 
+def check_prompt(prompt: str) -> str:
+    """A prompt with some text in it (an empty one gives every reply the same meaningless context)."""
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise ArgumentError("--prompt is empty or only whitespace; give the question the replies answer")
+    return prompt
+
+
+def check_args(args: argparse.Namespace) -> None:
+    """The checks that need no tasks, model or torch, run first so a typo fails in a second: batch size, limit,
+    prompt, output folder (each only where the subcommand has the option)."""
+    batch_size(args)
+    limit = getattr(args, "limit", None)
+    if limit is not None and limit < 1:
+        raise ArgumentError(f"--limit must be a positive integer, not {limit}")
+    if hasattr(args, "prompt"):
+        check_prompt(args.prompt)
+    if getattr(args, "output_dir", None) is not None:
+        check_output_dir(args.output_dir)
+
+
+def check_chat_template(ref, prompts) -> None:
+    """Render a user's --chat-template for each prompt with the model's tokenizer (no weights), so a broken
+    template fails before anything is loaded or written."""
+    if not getattr(ref, "chat_template", None) or ref.prompt_format != "chat":
+        return
+    from transformers import AutoTokenizer
+
+    from harness.models.templates import split_template
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(ref.load_path, trust_remote_code=ref.trust_remote_code)
+    except Exception:  # noqa: BLE001 - the loader reports an unloadable tokenizer with its own message
+        return
+    for prompt in dict.fromkeys(prompts):
+        split_template(tokenizer, prompt, ref.chat_template)
+
+
+def check_task_items(ref, specs) -> None:
+    """Read the item CSV of every item-list task this model runs, so a bad file fails before anything is loaded
+    or written (the runner reads it again when it scores; the files are small)."""
+    from harness.tasks.runner import load_items
+
+    for spec in specs:
+        if spec.scope == "model" and spec.applies_to(ref.scorer) and spec.responses.get("type") == "items" \
+                and "path" in spec.responses:
+            load_items(spec)
+
+
 def model_ref(args: argparse.Namespace, demo: str = "rm"):
     """The one ModelRef for these arguments (the Hub is asked at most once, here)."""
     from harness.models.identity import resolve_model_ref
@@ -98,6 +146,8 @@ def check_output_dir(path: str | Path) -> Path:
     probe_root = p
     while not probe_root.exists():
         probe_root = probe_root.parent
+    if not probe_root.is_dir():
+        raise ArgumentError(f"--output-dir {p}: {probe_root} is a file, so the folder cannot be made; name a folder")
     if not os.access(probe_root, os.W_OK | os.X_OK):
         raise ArgumentError(f"--output-dir {p}: {probe_root} is not writable; choose a folder you can write")
     return p
@@ -160,8 +210,9 @@ def run_guarded(fn, argv: list[str], debug: bool) -> int:
             raise
         if debug:
             traceback.print_exc()
-        where = f" ({e.filename})" if e.filename else ""
-        print(f"error: cannot write{where}: {e.strerror}; free space or choose another --output-dir",
+        target = e.filename2 or e.filename  # a failed copy names its source first and the file it wrote second
+        where = f" ({target})" if target else ""
+        print(f"error: cannot write{where}: {e.strerror}; free space there or write elsewhere (--output-dir, --out)",
               file=sys.stderr)
         return 2
     except KeyboardInterrupt:

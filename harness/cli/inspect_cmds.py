@@ -30,26 +30,24 @@ def add_parser(sub) -> None:
     pa.set_defaults(fn=cmd_parity)
 
 
-def check_prompt(prompt: str) -> str:
-    if not isinstance(prompt, str) or not prompt.strip():
-        raise cli_args.ArgumentError("--prompt is empty; give the question the replies answer")
-    return prompt
+check_prompt = cli_args.check_prompt  # gcg imports it from here
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
+    from harness.scoring.items import read_items
+
+    cli_args.check_args(args)
+    # the items file is read before the model is resolved or any weights load
+    items = read_items(Path(args.items), args.column, dedupe=not args.keep_duplicates) if args.items else None
     from tabulate import tabulate
 
     from harness.report.text import visible
     from harness.results.layout import Layout
-    from harness.scoring.items import read_items
     from harness.scoring.responses import ItemSet, VocabularySet
     from harness.scoring.scan import scan
     from harness.scoring.table import TableStore
 
     cli_args.distributed_init(args)
-    check_prompt(args.prompt)
-    cli_args.check_output_dir(args.output_dir)
-    items = read_items(Path(args.items), args.column, dedupe=not args.keep_duplicates) if args.items else None
     ref = cli_args.model_ref(args)
     scorer = cli_args.load(ref)
     split = scorer.split(args.prompt)
@@ -68,9 +66,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 
 def cmd_parity(args: argparse.Namespace) -> int:
+    cli_args.check_args(args)
     from harness.scoring.parity import check, sample_ids
 
-    check_prompt(args.prompt)
     scorer = cli_args.load(cli_args.model_ref(args))
     split = scorer.split(args.prompt)
     bs = cli_args.batch_size(args)

@@ -35,11 +35,12 @@ def prepare(args: argparse.Namespace, demo: str = "rm"):
     """Everything checked before a model loads: tasks, output folder, limit, model identity, plan and cost."""
     from harness.tasks.plan import confirm_cost
 
+    cli_args.check_args(args)
     specs = cli_args.select_tasks(args)
-    cli_args.check_output_dir(args.output_dir)
-    if getattr(args, "limit", None) is not None and args.limit < 1:
-        raise cli_args.ArgumentError(f"--limit must be a positive integer, not {args.limit}")
     ref = cli_args.model_ref(args, demo=demo)
+    cli_args.check_chat_template(ref, [p for s in specs if s.scope == "model" and s.applies_to(ref.scorer)
+                                       for p in s.prompts.values()])
+    cli_args.check_task_items(ref, specs)
     opts = run_options(args, ref)
     confirm_cost(ref, specs, opts, yes=getattr(args, "yes", False))
     return ref, specs, opts
@@ -57,6 +58,7 @@ def run_options(args: argparse.Namespace, ref):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    cli_args.check_args(args)  # before torch is imported: a typo fails at once
     from harness.report.summary import print_summary
     from harness.scoring.distributed import rank_and_world
     from harness.tasks.runner import run_tasks

@@ -36,10 +36,10 @@ def cmd_tasks(args: argparse.Namespace) -> int:
         return 0
     errors = validate_paths(list(args.paths or [str(BUILTIN_TASKS_DIR)]) + list(args.include_path), check_data=True,
                             shared_data=args.shared_data)
-    for e in errors:
-        print(e, file=sys.stderr)
+    for e in errors:  # one `error:` line per problem (one bad file: exactly one line), exit 2 as every user error
+        print(f"error: {' '.join(str(e).split())}", file=sys.stderr)
     print("all task files valid" if not errors else f"{len(errors)} error(s)")
-    return 1 if errors else 0
+    return 2 if errors else 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:

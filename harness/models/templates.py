@@ -41,7 +41,11 @@ def resolve_chat_template(tokenizer, chat_template: str | None = None) -> str:
     if chat_template:
         path = Path(chat_template)
         if len(chat_template) < 4096 and "{" not in chat_template and path.is_file():
-            return path.read_text()
+            try:
+                return path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as e:
+                raise TemplateError(f"--chat-template {chat_template}: cannot be read as UTF-8 text ({e}); "
+                                    "save the template as UTF-8") from e
         if "{" not in chat_template:
             raise TemplateError(f"--chat-template {chat_template!r} is neither a file nor a Jinja template string")
         return chat_template
@@ -57,8 +61,21 @@ def resolve_chat_template(tokenizer, chat_template: str | None = None) -> str:
 
 
 def _render(tokenizer, template: str, prompt: str, reply: str) -> str:
+    """The one place a chat template is rendered: Jinja's failures become a TemplateError naming the cause."""
+    import jinja2
+
     messages = [{"role": "user", "content": prompt}, {"role": "assistant", "content": reply}]
-    return tokenizer.apply_chat_template(messages, chat_template=template, tokenize=False)
+    try:
+        return tokenizer.apply_chat_template(messages, chat_template=template, tokenize=False)
+    except jinja2.TemplateSyntaxError as e:
+        raise TemplateError(f"the chat template is not valid Jinja (line {e.lineno}: {e.message}); fix it or pass "
+                            "another with --chat-template") from e
+    except jinja2.exceptions.SecurityError as e:
+        raise TemplateError(f"the chat template does something the sandbox forbids ({e}); pass a template that "
+                            "only formats the messages, with --chat-template") from e
+    except jinja2.TemplateError as e:  # raise_exception(...) in the template, undefined names, filters
+        raise TemplateError(f"the chat template failed on a user+assistant conversation ({e}); pass a template "
+                            "that accepts it with --chat-template") from e
 
 
 def _adds_bos(tokenizer) -> bool:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 from pathlib import Path
 
 from harness.errors import UserError
@@ -89,8 +88,8 @@ def confirm_cost(ref, specs, opts, yes: bool = False) -> None:
     """Print the estimate; refuse a run over an hour without --yes (cached tables make real runs shorter)."""
     rows, seconds = estimate(ref, specs, opts)
     where = ref.device
+    if seconds and seconds > CONFIRM_OVER_S and not yes:  # the error line carries the plan: one line on stderr
+        raise CostError(f"{ref.display_id}: up to {rows:,} scored rows, estimated {_human(seconds)} on {where}; "
+                        "pass --yes to go ahead, or --limit N / fewer --tasks / a GPU (--device cuda)")
     text = f"plan: up to {rows:,} scored rows on {where}" + (f", about {_human(seconds)}" if seconds else "")
-    print(text + " (tables already on disk are reused)", file=sys.stderr)
-    if seconds and seconds > CONFIRM_OVER_S and not yes:
-        raise CostError(f"{ref.display_id}: estimated {_human(seconds)} on {where}; pass --yes to go ahead, or "
-                        "--limit N / fewer --tasks / a GPU (--device cuda)")
+    print(text + " (tables already on disk are reused)")  # stdout: stderr holds only warnings and the error line

@@ -285,7 +285,10 @@ def _read_yaml(path: Path, referrer: Path | None = None) -> tuple[dict[str, Any]
             raise TaskSpecError(referrer, "include", f"included file not found: {path}")
         raise TaskSpecError(path, "", "file not found")
     raw = path.read_bytes()
-    text = raw.decode("utf-8")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise TaskSpecError(path, "", f"not UTF-8 text (byte {e.start}); save the file as UTF-8") from None
     try:
         data = yaml.safe_load(text)
         version_text = _written_version(text) if isinstance(data, dict) else None
@@ -371,6 +374,43 @@ def _check_analysis_args(fn: Any, args: dict[str, Any], file: Path) -> None:
         if p.default is inspect.Parameter.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
             if p.name not in args:
                 raise TaskSpecError(file, f"analysis.args.{p.name}", "required argument missing")
+        if p.name in args:
+            _check_arg_type(p, args[p.name], file)
+
+
+# what a YAML value must be for a parameter annotated (or defaulted) as this type
+_ARG_TYPES: dict[str, tuple[type, ...]] = {"int": (int,), "float": (int, float), "bool": (bool,), "str": (str,),
+                                           "list": (list,)}
+_ANNOTATION = re.compile(r"^(?:typing\.)?(?:Optional\[)?(int|float|bool|str|list|List|Sequence|tuple|Tuple)\b")
+
+
+def _expected_type(p: inspect.Parameter) -> tuple[str | None, bool]:
+    """(int|float|bool|str|list or None when unchecked, whether None is allowed) from annotation or default."""
+    ann = p.annotation
+    if ann is not inspect.Parameter.empty:
+        text = (ann if isinstance(ann, str) else getattr(ann, "__name__", str(ann))).strip("'\"")
+        parts = [t.strip() for t in text.split("|")]
+        nullable = "None" in parts or text.startswith(("Optional[", "typing.Optional["))
+        m = _ANNOTATION.match(parts[0]) if len([t for t in parts if t != "None"]) == 1 else None
+        if m is None:
+            return None, True
+        name = m.group(1).lower()
+        return ("list" if name in ("list", "sequence", "tuple") else name), nullable or p.default is None
+    d = p.default  # unannotated: only unambiguous defaults (a str default like "auto" often also takes an int)
+    for name in ("bool", "int", "float", "list"):
+        if type(d).__name__ == name:
+            return name, False
+    return None, True
+
+
+def _check_arg_type(p: inspect.Parameter, value: Any, file: Path) -> None:
+    expected, nullable = _expected_type(p)
+    if expected is None or (value is None and nullable):
+        return
+    ok = isinstance(value, _ARG_TYPES[expected]) and not (expected in ("int", "float") and isinstance(value, bool))
+    if not ok:
+        raise TaskSpecError(file, f"analysis.args.{p.name}",
+                            f"must be {'a' if expected != 'int' else 'an'} {expected}, got {value!r}; fix the value")
 
 
 def _resolve_args(value: Any, base_dir: Path, file: Path, name: str, variables: _Vars, key: str = "") -> Any:
