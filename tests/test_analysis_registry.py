@@ -23,7 +23,6 @@ EXPECTED = {
     "identity_bias": {"reward", "dpo"},
     "heterogeneity": {"reward", "dpo"},
     "base_model_comparison": {"lm_logprob"},
-    "gcg": {"reward"},
 }
 
 
@@ -31,6 +30,14 @@ def test_every_analysis_declares_its_kinds():
     assert set(registry.names()) == set(EXPECTED)
     for name, kinds in EXPECTED.items():
         assert registry.scorers(name) == kinds, name
+
+
+def test_gcg_is_a_model_level_task_for_reward_models_only():
+    from harness.tasks import model_tasks
+    from harness.tasks.spec import analysis_scorers
+
+    assert "gcg" not in registry.names() and model_tasks.names() == ["gcg"]
+    assert analysis_scorers("gcg") == {"reward"}
 
 
 def test_skip_reason_is_one_line_and_only_for_invalid_kinds():

@@ -41,7 +41,7 @@ def test_two_rank_scan_equals_single(tiny_models, tmp_path):
 def test_two_rank_run_writes_one_results_file(tiny_models, tmp_path):
     _cli(TORCHRUN, "run", "--model", str(tiny_models["mistral"]), "--tasks", "token_optimality",
          "--output-dir", str(tmp_path))
-    (results,) = tmp_path.glob("*/results.json")
+    (results,) = tmp_path.glob("*/*/results.json")
     doc = json.loads(results.read_text())
     assert doc["results"]["token_optimality"]["metrics"]["best/n"]["value"] == 32768
     metas = [json.loads(p.read_text()) for p in tmp_path.rglob("meta.json")]

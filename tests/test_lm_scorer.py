@@ -15,7 +15,7 @@ from harness.scoring.table import TableStore
 
 
 def test_lm_vocab_and_items_equal_plain(tmp_path, mistral_dir):
-    scorer = load_scorer(str(builders.tiny_lm(mistral_dir, tmp_path / "lm")), kind="lm_logprob")
+    scorer = load_scorer(str(builders.tiny_lm(mistral_dir, tmp_path / "lm")), scorer="lm_logprob")
     split = scorer.split(PROMPT)
     assert scorer.continuation(split, [5]) == [5], "LM scores stop at the reply"
     report = check(scorer, split, [[i] for i in range(0, 32768, 997)], batch_size=8)

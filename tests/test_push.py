@@ -71,5 +71,5 @@ def test_nothing_is_uploaded_unless_asked(tmp_path, monkeypatch, mistral_dir):
     assert [name for name, _ in calls] == ["create_repo", "create_commit"]
     assert calls[0][1]["private"] is True and calls[0][1]["repo_type"] == "dataset"
     paths = {op.path_in_repo for op in calls[1][1]["operations"]}
-    assert {"README.md", "results.json", "data/few_items-best.parquet"} <= paths
+    assert {"README.md", "results.json", "data/items-best.parquet"} <= paths
     assert any(p.startswith("requests/") for p in paths)
