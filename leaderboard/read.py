@@ -69,6 +69,14 @@ def read_models(results_dir: str | Path) -> tuple[list[ModelEntry], list[str]]:
             warn(msg)
             problems.append(msg)
             continue
+        sanity = doc.get("sanity") if isinstance(doc.get("sanity"), dict) else {}
+        if sanity.get("publish") is False:
+            msg = (f"{audit.path}: left off the board: the scorer failed its sanity check (accuracy "
+                   f"{sanity.get('accuracy')} < {sanity.get('threshold')}); check --output-field/--output-index and "
+                   "the template, or resubmit with --allow-failed-sanity")
+            warn(msg)
+            problems.append(msg)
+            continue
         entries.append(ModelEntry(audit, doc, mid, str(model.get("scorer") or "reward"),
                                   str(model.get("origin") or "hub"), published(doc), _slug(audit, used)))
     return entries, problems

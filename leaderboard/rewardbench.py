@@ -126,9 +126,6 @@ class Snapshot:
     def models(self, version: str) -> list[VersionResult]:
         return list(self._results[version].values())
 
-    def model_ids(self, version: str) -> list[str]:
-        return [self._spelling[k] for k in self._results[version]]
-
     def __len__(self) -> int:
         return len(self._spelling)
 

@@ -67,7 +67,7 @@ def audit_one(args: argparse.Namespace, ref, specs, opts, layout) -> str:
         from harness.models.sanity import sanity_check
 
         check = sanity_check(scorer)
-        extra["sanity"] = check.to_json()
+        extra["sanity"] = {**check.to_json(), "publish": bool(check.passed or args.allow_failed_sanity)}
         if not check.passed and not args.allow_failed_sanity:
             print(f"warning: {ref.display_id} scored {check.accuracy:.2f} on the sanity pairs (threshold "
                   f"{check.threshold}); it will not be published without --allow-failed-sanity", file=sys.stderr)

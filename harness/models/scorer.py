@@ -130,7 +130,7 @@ class Scorer:
         out = self._forward(input_ids=ids)
         cache = _output_cache(out)
         if cache is None:
-            raise OutputError(f"{self.spec.id}: the forward returned no KV cache; use --no-cache to score plainly")
+            raise OutputError(f"{self.spec.id}: the forward returned no KV cache, which the scan needs; this model's code does not support `use_cache`")
         return PrefixState(tuple(prefix_ids), cache, self._next_logprobs(out))
 
     def _next_logprobs(self, outputs) -> torch.Tensor | None:

@@ -54,6 +54,3 @@ def render(template: str, **context: Any) -> str:
     return environment().get_template(template).render(**context)
 
 
-def stylesheet() -> str:
-    """The one stylesheet, shared by report.html (written beside it) and the board (static/style.css)."""
-    return (TEMPLATES / "style.css").read_text(encoding="utf-8")

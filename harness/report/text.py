@@ -83,11 +83,6 @@ def safe_text(s: Any) -> str:
     return "".join(_escape_char(c) if (c != " " and _needs_escape(c)) else c for c in s)
 
 
-def safe(s: object) -> str:
-    """Escaped for HTML text and attributes."""
-    return html.escape("" if s is None else str(s), quote=True)
-
-
 MAX_TOKEN_CHARS = 80  # longer token strings are cut on pages (the full visible form is in the title)
 
 

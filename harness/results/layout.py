@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from harness.errors import UserError
 
@@ -71,9 +71,6 @@ class Layout:
     def tables_dir(self, ref) -> Path:
         return self.audit_dir(ref) / "tables"
 
-    def figures_dir(self, ref) -> Path:
-        return self.audit_dir(ref) / "figures"
-
     def gcg_dir(self, ref) -> Path:
         return self.audit_dir(ref) / "gcg"
 
@@ -103,10 +100,6 @@ class Layout:
             return p.resolve().relative_to(self.root.resolve()).as_posix()
         except ValueError:
             return str(p.resolve())
-
-    def absolute(self, relative: str) -> Path:
-        p = Path(relative)
-        return p if p.is_absolute() else self.root / p
 
     # discovery
     def audits(self) -> list[Audit]:
@@ -158,8 +151,3 @@ class Layout:
         raise ResultsNotFound(f"no results for {model!r} in {self.root} (audited: {known}); audit it first with "
                               f"`rm-harness run --model {model}`")
 
-    def iter_stale_roots(self) -> Iterator[Path]:
-        """Folders where interrupted writes may have left temporary files."""
-        yield self.root
-        if self.root.is_dir():
-            yield from (p for p in self.root.rglob("*") if p.is_dir())

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from harness import __version__
-from harness.results.atomic import atomic_write_json, is_temp_file
 from harness.errors import UserError
+from harness.results.atomic import atomic_write_json, is_temp_file
 from harness.results.layout import Layout
 
 PENDING, RUNNING, FINISHED, FAILED = "PENDING", "RUNNING", "FINISHED", "FAILED"
@@ -102,22 +102,6 @@ def read_record(path: str | os.PathLike[str]) -> SubmissionRecord | None:
 
 def write_record(path: str | os.PathLike[str], record: SubmissionRecord) -> Path:
     return atomic_write_json(path, record.to_json())
-
-
-def load_records(output_dir: str | os.PathLike[str]) -> list[tuple[Path, SubmissionRecord]]:
-    """Every readable record under <output_dir>/requests, oldest attempt first within each model revision."""
-    folder = Layout(output_dir).requests_dir
-    out = []
-    for p in sorted(folder.rglob("*.json")) if folder.is_dir() else []:
-        if is_temp_file(p) or not p.is_file():
-            continue
-        try:
-            rec = read_record(p)
-        except ValueError:
-            continue
-        if rec is not None:
-            out.append((p, rec))
-    return out
 
 
 def attempts(layout: Layout, ref) -> list[tuple[Path, SubmissionRecord]]:
@@ -220,8 +204,3 @@ def track_submission(layout: Layout, ref, task_versions: Mapping[str, Any]) -> I
         write_record(path, record)
 
 
-def record_failure(layout: Layout, ref_like, error: BaseException, task_versions: Mapping[str, Any]) -> Path:
-    """A FAILED attempt for a model that never got as far as running (e.g. its weights would not load)."""
-    with contextlib.suppress(BaseException), track_submission(layout, ref_like, task_versions):
-        raise error
-    return layout.records_dir(ref_like)

@@ -86,7 +86,7 @@ class TableStore:
         except OSError as e:
             raise TableStoreError(
                 f"cannot write score tables to {self.root} ({e.strerror or e}); "
-                "choose a writable folder with --output-dir (or --cache-dir)"
+                "choose a writable folder with --output-dir"
             ) from e
 
     def folder(self, key: str) -> Path:

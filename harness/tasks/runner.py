@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from harness.errors import UserError
 from harness.models.loading import describe
 from harness.models.scorer import Scorer
 from harness.models.templates import resolve_chat_template
@@ -27,10 +26,6 @@ from harness.tasks.items_source import item_source_name
 from harness.tasks.spec import TaskSpec
 
 log = logging.getLogger(__name__)
-
-
-class TaskRunError(UserError, RuntimeError):
-    """A task could not run; the message names the task and the cause."""
 
 
 def chat_template_hash(scorer: Scorer) -> str:
