@@ -6,7 +6,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from harness.report.model_view import TASK_TITLES, FigureView, Section, _groups, figure_caption, task_order
+from harness.report.model_view import (
+    TASK_TITLES,
+    FigureView,
+    Section,
+    _groups,
+    figure_caption,
+    task_order,
+)
 from leaderboard.read import CompareReport, ModelEntry
 
 

@@ -18,7 +18,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping
 
-from leaderboard.rewardbench import SECTIONS, VERSIONS, norm_key, overall_score, to_percent, v1_sections_from_subsets
+from leaderboard.rewardbench import (
+    SECTIONS,
+    VERSIONS,
+    norm_key,
+    overall_score,
+    to_percent,
+    v1_sections_from_subsets,
+)
 
 RESULTS_REPOS = {"v1": "allenai/reward-bench-results", "v2": "allenai/reward-bench-2-results"}
 SNAPSHOT_FORMAT = 2

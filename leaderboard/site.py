@@ -16,20 +16,13 @@ from pathlib import Path
 
 from harness.errors import UserError
 from harness.results.atomic import cleanup_temp_files, make_staging_dir, swap_in_dir
+from harness.results.layout import is_inside
 
 SITE_MARKER = ".rm-harness-site"
 
 
 class LeaderboardError(UserError, RuntimeError):
     """The board cannot be built as asked."""
-
-
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        path.resolve().relative_to(folder.resolve())
-        return True
-    except (ValueError, OSError):
-        return False
 
 
 def remove_stale(out: Path) -> list[Path]:
@@ -51,7 +44,7 @@ def check_out_dir(out: Path, results_dir: Path, n_models: int) -> None:
     board with models replaced by an empty one."""
     if out.exists() and not out.is_dir():
         raise LeaderboardError(f"--out {out}: exists and is not a folder; choose a folder for the site")
-    if _inside(results_dir, out):
+    if is_inside(results_dir, out):
         raise LeaderboardError(f"--out {out}: contains the results folder {results_dir}; choose another folder")
     if out.is_dir() and any(out.iterdir()) and not (out / SITE_MARKER).is_file():
         raise LeaderboardError(f"--out {out}: not empty and not a board built by rm-harness (no {SITE_MARKER}); "

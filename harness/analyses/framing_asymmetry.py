@@ -31,9 +31,9 @@ from harness.analyses.base import (
     key,
     metric,
 )
+from harness.analyses.framing_tables import framing_pairs, scatter_figure
 from harness.analyses.lexicons import afinn_words, load_afinn111
 from harness.analyses.plots import fit_line, new_figure, short
-from harness.analyses.framing_tables import framing_pairs, scatter_figure
 from harness.analyses.registry import register
 
 METRICS: dict[str, tuple[bool | None, str]] = {

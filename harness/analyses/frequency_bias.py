@@ -16,7 +16,13 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import statsmodels.api as sm
 
-from harness.analyses.base import AnalysisResult, ScoreTables, apply_filters, key, metric
+from harness.analyses.base import (
+    AnalysisResult,
+    ScoreTables,
+    apply_filters,
+    key,
+    metric,
+)
 from harness.analyses.lexicons import (
     add_log_frequency,
     afinn_words,

@@ -44,7 +44,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from harness.analyses.base import SCORER_KINDS, AnalysisResult, Metric, ScoreTables, metric, table_kind
+from harness.analyses.base import (
+    SCORER_KINDS,
+    AnalysisResult,
+    Metric,
+    ScoreTables,
+    metric,
+    table_kind,
+)
 from harness.analyses.plots import new_figure, short
 from harness.analyses.registry import register
 

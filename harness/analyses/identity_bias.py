@@ -45,7 +45,13 @@ import pandas as pd
 import yaml
 from scipy import stats
 
-from harness.analyses.base import AnalysisResult, Metric, ScoreTables, apply_filters, metric
+from harness.analyses.base import (
+    AnalysisResult,
+    Metric,
+    ScoreTables,
+    apply_filters,
+    metric,
+)
 from harness.analyses.plots import new_figure, short
 from harness.analyses.rank_stats import percentile_ranks
 from harness.analyses.registry import register

@@ -43,8 +43,8 @@ def cmd_tasks(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from harness.results.atomic import atomic_write_json
     from harness.report.lmeval import to_lm_eval
+    from harness.results.atomic import atomic_write_json
     from harness.results.layout import Layout
 
     doc = json.loads(Layout(args.results_dir).find(args.model).read_text())

@@ -26,7 +26,12 @@ def load_scorer(model: str | ModelRef | None = None, **kwargs) -> Scorer:
 
 def load_ref(ref: ModelRef, attn_implementation: str | None = None) -> Scorer:
     """Load tokenizer and config now and the weights on first use, exactly as `ref` names them."""
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import (
+        AutoConfig,
+        AutoModelForCausalLM,
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+    )
 
     if ref.scorer == "dpo":
         from harness.models.dpo import pair_scorers

@@ -19,22 +19,22 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from harness.report.model_view import TOKEN_TASK, Download, SearchInfo, prompt_order, published, slugify
+from harness.report.model_view import (
+    TOKEN_TASK,
+    Download,
+    SearchInfo,
+    prompt_order,
+    published,
+    slugify,
+)
 from harness.report.text import script_json, visible
+from harness.results.layout import is_inside
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 N_CSV = 1000
 SEARCH_BUDGET_BYTES = 12_000_000
 SEARCH_FILE = "search/tokens.js"
 SEARCH_META = "search/tokens.meta.json"
-
-
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        path.resolve().relative_to(folder.resolve())
-        return True
-    except (ValueError, OSError):
-        return False
 
 
 def _is_png(path: Path) -> bool:
@@ -53,7 +53,7 @@ def checked_figures(doc: Mapping[str, Any], audit_dir: Path) -> dict[str, list[s
             if not isinstance(rel, str) or not rel or os.path.isabs(rel) or "\\" in rel:
                 continue
             src = audit_dir / rel
-            if src.is_symlink() or not src.is_file() or not _inside(src, audit_dir) or not _is_png(src):
+            if src.is_symlink() or not src.is_file() or not is_inside(src, audit_dir) or not _is_png(src):
                 continue
             out.setdefault(task, []).append(Path(rel).as_posix())
     return out
@@ -206,7 +206,7 @@ def parquet_downloads(doc: Mapping[str, Any], audit_dir: Path, dest_dir: Path) -
     dataset URL recorded in results.json); the board never copies them."""
     out = []
     for prompt, (task, path) in score_tables(doc, audit_dir).items():
-        if _inside(path, dest_dir):
+        if is_inside(path, dest_dir):
             out.append(Download(f"{prompt}: full score table", os.path.relpath(path, dest_dir).replace(os.sep, "/"),
                                 "parquet"))
     url = (doc.get("push") or {}).get("url") if isinstance(doc.get("push"), Mapping) else None

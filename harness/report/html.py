@@ -8,7 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from harness.report import assets
-from harness.report.model_view import ModelPage, Pair, Revision, SearchInfo, build_model_page
+from harness.report.model_view import (
+    ModelPage,
+    Pair,
+    Revision,
+    SearchInfo,
+    build_model_page,
+)
 from harness.report.render import render as render_template
 
 STATIC = Path(__file__).with_name("static")

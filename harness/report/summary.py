@@ -9,7 +9,12 @@ from typing import Any
 
 from tabulate import tabulate
 
-from harness.report.model_view import headline_rows, prompt_order, published, token_lists
+from harness.report.model_view import (
+    headline_rows,
+    prompt_order,
+    published,
+    token_lists,
+)
 from harness.report.text import visible
 
 N_TOKENS = 8

@@ -10,7 +10,6 @@ which the board never publishes.
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import os
 import platform
@@ -23,7 +22,7 @@ from typing import Any, Iterator
 
 from harness import __version__
 from harness.analyses.base import AnalysisResult
-from harness.results.atomic import atomic_write_json
+from harness.results.atomic import atomic_write_json, read_json
 
 SCHEMA_VERSION = 2
 _PACKAGES = ("torch", "transformers", "tokenizers", "numpy", "pandas", "scipy", "statsmodels", "scikit-learn",
@@ -177,17 +176,9 @@ def jsonable(obj: Any) -> Any:
 
 def read(path: str | os.PathLike[str]) -> dict[str, Any] | None:
     """The document at `path`, None when absent; an unreadable file raises ValueError naming it."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    try:
-        doc = json.loads(text)
-    except ValueError as e:
-        raise ValueError(f"{p}: not a readable results file ({e})") from e
-    if not isinstance(doc, dict):
-        raise ValueError(f"{p}: not a results document")
+    doc = read_json(path, "results file")
+    if doc is not None and not isinstance(doc, dict):
+        raise ValueError(f"{path}: not a results document")
     return doc
 
 

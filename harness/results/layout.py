@@ -50,6 +50,15 @@ class Audit:
         return self.path.parent
 
 
+def is_inside(path: str | os.PathLike[str], folder: str | os.PathLike[str]) -> bool:
+    """Whether `path` resolves to `folder` or somewhere below it (links followed)."""
+    try:
+        Path(path).resolve().relative_to(Path(folder).resolve())
+        return True
+    except (ValueError, OSError):
+        return False
+
+
 def _short(revision: str) -> str:
     rev = revision.split("-", 1)[1] if revision.startswith("sha256-") else revision
     return re.sub(r"[^A-Za-z0-9._-]+", "-", rev).strip(".-")[:12] or "unknown"

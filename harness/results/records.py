@@ -15,7 +15,6 @@ dies) makes a second concurrent attempt at the same model revision fail at once 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
@@ -24,7 +23,7 @@ from typing import Any, Iterator, Mapping
 
 from harness import __version__
 from harness.errors import UserError
-from harness.results.atomic import atomic_write_json, is_temp_file
+from harness.results.atomic import atomic_write_json, is_temp_file, read_json
 from harness.results.layout import Layout
 
 PENDING, RUNNING, FINISHED, FAILED = "PENDING", "RUNNING", "FINISHED", "FAILED"
@@ -89,15 +88,11 @@ class SubmissionRecord:
 
 def read_record(path: str | os.PathLike[str]) -> SubmissionRecord | None:
     """The record at `path`, or None when there is none. A corrupt file raises ValueError."""
-    p = Path(path)
+    obj = read_json(path, "submission record")
     try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    try:
-        return SubmissionRecord.from_json(json.loads(text))
-    except (json.JSONDecodeError, TypeError, ValueError) as exc:
-        raise ValueError(f"{p}: unreadable submission record: {exc}") from exc
+        return None if obj is None else SubmissionRecord.from_json(obj)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{path}: unreadable submission record: {exc}") from exc
 
 
 def write_record(path: str | os.PathLike[str], record: SubmissionRecord) -> Path:

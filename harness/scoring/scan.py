@@ -16,9 +16,9 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from harness.results.atomic import kill_point
 from harness.models.scorer import PrefixState, Scorer
 from harness.models.templates import TemplateSplit
+from harness.results.atomic import kill_point
 from harness.scoring import distributed
 from harness.scoring.table import ScoreTable, TableStore, table_key
 

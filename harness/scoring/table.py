@@ -22,8 +22,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from harness.results.atomic import atomic_write_bytes, atomic_write_json, cleanup_temp_files, kill_point, writer_prefix
 from harness.errors import UserError
+from harness.results.atomic import (
+    atomic_write_bytes,
+    atomic_write_json,
+    cleanup_temp_files,
+    kill_point,
+    writer_prefix,
+)
 
 SCHEMA_VERSION = 1
 log = logging.getLogger(__name__)
