@@ -28,9 +28,9 @@ def _load(args):
 
     model = args.model
     if model is None:
-        from harness.demo_model import demo_model_dir
+        from harness.models.demo import demo_lm_dir
 
-        model = str(demo_model_dir())
+        model = str(demo_lm_dir())
     # The demo LM gets a fresh (random) 2-way classification head: the compute of a reward model of this size.
     return load_scorer(model, kind="reward", device=args.device, dtype=args.dtype,
                        output_index=0 if args.model is None else None)

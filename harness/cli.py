@@ -35,16 +35,16 @@ def load_from_args(args: argparse.Namespace):
 
     model, kind, template = args.model, args.scorer, args.chat_template
     if model in (None, DEMO):
-        from harness.demo_model import demo_model_dir
+        from harness.models.demo import demo_lm_dir
 
-        model, kind = str(demo_model_dir()), kind or "lm_logprob"
+        model, kind = str(demo_lm_dir()), kind or "lm_logprob"
     return load_scorer(model, revision=args.revision, dtype=args.dtype, device=args.device,
                        trust_remote_code=args.trust_remote_code, chat_template=template, kind=kind,
                        output_field=args.output_field, output_index=args.output_index, device_map=args.device_map)
 
 
 def model_label(args: argparse.Namespace) -> str:
-    from harness.demo_model import DEMO_ID
+    from harness.models.demo import DEMO_ID
 
     return DEMO_ID if args.model in (None, DEMO) else args.model
 

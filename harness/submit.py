@@ -39,9 +39,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 def _model_source(args: argparse.Namespace) -> str:
     if args.model in (None, "demo"):
-        from harness.demo_model import demo_model_dir
+        from harness.models.demo import demo_lm_dir
 
-        return str(demo_model_dir())
+        return str(demo_lm_dir())
     return args.model
 
 

@@ -29,6 +29,7 @@ class ModelSpec:
     developer: str | None = None
     params_b: float | None = None
     rewardbench_rank: int | None = None
+    pretrained: bool = False
 
 
 _FIELDS = {f.name for f in fields(ModelSpec)}

@@ -112,7 +112,9 @@ class Scorer:
         return self.model.get_input_embeddings().weight.shape[0]
 
     def split(self, prompt: str) -> TemplateSplit:
-        return split_template(self.tokenizer, prompt, self.chat_template)
+        # Pretrained LMs get the study's plain `User: ...\nAssistant:` string, whatever template the folder has.
+        fmt = "plain" if self.spec.pretrained else "chat"
+        return split_template(self.tokenizer, prompt, self.chat_template, prompt_format=fmt)
 
     def continuation(self, split: TemplateSplit, reply_ids: list[int]) -> list[int]:
         """The ids that follow the cached prefix for one reply."""
