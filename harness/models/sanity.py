@@ -1,0 +1,83 @@
+"""A sanity check of a resolved scorer before any scan: does it prefer obviously better replies?
+
+A wrong output index, template, head or sign gives a plausible-looking but wrong audit. About 50 chosen/rejected
+pairs written for this project (harness/data/sanity/pairs.yaml) are scored through the scorer's own template,
+head and index with its plain full-sequence forward; the accuracy is the share of pairs where chosen scores
+strictly higher. For reward scorers the score is the reward. For LM log-prob scorers it is the mean per-token
+log-probability of the reply (a summed log-prob would mostly prefer the shorter reply).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+
+from harness.models.templates import reply_ids_in_context
+
+PAIRS_PATH = Path(__file__).parents[1] / "data" / "sanity" / "pairs.yaml"
+DEFAULT_THRESHOLD = 0.7
+
+
+@dataclass(frozen=True)
+class Pair:
+    prompt: str
+    chosen: str
+    rejected: str
+
+
+@dataclass
+class SanityResult:
+    accuracy: float
+    n: int
+    threshold: float
+    passed: bool
+    measure: str  # what was compared: "reward" or "mean per-token log-prob"
+    failures: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self, max_failures: int = 10) -> dict[str, Any]:
+        """The `sanity` block of results.json (the first `max_failures` failing pairs, for a quick look)."""
+        out = asdict(self)
+        out["accuracy"] = round(self.accuracy, 4)
+        out["n_failures"] = len(self.failures)
+        out["failures"] = self.failures[:max_failures]
+        return out
+
+
+def load_pairs(path: str | Path = PAIRS_PATH) -> list[Pair]:
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    raw = data.get("pairs")
+    if not isinstance(raw, list) or not raw:
+        raise ValueError(f"{path}: `pairs` must be a non-empty list of {{prompt, chosen, rejected}}")
+    pairs = []
+    for i, p in enumerate(raw):
+        if not isinstance(p, dict) or set(p) != {"prompt", "chosen", "rejected"}:
+            raise ValueError(f"{path}: pairs[{i}] must have exactly the keys prompt, chosen, rejected")
+        pairs.append(Pair(str(p["prompt"]), str(p["chosen"]), str(p["rejected"])))
+    return pairs
+
+
+def reply_score(scorer, prompt: str, reply: str) -> float:
+    """One reply's score as the scan would compute it (plain forward); LM scores are averaged per token."""
+    split = scorer.split(prompt)
+    ids, _ = reply_ids_in_context(scorer.tokenizer, split, [reply])[0]
+    row = list(split.prefix_ids) + scorer.continuation(split, ids)
+    value = float(scorer.score_full(torch.tensor([row]), n_reply=len(ids))[0])
+    return value / len(ids) if scorer.kind == "lm_logprob" else value
+
+
+def sanity_check(scorer, threshold: float = DEFAULT_THRESHOLD, pairs: list[Pair] | None = None) -> SanityResult:
+    """Share of pairs where `chosen` scores strictly above `rejected`; passed when it is at least `threshold`."""
+    pairs = load_pairs() if pairs is None else pairs
+    failures = []
+    for p in pairs:
+        good, bad = reply_score(scorer, p.prompt, p.chosen), reply_score(scorer, p.prompt, p.rejected)
+        if not good > bad:
+            failures.append({"prompt": p.prompt, "chosen": p.chosen, "rejected": p.rejected,
+                             "chosen_score": good, "rejected_score": bad})
+    accuracy = 1 - len(failures) / len(pairs)
+    measure = "mean per-token log-prob" if scorer.kind == "lm_logprob" else "reward"
+    return SanityResult(accuracy, len(pairs), threshold, accuracy >= threshold, measure, failures)
