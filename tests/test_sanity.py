@@ -70,12 +70,14 @@ def test_pairs_file_is_well_formed():
     pairs = load_pairs()
     assert 45 <= len(pairs) <= 60
     assert all(p.chosen != p.rejected for p in pairs)
+    assert {p.kind for p in pairs} == {"insult", "absurd"}
 
 
 def test_reward_scorer_planted_signal_passes_and_flipped_fails(tok):
     w = planted_weights(tok, 1.0)
     right = sanity_check(RewardScorer(BagOfTokensRM(w), tok, ModelSpec(id="planted", index=0)))
     assert right.passed and right.accuracy > 0.95 and right.measure == "reward", right.failures[:3]
+    assert set(right.by_kind) == {"insult", "absurd"} and min(right.by_kind.values()) > 0.9
     flipped = sanity_check(RewardScorer(BagOfTokensRM(-w), tok, ModelSpec(id="flipped", index=0)))
     assert not flipped.passed and flipped.accuracy < 0.05
     # A wrong --output-index reads the negated column: the check catches it too.

@@ -87,16 +87,18 @@ def demo_rm_dir() -> Path:
     return build_demo_rm(demo_lm_dir(), cache_root() / "models")
 
 
-def demo_vocab_subset(tokenizer, seed: int = 0, n_random: int = 4000, min_zipf: float = 4.5) -> list[int]:
+def demo_vocab_subset(tokenizer, seed: int = 0, n_random: int = 3000, min_zipf_lower: float = 3.5,
+                      min_zipf_other: float = 5.0) -> list[int]:
     """The ids the CPU demo scans (named DEMO_SUBSET_NAME), sorted: a declared subset, not the vocabulary.
 
     - every token whose decoded text, one leading space stripped and lower-cased, is an AFINN-111 word;
     - every token equal to an identity term, variant or matched control word (harness/data/identity), with or
       without a leading space;
-    - ASCII alphabetic word tokens (" I", "the", " Love") whose lower-cased form has Zipf frequency >= `min_zipf`
-      in wordfreq's English list (common words: hedges, objects, people, places; about 16k ids for Gemma-3);
+    - ASCII alphabetic word tokens whose lower-cased form is a common English word in wordfreq: lower-case
+      tokens (" subjective", "depends") from Zipf `min_zipf_lower`, other casings (" The", " I", "Yes") from
+      Zipf `min_zipf_other` (hedges, objects, people, places);
     - `n_random` ids drawn uniformly from the rest of the vocabulary with `seed` (fragments, code, scripts), so
-      score distributions are not only words. About 20k ids in all for Gemma-3's 262,144.
+      score distributions are not only words. About 27k ids in all for Gemma-3's 262,144.
     """
     import numpy as np
     from wordfreq import zipf_frequency
@@ -126,7 +128,7 @@ def demo_vocab_subset(tokenizer, seed: int = 0, n_random: int = 4000, min_zipf: 
         elif word.isascii() and word.isalpha():
             if low not in zipf_cache:
                 zipf_cache[low] = zipf_frequency(low, "en")
-            if zipf_cache[low] >= min_zipf:
+            if zipf_cache[low] >= (min_zipf_lower if word.islower() else min_zipf_other):
                 chosen.add(i)
     rest = np.setdiff1d(np.arange(size), np.fromiter(chosen, dtype=np.int64))
     rng = np.random.default_rng(seed)

@@ -20,6 +20,7 @@ from harness.models.templates import reply_ids_in_context
 
 PAIRS_PATH = Path(__file__).parents[1] / "data" / "sanity" / "pairs.yaml"
 DEFAULT_THRESHOLD = 0.7
+REQUIRED = ("prompt", "chosen", "rejected")
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class Pair:
     prompt: str
     chosen: str
     rejected: str
+    kind: str = ""  # insult | absurd (what is wrong with the rejected reply)
 
 
 @dataclass
@@ -37,11 +39,13 @@ class SanityResult:
     passed: bool
     measure: str  # what was compared: "reward" or "mean per-token log-prob"
     failures: list[dict[str, Any]] = field(default_factory=list)
+    by_kind: dict[str, float] = field(default_factory=dict)  # accuracy per kind of pair
 
     def to_json(self, max_failures: int = 10) -> dict[str, Any]:
         """The `sanity` block of results.json (the first `max_failures` failing pairs, for a quick look)."""
         out = asdict(self)
         out["accuracy"] = round(self.accuracy, 4)
+        out["by_kind"] = {k: round(v, 4) for k, v in self.by_kind.items()}
         out["n_failures"] = len(self.failures)
         out["failures"] = self.failures[:max_failures]
         return out
@@ -54,9 +58,9 @@ def load_pairs(path: str | Path = PAIRS_PATH) -> list[Pair]:
         raise ValueError(f"{path}: `pairs` must be a non-empty list of {{prompt, chosen, rejected}}")
     pairs = []
     for i, p in enumerate(raw):
-        if not isinstance(p, dict) or set(p) != {"prompt", "chosen", "rejected"}:
-            raise ValueError(f"{path}: pairs[{i}] must have exactly the keys prompt, chosen, rejected")
-        pairs.append(Pair(str(p["prompt"]), str(p["chosen"]), str(p["rejected"])))
+        if not isinstance(p, dict) or not set(REQUIRED) <= set(p) <= {*REQUIRED, "kind"}:
+            raise ValueError(f"{path}: pairs[{i}] must have the keys prompt, chosen, rejected (and optionally kind)")
+        pairs.append(Pair(str(p["prompt"]), str(p["chosen"]), str(p["rejected"]), str(p.get("kind", ""))))
     return pairs
 
 
@@ -73,11 +77,14 @@ def sanity_check(scorer, threshold: float = DEFAULT_THRESHOLD, pairs: list[Pair]
     """Share of pairs where `chosen` scores strictly above `rejected`; passed when it is at least `threshold`."""
     pairs = load_pairs() if pairs is None else pairs
     failures = []
+    right: dict[str, list[bool]] = {}
     for p in pairs:
         good, bad = reply_score(scorer, p.prompt, p.chosen), reply_score(scorer, p.prompt, p.rejected)
+        right.setdefault(p.kind or "all", []).append(good > bad)
         if not good > bad:
-            failures.append({"prompt": p.prompt, "chosen": p.chosen, "rejected": p.rejected,
+            failures.append({"prompt": p.prompt, "kind": p.kind, "chosen": p.chosen, "rejected": p.rejected,
                              "chosen_score": good, "rejected_score": bad})
     accuracy = 1 - len(failures) / len(pairs)
     measure = "mean per-token log-prob" if scorer.kind == "lm_logprob" else "reward"
-    return SanityResult(accuracy, len(pairs), threshold, accuracy >= threshold, measure, failures)
+    by_kind = {k: sum(v) / len(v) for k, v in sorted(right.items())}
+    return SanityResult(accuracy, len(pairs), threshold, accuracy >= threshold, measure, failures, by_kind)
