@@ -121,7 +121,7 @@ def demo_vocab_subset(tokenizer, seed: int = 0, n_random: int = 3000, min_zipf_l
         if piece is None:
             continue
         text = tokenizer.convert_tokens_to_string([piece])
-        word = text[1:] if text.startswith(" ") else text
+        word = text.removeprefix(" ")
         low = word.lower()
         if low in afinn or text in identity:
             chosen.add(i)

@@ -21,11 +21,15 @@ import numpy as np
 from harness.analyses.lexicons import afinn111_path, load_afinn111
 from harness.models.demo import DEMO_RM_ID, GGUF_PACKAGE, demo_weights_note, publish_dir
 
-CODE_VERSION = 1  # bump when anything below changes what the folder holds
+CODE_VERSION = 2  # bump when anything below changes what the folder holds (2: sentence carriers added)
 SEED = 0
 # Neutral prompts, none of the study's: the audit prompts (best/worst/greatest) stay unseen in training.
 TRAIN_PROMPTS = ("Say one word.", "Reply with a single word.", "Give me any word you like.")
-CONTEXTS_PER_WORD = 2  # each word is seen under 2 (prompt, casing) contexts: ~5k forwards in all
+CONTEXTS_PER_WORD = 2  # each word is seen under 2 (prompt, casing) contexts as the whole reply...
+# ...and once inside a short sentence, so that the head reads the sentiment of a word that is not the last
+# token of a reply (rewards score sentences, not only single words): ~7.4k forwards in all.
+CARRIERS = ("I would say {w}.", "Honestly, {w}.", "{W}, in my opinion.", "My answer: {w}, really.",
+            "That is {w}, I think.")
 HELDOUT_FRACTION = 0.2
 N_PAIRS = 40_000
 C = 0.05  # L2 strength on standardised features; fixed in advance, not tuned on the held-out words
@@ -41,7 +45,7 @@ def afinn_words() -> list[tuple[str, int]]:
 def cache_key() -> str:
     h = hashlib.sha256()
     h.update(afinn111_path().read_bytes())
-    h.update(json.dumps([CODE_VERSION, SEED, TRAIN_PROMPTS, CONTEXTS_PER_WORD, HELDOUT_FRACTION, N_PAIRS, C,
+    h.update(json.dumps([CODE_VERSION, SEED, TRAIN_PROMPTS, CONTEXTS_PER_WORD, CARRIERS, HELDOUT_FRACTION, N_PAIRS, C,
                          GGUF_PACKAGE]).encode())
     return h.hexdigest()[:12]
 
@@ -51,18 +55,21 @@ def heldout_mask(n_words: int, rng: np.random.Generator | None = None) -> np.nda
     rng = np.random.default_rng(SEED) if rng is None else rng
     order = rng.permutation(n_words)
     held = np.zeros(n_words, dtype=bool)
-    held[order[: int(round(HELDOUT_FRACTION * n_words))]] = True
+    held[order[: round(HELDOUT_FRACTION * n_words)]] = True
     return held
 
 
 def _contexts(words: list[tuple[str, int]], rng: np.random.Generator) -> list[tuple[int, int, str]]:
-    """(word index, prompt index, reply text) rows: each word under CONTEXTS_PER_WORD random prompt/casing pairs."""
+    """(word index, prompt index, reply text) rows: each word under CONTEXTS_PER_WORD random prompt/casing pairs
+    as the whole reply, then once in a random carrier sentence after a random prompt."""
     rows = []
     n_ctx = len(TRAIN_PROMPTS) * 2
     for i, (word, _) in enumerate(words):
         for c in rng.choice(n_ctx, size=CONTEXTS_PER_WORD, replace=False):
             prompt, cap = divmod(int(c), 2)
             rows.append((i, prompt, word.capitalize() if cap else word))
+        carrier = CARRIERS[int(rng.integers(len(CARRIERS)))]
+        rows.append((i, int(rng.integers(len(TRAIN_PROMPTS))), carrier.format(w=word, W=word.capitalize())))
     return rows
 
 
@@ -153,10 +160,12 @@ def build_demo_rm(lm_dir: Path, root: Path) -> Path:
     reward = feats @ w32.double().numpy()
     h_nz = held[values[held] != 0]
     t_nz = train[values[train] != 0]
+    h_sent = h_nz[np.array([" " in rows[r][2] for r in h_nz], dtype=bool)]
     from scipy.stats import spearmanr
 
     metrics = {
         "heldout_auc": _auc(reward[h_nz], values[h_nz] > 0),
+        "heldout_auc_sentences": _auc(reward[h_sent], values[h_sent] > 0),
         "heldout_spearman_valence": float(spearmanr(reward[held], values[held]).statistic),
         "train_auc": _auc(reward[t_nz], values[t_nz] > 0),
         "n_heldout_contexts": int(held.size),
@@ -205,8 +214,9 @@ def _meta(words, held_words, metrics) -> dict:
                           "sha256": hashlib.sha256(afinn111_path().read_bytes()).hexdigest(), "licence": "ODbL",
                           "n_words": len(words), "n_heldout_words": int(held_words.sum()),
                           "heldout_fraction": HELDOUT_FRACTION, "prompts": list(TRAIN_PROMPTS),
-                          "contexts_per_word": CONTEXTS_PER_WORD,
-                          "replies": "each word as the whole reply, lower case or capitalised, Gemma chat template"},
+                          "contexts_per_word": CONTEXTS_PER_WORD, "sentence_carriers": list(CARRIERS),
+                          "replies": "each word as the whole reply (lower case or capitalised) in two contexts "
+                                     "and once inside a carrier sentence, Gemma chat template"},
         "metrics": {k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()},
         "in_sample_analyses": {
             "framing_asymmetry": "sentiment slopes regress scores on AFINN-111 valence, the training signal",
@@ -235,9 +245,11 @@ def _card(meta: dict) -> str:
   {meta['head']['fit']}. Rewards are Bradley-Terry logits; their offset is arbitrary.
 - Training data: AFINN-111 word valences ({meta['training_data']['n_words']} single words, -5..+5, ODbL),
   each word written as the whole reply to one of {len(TRAIN_PROMPTS)} neutral prompts
-  ({", ".join(repr(p) for p in TRAIN_PROMPTS)}) in the Gemma chat template, lower case or capitalised.
+  ({", ".join(repr(p) for p in TRAIN_PROMPTS)}) in the Gemma chat template, lower case or capitalised, and once
+  inside a short carrier sentence ({", ".join(repr(c) for c in CARRIERS)}).
   {meta['training_data']['n_heldout_words']} words (seed {meta['seed']}) are held out.
-- Held-out AUC (positive vs negative words): {m['heldout_auc']}; Spearman with valence {m['heldout_spearman_valence']};
+- Held-out AUC (positive vs negative words): {m['heldout_auc']} (in carrier sentences only:
+  {m['heldout_auc_sentences']}); Spearman with valence {m['heldout_spearman_valence']};
   AUC with the study's `best` prompt instead of the training prompts: {m['heldout_auc_best_prompt']}.
   Training AUC: {m['train_auc']}.
 
