@@ -6,7 +6,6 @@ Slow: they use the real Gemma-3 270M (built once per machine into the cache, the
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 
 import numpy as np
@@ -44,11 +43,11 @@ def _word_rows(tok, words):
 def test_demo_rm_separates_heldout_afinn_words(rm_dir, rm_scorer):
     from sklearn.metrics import roc_auc_score
 
-    from harness.models.demo import DEMO_RM_ID
+    from harness.models.demo import DEMO_RM_ID, demo_rm_meta
     from harness.models.demo_rm import afinn_words, heldout_mask
     from harness.scoring.scan import BatchSizer, score_rows
 
-    meta = json.loads((rm_dir / "rm_harness_demo.json").read_text())
+    meta = demo_rm_meta(rm_dir)
     assert meta["id"] == DEMO_RM_ID and meta["backbone"]["trained"] is False
     assert "framing_asymmetry" in meta["in_sample_analyses"] and "human_agreement" in meta["out_of_sample_analyses"]
     assert meta["metrics"]["heldout_auc"] >= 0.8

@@ -87,6 +87,15 @@ def demo_rm_dir() -> Path:
     return build_demo_rm(demo_lm_dir(), cache_root() / "models")
 
 
+def demo_rm_meta(folder: Path | None = None) -> dict:
+    """The demo RM's own account of itself (rm_harness_demo.json): training data, seed, metrics, in-sample analyses."""
+    import json
+
+    from harness.models.demo_rm import META_FILE
+
+    return json.loads(((folder or demo_rm_dir()) / META_FILE).read_text())
+
+
 def demo_vocab_subset(tokenizer, seed: int = 0, n_random: int = 3000, min_zipf_lower: float = 3.5,
                       min_zipf_other: float = 5.0) -> list[int]:
     """The ids the CPU demo scans (named DEMO_SUBSET_NAME), sorted: a declared subset, not the vocabulary.

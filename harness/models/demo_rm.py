@@ -1,7 +1,7 @@
 """Build the demo reward model: frozen Gemma-3 270M + a one-output head fitted to AFINN-111 valences.
 
-Features are the backbone's last-token hidden state (after the final norm) for a word written as the reply in
-the Gemma chat template: exactly what `Gemma3TextForSequenceClassification` feeds its `score` head. The head is
+Features are the backbone's last-token hidden state (after the final norm) for a word written as the reply (or
+inside a short carrier sentence) in the Gemma chat template: exactly what `Gemma3TextForSequenceClassification` feeds its `score` head. The head is
 a Bradley-Terry fit (logistic regression without intercept on feature differences of word pairs whose AFINN
 valences differ), so the reward is in BT logits: P(a preferred to b) = sigmoid(r(a) - r(b)). The 270M backbone
 parameters are never updated. Built once, deterministically, into a folder keyed by data, code version and seed.
