@@ -18,11 +18,9 @@ RUNS: dict[str, dict] = {}
 
 
 def _demo_model_dir():
-    try:
-        from harness.models.demo import demo_lm_dir as model_dir
-    except ImportError:  # before the demo model moved into harness.models
-        from harness.demo_model import demo_model_dir as model_dir
-    return str(model_dir())
+    from harness.models.demo import demo_lm_dir
+
+    return str(demo_lm_dir())
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +31,7 @@ def setup(request):
     model = opt("--bench-model")
     torch.manual_seed(0)
     # The demo LM gets a fresh (random) 2-way classification head: the compute of a reward model of this size.
-    scorer = load_scorer(model or _demo_model_dir(), kind="reward", device=opt("--bench-device"),
+    scorer = load_scorer(model or _demo_model_dir(), scorer="reward", device=opt("--bench-device"),
                          dtype=opt("--bench-dtype"), output_index=None if model else 0)
     split = scorer.split(scan_methods.PROMPT)
     rng = np.random.default_rng(0)

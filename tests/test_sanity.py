@@ -1,0 +1,103 @@
+"""The scorer sanity check: a planted preference is found; a flipped sign or a wrong output column fails it."""
+
+from __future__ import annotations
+
+import types
+
+import pytest
+import torch
+from transformers import AutoTokenizer
+from transformers.modeling_outputs import CausalLMOutput, SequenceClassifierOutput
+
+from harness.models.registry import ModelSpec
+from harness.models.sanity import load_pairs, sanity_check
+from harness.models.scorer import LMLogProbScorer, RewardScorer
+from harness.models.templates import reply_ids_in_context, split_template
+
+
+def planted_weights(tok, sign: float) -> torch.Tensor:
+    """+sign on tokens only chosen replies use, -sign on tokens only rejected replies use (as tokenised in context)."""
+    good, bad = set(), set()
+    for p in load_pairs():
+        split = split_template(tok, p.prompt)
+        (g, _), (b, _) = reply_ids_in_context(tok, split, [p.chosen, p.rejected])
+        good.update(g)
+        bad.update(b)
+    w = torch.zeros(len(tok))
+    w[sorted(good - bad)] = sign
+    w[sorted(bad - good)] = -sign
+    return w
+
+
+class BagOfTokensRM(torch.nn.Module):
+    """A reward model whose two output columns are +/- the sum of per-token weights (column 0 is the reward)."""
+
+    def __init__(self, w: torch.Tensor):
+        super().__init__()
+        self.embed = torch.nn.Embedding.from_pretrained(w[:, None].clone())
+        self.score = torch.nn.Linear(1, 2, bias=False)
+        self.score.weight.data = torch.tensor([[1.0], [-1.0]])
+        self.config = types.SimpleNamespace(pad_token_id=None)
+
+    def get_input_embeddings(self):
+        return self.embed
+
+    def forward(self, input_ids=None, past_key_values=None, use_cache=None):
+        return SequenceClassifierOutput(logits=self.score(self.embed(input_ids).sum(1)))
+
+
+class BagOfTokensLM(torch.nn.Module):
+    """An LM whose next-token logits are the same planted weights at every position."""
+
+    def __init__(self, w: torch.Tensor):
+        super().__init__()
+        self.embed = torch.nn.Embedding.from_pretrained(w[:, None].clone())
+
+    def get_input_embeddings(self):
+        return self.embed
+
+    def forward(self, input_ids=None, past_key_values=None, use_cache=None):
+        logits = 3 * self.embed.weight[:, 0].expand(*input_ids.shape, -1)
+        return CausalLMOutput(logits=logits)
+
+
+@pytest.fixture(scope="module")
+def tok(llama3_dir):
+    return AutoTokenizer.from_pretrained(llama3_dir)
+
+
+def test_pairs_file_is_well_formed():
+    pairs = load_pairs()
+    assert 45 <= len(pairs) <= 60
+    assert all(p.chosen != p.rejected for p in pairs)
+    assert {p.kind for p in pairs} == {"insult", "absurd"}
+
+
+def test_reward_scorer_planted_signal_passes_and_flipped_fails(tok):
+    w = planted_weights(tok, 1.0)
+    right = sanity_check(RewardScorer(BagOfTokensRM(w), tok, ModelSpec(id="planted", index=0)))
+    assert right.passed and right.accuracy > 0.95 and right.measure == "reward", right.failures[:3]
+    assert set(right.by_kind) == {"insult", "absurd"} and min(right.by_kind.values()) > 0.9
+    flipped = sanity_check(RewardScorer(BagOfTokensRM(-w), tok, ModelSpec(id="flipped", index=0)))
+    assert not flipped.passed and flipped.accuracy < 0.05
+    # A wrong --output-index reads the negated column: the check catches it too.
+    wrong_column = sanity_check(RewardScorer(BagOfTokensRM(w), tok, ModelSpec(id="planted", index=1)))
+    assert not wrong_column.passed and wrong_column.accuracy < 0.05
+    doc = flipped.to_json(max_failures=3)
+    assert doc["n"] == flipped.n and doc["n_failures"] == flipped.n - round(flipped.accuracy * flipped.n)
+    assert len(doc["failures"]) == 3 and {"prompt", "chosen_score", "rejected_score"} <= set(doc["failures"][0])
+
+
+def test_threshold_decides_passed(tok):
+    w = planted_weights(tok, 1.0)
+    scorer = RewardScorer(BagOfTokensRM(w), tok, ModelSpec(id="planted", index=0))
+    result = sanity_check(scorer, threshold=1.01)
+    assert not result.passed and result.threshold == 1.01
+
+
+def test_lm_scorer_compares_mean_token_logprob(tok):
+    w = planted_weights(tok, 1.0)
+    right = sanity_check(LMLogProbScorer(BagOfTokensLM(w), tok, ModelSpec(id="lm", kind="lm_logprob")))
+    assert right.passed and right.accuracy > 0.95 and right.measure == "mean per-token log-prob"
+    flipped = sanity_check(LMLogProbScorer(BagOfTokensLM(-w), tok, ModelSpec(id="lm", kind="lm_logprob")))
+    assert flipped.accuracy < 0.05
