@@ -17,6 +17,8 @@ def add_parser(sub) -> None:
     sc.add_argument("--items", help="CSV file of replies to score instead of the vocabulary")
     sc.add_argument("--column", default="name", help="column of --items holding the replies")
     sc.add_argument("--keep-duplicates", action="store_true", help="score repeated items once per line")
+    sc.add_argument("--skip-long-items", action="store_true",
+                    help="leave out (and list) items longer than the model's context instead of stopping")
     sc.add_argument("--output-dir", default="results")
     sc.add_argument("-k", type=int, default=15, help="how many top and bottom rows to print")
     sc.set_defaults(fn=cmd_scan)
@@ -52,7 +54,16 @@ def cmd_scan(args: argparse.Namespace) -> int:
     scorer = cli_args.load(ref)
     split = scorer.split(args.prompt)
     if items is not None:
-        responses = ItemSet(scorer.tokenizer, split, items.texts, name=Path(args.items).stem)
+        texts = items.texts
+        limit = getattr(scorer, "max_length", None)
+        if args.skip_long_items and limit:
+            from harness.scoring.items import max_item_tokens
+
+            items = read_items(Path(args.items), args.column, dedupe=not args.keep_duplicates, tokenizer=scorer.tokenizer,
+                               max_tokens=max_item_tokens(limit, split.prefix_ids, split.suffix_ids), skip_too_long=True)
+            texts = items.texts
+        print(items.summary())
+        responses = ItemSet(scorer.tokenizer, split, texts, name=Path(args.items).stem, max_length=limit)
     else:
         responses = VocabularySet(scorer.tokenizer, split, scorer.vocab_size)
     table = scan(scorer, split, responses, TableStore(Layout(args.output_dir).tables_dir(ref)),

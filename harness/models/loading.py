@@ -10,6 +10,7 @@ import torch
 from harness.errors import UserError
 from harness.models.identity import ModelRef, resolve_model_ref
 from harness.models.scorer import SCORERS, Scorer
+from harness.scoring.items import context_limit
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
@@ -77,6 +78,7 @@ def load_ref(ref: ModelRef, attn_implementation: str | None = None) -> Scorer:
                                  revision=ref.revision, dtype=ref.dtype, device=ref.device,
                                  vocab_size=getattr(text, "vocab_size", None))
     scorer.ref = ref
+    scorer.max_length = context_limit(config)
     return scorer
 
 

@@ -64,7 +64,8 @@ class Scorer:
     """Base: holds model, tokenizer and chat template; subclasses define what the scalar is."""
 
     kind = "base"
-    uses_suffix = True  # reward models read the template's closing tokens; LM log-probs stop at the reply
+    uses_suffix = True
+    max_length: int | None = None  # the model's context (from its config), when known  # reward models read the template's closing tokens; LM log-probs stop at the reply
 
     def __init__(self, model, tokenizer, spec: ModelSpec, chat_template: str | None = None,
                  revision: str | None = None, dtype: str | None = None, device: str | None = None,

@@ -49,9 +49,13 @@ def skip_reason(spec: TaskSpec, scope: str, kinds: set[str]) -> str | None:
     bad = [k for k in kinds if not spec.applies_to(k)]
     if bad:
         from harness.analyses import registry
+        from harness.tasks import model_tasks
 
-        reason = getattr(registry, "skip_reason", lambda *_: None)(spec.analysis_name, bad[0])
-        return reason or f"not valid for {bad[0]} scorers (task scorer: {spec.scorer})"
+        task = model_tasks.get(spec.analysis_name)
+        if task is not None:
+            return f"{spec.analysis_name} needs a {' or '.join(sorted(task.scorers))} scorer, not {bad[0]}"
+        return registry.skip_reason(spec.analysis_name, bad[0]) or \
+            f"not valid for {bad[0]} scorers (task scorer: {spec.scorer})"
     missing = missing_data(spec)
     if missing:
         return "; ".join(missing)

@@ -75,7 +75,8 @@ def score_task(scorer: Scorer, spec: TaskSpec, store: TableStore, opts: RunOptio
         if items is None:
             responses = VocabularySet(scorer.tokenizer, split, scorer.vocab_size, ids=ids)
         else:
-            responses = ItemSet(scorer.tokenizer, split, items, name=item_source_name(spec.responses))
+            responses = ItemSet(scorer.tokenizer, split, items, name=item_source_name(spec.responses),
+                                max_length=getattr(scorer, "max_length", None))
         table = scan(scorer, split, responses, store, batch_size=opts.batch_size, chunk_rows=opts.chunk_rows,
                      progress=opts.progress, prompt_key=key,
                      meta_extra={"subset": opts.subset_name if items is None else None, "limit": opts.limit})
