@@ -16,14 +16,18 @@ AnalysisFn = Callable[..., AnalysisResult]
 _REGISTRY: dict[str, AnalysisFn] = {}
 _SCORERS: dict[str, frozenset[str]] = {}
 _WHY_NOT: dict[str, dict[str, str]] = {}
+_JOINS: dict[str, frozenset[str]] = {}
 _HELPERS = {"base", "registry", "lexicons", "plots", "rank_stats"}  # modules that register nothing
 
 
 def register(name: str, scorers: Iterable[str] = ("reward",),
-             why_not: Mapping[str, str] | None = None) -> Callable[[AnalysisFn], AnalysisFn]:
+             why_not: Mapping[str, str] | None = None,
+             joins: Iterable[str] = ()) -> Callable[[AnalysisFn], AnalysisFn]:
     """Register `fn` as analysis `name`, valid for the scorer kinds `scorers`.
 
     `why_not`: kind -> one-line reason the analysis does not apply to that kind (shown when it is skipped).
+    `joins`: for a between-model analysis, other kinds whose tables it takes as the comparison side (it still
+    needs at least one model of a kind in `scorers`).
     """
     kinds = frozenset(scorers)
     unknown = sorted(kinds - set(SCORER_KINDS))
@@ -39,6 +43,7 @@ def register(name: str, scorers: Iterable[str] = ("reward",),
         _REGISTRY[name] = fn
         _SCORERS[name] = kinds
         _WHY_NOT[name] = dict(why_not or {})
+        _JOINS[name] = frozenset(joins)
         return fn
 
     return deco
@@ -81,3 +86,9 @@ def skip_reason(name: str, kind: str) -> str | None:
         return None
     why = _WHY_NOT[name].get(kind) or f"it is valid only for {', '.join(sorted(valid))} scorers"
     return f"{name} skipped for a {kind} scorer: {why}"
+
+
+def joins(name: str) -> frozenset[str]:
+    """Kinds a between-model analysis takes as its comparison side, besides the kinds it is valid for."""
+    get(name)
+    return _JOINS.get(name, frozenset())

@@ -20,7 +20,8 @@ class ArgumentError(UserError, ValueError):
 def add_model_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("model")
     g.add_argument("--model", default=None,
-                   help="Hub id ORG/NAME or a local folder (default: the offline demo reward model)")
+                   help="Hub id ORG/NAME, a local folder, or demo:gemma-3-270m-lm / demo:gemma-3-270m-sentiment-rm "
+                        "(default: the offline demo reward model and, for submit, its base LM)")
     g.add_argument("--revision", help="branch, tag or commit of a Hub model (resolved to a commit)")
     g.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16", "float16"])
     g.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")

@@ -266,6 +266,9 @@ def resolve_model_ref(
     overrides = {"kind": scorer, "output": output_field,
                  "index": output_index}
     weights_note = None
+    named_demo = {"demo:gemma-3-270m-sentiment-rm": "rm", "demo:gemma-3-270m-lm": "lm"}
+    if model in named_demo:
+        model, demo = None, named_demo[model]
     if model in (None, "", "demo"):
         if revision:
             raise ModelIdentityError("--revision applies to Hub models; the demo model has one fixed build")

@@ -63,6 +63,12 @@ def tables_for(spec: TaskSpec, model_id: str, kind: str, audit_dir: Path):
     return out
 
 
+def spec_kinds(spec: TaskSpec) -> frozenset[str]:
+    from harness.tasks.spec import effective_scorers
+
+    return effective_scorers(spec)
+
+
 def reanalyse(layout: Layout, model: str, specs: list[TaskSpec]) -> tuple[Path, dict[str, str]]:
     """Rerun `specs` over one audit's stored tables and merge them into its results.json."""
     t0 = time.perf_counter()
@@ -103,14 +109,20 @@ def compare(layout: Layout, models: list[str], specs: list[TaskSpec]) -> Path:
     kinds = {doc["model"].get("scorer", "reward") for doc, _ in audited.values()}
 
     def tables(spec: TaskSpec):
-        found = {}
+        from harness.analyses import registry
+
+        side = registry.joins(spec.analysis_name)  # kinds taken only as the comparison side
+        found, subjects = {}, 0
         for model_id, (doc, folder) in audited.items():
             kind = doc["model"].get("scorer", "reward")
-            if not spec.applies_to(kind):
+            if not spec.applies_to(kind) and kind not in side:
                 continue
             hit = tables_for(spec, model_id, kind, folder)
             if not isinstance(hit, str):
                 found[model_id] = {k: (df, p) for k, (df, p, _) in hit.items()}
+                subjects += spec.applies_to(kind)
+        if not subjects:
+            return f"needs a {' or '.join(sorted(spec_kinds(spec)))} model among those compared"
         if len(found) < 2:
             return f"needs two or more models with its tables (have {', '.join(found) or 'none'})"
         return found
