@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import builders  # noqa: E402
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED_DATA = Path(os.environ.get("RM_HARNESS_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
 PROMPT = "What, in one word, is the best thing ever?"
 
 

@@ -78,8 +78,8 @@ def cmd_gcg(args: argparse.Namespace) -> int:
     from harness.gcg.optimizer import RescoreMismatch, run_gcg
     from harness.report.text import visible
 
-    config = config_from_args(args)
     check_prompt(args.prompt)
+    config = config_from_args(args)
     ref = cli_args.model_ref(args)
     scorer = cli_args.load(ref)
     status = 0

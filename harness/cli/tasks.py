@@ -26,13 +26,13 @@ def add_parser(sub) -> None:
 def cmd_tasks(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
-    from harness.tasks.spec import BUILTIN_TASKS_DIR, discover, validate_paths
+    from harness.tasks.spec import BUILTIN_TASKS_DIR, discover, effective_scorers, validate_paths
 
     if args.action == "list":
         tasks = discover(args.include_path, shared_data=args.shared_data)
-        rows = [[t.task, ",".join(t.tag), t.group or "", t.scope, t.scorer, t.analysis_name,
-                 (t.description or "")[:70]] for t in tasks.values()]
-        print(tabulate(rows, headers=["task", "tags", "group", "scope", "scorer", "analysis", "description"]))
+        rows = [[t.task, ",".join(t.tag), t.group or "", t.scope, ",".join(sorted(effective_scorers(t))),
+                 t.analysis_name, (t.description or "")[:70]] for t in tasks.values()]
+        print(tabulate(rows, headers=["task", "tags", "group", "scope", "scorers", "analysis", "description"]))
         return 0
     errors = validate_paths(list(args.paths or [str(BUILTIN_TASKS_DIR)]) + list(args.include_path), check_data=True,
                             shared_data=args.shared_data)
