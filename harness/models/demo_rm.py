@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from harness.analyses.lexicons import afinn111_path, load_afinn111
-from harness.models.demo import DEMO_RM_ID, GGUF_PACKAGE, demo_weights_note, publish_dir
+from harness.models.demo import DEMO_RM_ID, GGUF_PACKAGE, cache_root, demo_lm_dir, demo_weights_note, publish_dir
 
 CODE_VERSION = 2  # bump when anything below changes what the folder holds (2: sentence carriers added)
 SEED = 0
@@ -262,3 +262,15 @@ reward model: it prefers positive words and knows nothing about helpfulness or t
 
 Cache key `{meta['cache_key']}` (AFINN file, code version {meta['code_version']}, seed {meta['seed']}).
 """
+
+
+def demo_rm_dir() -> Path:
+    """The demo reward model folder (AutoModelForSequenceClassification), trained once and cached by its key."""
+    return build_demo_rm(demo_lm_dir(), cache_root() / "models")
+
+
+def demo_rm_meta(folder: Path | None = None) -> dict:
+    """The demo RM's own account of itself (rm_harness_demo.json): training data, seed, metrics, in-sample analyses."""
+    import json
+
+    return json.loads(((folder or demo_rm_dir()) / META_FILE).read_text())

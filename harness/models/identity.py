@@ -233,10 +233,11 @@ def _demo_facts(which: str) -> tuple[Path, str, str, bool, str]:
     The reward model is not pretrained (its scores read the chat template); the LM is the same backbone scored in
     the study's plain format for pretrained models."""
     from harness.models import demo
+    from harness.models.demo_rm import demo_rm_dir
 
     if which == "lm":
         return demo.demo_lm_dir(), demo.DEMO_LM_ID, "lm_logprob", True, demo.demo_lm_weights_note()
-    return demo.demo_rm_dir(), demo.DEMO_RM_ID, "reward", False, demo.demo_weights_note()
+    return demo_rm_dir(), demo.DEMO_RM_ID, "reward", False, demo.demo_weights_note()
 
 
 def resolve_model_ref(
