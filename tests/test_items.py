@@ -10,7 +10,8 @@ import pytest
 from conftest import PROMPT
 
 from harness.errors import UserError
-from harness.scoring.items import ItemsError, context_limit, max_item_tokens, read_items
+from harness.models.loading import context_limit
+from harness.scoring.items import ItemsError, max_item_tokens, read_items
 from harness.scoring.responses import ItemSet
 from harness.scoring.scan import scan
 from harness.scoring.table import TableStore

@@ -26,7 +26,12 @@ def add_parser(sub) -> None:
 def cmd_tasks(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
-    from harness.tasks.spec import BUILTIN_TASKS_DIR, discover, effective_scorers, validate_paths
+    from harness.tasks.spec import (
+        BUILTIN_TASKS_DIR,
+        discover,
+        effective_scorers,
+        validate_paths,
+    )
 
     if args.action == "list":
         tasks = discover(args.include_path, shared_data=args.shared_data)

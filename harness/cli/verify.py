@@ -17,7 +17,7 @@ def add_parser(sub) -> None:
 def cmd_verify(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
-    from harness.results.verify import verify
+    from harness.tasks.verify import verify
 
     path, result = verify(args.target, n=args.n, seed=args.seed, device=args.device)
     rows = [[t.table, t.n_checked, f"{t.max_abs_diff:.2e}", f"{t.tolerance:.1e}", "ok" if t.ok else

@@ -19,7 +19,14 @@ from pathlib import Path
 import numpy as np
 
 from harness.analyses.lexicons import afinn111_path, load_afinn111
-from harness.models.demo import DEMO_RM_ID, GGUF_PACKAGE, cache_root, demo_lm_dir, demo_weights_note, publish_dir
+from harness.models.demo import (
+    DEMO_RM_ID,
+    GGUF_PACKAGE,
+    cache_root,
+    demo_lm_dir,
+    demo_weights_note,
+    publish_dir,
+)
 
 CODE_VERSION = 2  # bump when anything below changes what the folder holds (2: sentence carriers added)
 SEED = 0

@@ -130,8 +130,6 @@ def _file_digest(path: Path, cache: dict[str, Any]) -> str:
 
 def folder_content_hash(folder: str | os.PathLike[str]) -> str:
     """sha256 over every file's relative path and every byte of it; per-file digests cached by size and mtime."""
-    from harness.results.atomic import atomic_write_json
-
     root = Path(folder).resolve()
     cache_file = _hash_cache_path()
     try:
@@ -145,11 +143,14 @@ def folder_content_hash(folder: str | os.PathLike[str]) -> str:
     for f in files:
         h.update(f.relative_to(root).as_posix().encode() + b"\0")
         h.update(_file_digest(f, cache).encode() + b"\n")
-    if cache != before:
+    if cache != before:  # a cache: a lost or read-only file only costs a re-hash next time
         try:
-            atomic_write_json(cache_file, cache)
+            cache_file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache_file.with_name(f".{cache_file.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(cache))
+            os.replace(tmp, cache_file)
         except OSError:
-            pass  # a read-only cache only costs a re-hash next time
+            pass
     return "sha256-" + h.hexdigest()
 
 

@@ -10,13 +10,22 @@ import torch
 from harness.errors import UserError
 from harness.models.identity import ModelRef, resolve_model_ref
 from harness.models.scorer import SCORERS, Scorer
-from harness.scoring.items import context_limit
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
 class ModelLoadError(UserError, RuntimeError):
     """The model could not be found or loaded; the message says what to do."""
+
+
+def context_limit(config) -> int | None:
+    """The longest sequence a model config accepts (None when it does not say)."""
+    for name in ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length"):
+        value = getattr(config, name, None)
+        if isinstance(value, int) and value > 0:
+            return value
+    text = getattr(config, "text_config", None)
+    return context_limit(text) if text is not None else None
 
 
 def load_scorer(model: str | ModelRef | None = None, **kwargs) -> Scorer:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from harness.errors import UserError
 
-__all__ = ["ItemsError", "ItemList", "read_items", "max_item_tokens", "context_limit"]
+__all__ = ["ItemsError", "ItemList", "read_items", "max_item_tokens"]
 
 
 class ItemsError(UserError, ValueError):
@@ -162,16 +162,6 @@ def read_items(
             texts = [t for i, t in enumerate(texts) if i not in drop]
     return ItemList(texts=texts, source=path, column=column, frame=frame, n_empty_dropped=n_blank + n_empty,
                     n_duplicates=n_dup, skipped=skipped)
-
-
-def context_limit(config) -> int | None:
-    """The longest sequence a model config accepts (None when it does not say)."""
-    for name in ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length"):
-        value = getattr(config, name, None)
-        if isinstance(value, int) and value > 0:
-            return value
-    text = getattr(config, "text_config", None)
-    return context_limit(text) if text is not None else None
 
 
 def max_item_tokens(limit: int, prefix_ids: Sequence[int], suffix_ids: Sequence[int]) -> int:
