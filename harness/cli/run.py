@@ -31,13 +31,15 @@ def add_parser(sub) -> None:
     co.set_defaults(fn=cmd_compare)
 
 
-def prepare(args: argparse.Namespace, demo: str = "rm"):
+def prepare(args: argparse.Namespace, demo: str = "rm", only_vocabulary: bool = False):
     """Everything checked before a model loads: tasks, output folder, limit, model identity, plan and cost."""
     from harness.tasks.plan import confirm_cost
 
     cli_args.check_args(args)
     specs = cli_args.select_tasks(args)
     ref = cli_args.model_ref(args, demo=demo)
+    if only_vocabulary:
+        specs = [s for s in specs if s.responses.get("type") == "vocabulary"]
     cli_args.check_chat_template(ref, [p for s in specs if s.scope == "model" and s.applies_to(ref.scorer)
                                        for p in s.prompts.values()])
     cli_args.check_task_items(ref, specs)

@@ -102,11 +102,9 @@ def submit(args: argparse.Namespace) -> int:
     demos = ["rm", "lm"] if args.model in (None, "", "demo") else ["rm"]
     refs = []
     for which in demos:
-        ref, specs, opts = prepare(args, demo=which)
-        if which == "lm":
-            # The demo's base LM is there for base_model_comparison: its vocabulary tasks cost one forward per
-            # prompt; its item lists are left to `python submit.py --model demo:gemma-3-270m-lm`.
-            specs = [s for s in specs if s.responses.get("type") == "vocabulary"]
+        # The demo's base LM is there for base_model_comparison: its vocabulary tasks cost one forward per prompt;
+        # its item lists are left to `python submit.py --model demo:gemma-3-270m-lm`.
+        ref, specs, opts = prepare(args, demo=which, only_vocabulary=which == "lm")
         audit_one(args, ref, specs, opts, layout)
         refs.append(ref)
     refresh_comparison(layout)

@@ -126,7 +126,8 @@ def merge(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
         if current is not None and (current.get("settings") or {}) != settings:
             superseded.setdefault(task, []).append(_summary(current))
         results[task] = block
-        partial.pop(task, None) if completeness(settings) >= 1 else None
+        if completeness(settings) >= 1:  # a published block supersedes a partial one kept aside earlier
+            partial.pop(task, None)
         versions[task] = (new.get("versions") or {}).get(task)
         configs[task] = (new.get("configs") or {}).get(task)
     skipped = {**(old.get("skipped") or {}), **(new.get("skipped") or {})}

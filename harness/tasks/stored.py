@@ -17,7 +17,7 @@ import pandas as pd
 from harness.errors import UserError
 from harness.results.layout import Layout
 from harness.tasks import pipeline
-from harness.tasks.spec import TaskSpec
+from harness.tasks.spec import TaskSpec, effective_scorers
 
 log = logging.getLogger(__name__)
 
@@ -61,12 +61,6 @@ def tables_for(spec: TaskSpec, model_id: str, kind: str, audit_dir: Path):
         df.attrs.update(scorer=kind, model=model_id, prompt_key=k)
         out[k] = (df, path, meta)
     return out
-
-
-def spec_kinds(spec: TaskSpec) -> frozenset[str]:
-    from harness.tasks.spec import effective_scorers
-
-    return effective_scorers(spec)
 
 
 def reanalyse(layout: Layout, model: str, specs: list[TaskSpec]) -> tuple[Path, dict[str, str]]:
@@ -122,7 +116,7 @@ def compare(layout: Layout, models: list[str], specs: list[TaskSpec]) -> Path:
                 found[model_id] = {k: (df, p) for k, (df, p, _) in hit.items()}
                 subjects += spec.applies_to(kind)
         if not subjects:
-            return f"needs a {' or '.join(sorted(spec_kinds(spec)))} model among those compared"
+            return f"needs a {' or '.join(sorted(effective_scorers(spec)))} model among those compared"
         if len(found) < 2:
             return f"needs two or more models with its tables (have {', '.join(found) or 'none'})"
         return found
