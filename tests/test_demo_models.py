@@ -76,6 +76,16 @@ def test_demo_rm_separates_heldout_afinn_words(rm_dir, rm_scorer):
     assert abs(float(full[0]) - scores[0]) < 1e-3
 
 
+def test_demo_rm_passes_the_scorer_sanity_check(rm_scorer):
+    """Like any model, the demo must pass the check to reach the board; as a sentiment model it must catch
+    insults (absurd replies are not its signal, so their accuracy is only reported)."""
+    from harness.models.sanity import sanity_check
+
+    check = sanity_check(rm_scorer)
+    assert check.passed and check.measure == "reward", check.to_json()
+    assert check.by_kind["insult"] >= 0.8, check.by_kind
+
+
 def test_demo_rm_backbone_is_the_lm_backbone(rm_dir):
     from safetensors import safe_open
 

@@ -67,9 +67,8 @@ def audit_one(args: argparse.Namespace, ref, specs, opts, layout) -> str:
         from harness.models.sanity import sanity_check
 
         check = sanity_check(scorer)
-        # The demo is published whatever its accuracy (it is a sentiment head, not a general RM; the board shows
-        # the number); any other model needs the user's explicit override.
-        override = "--allow-failed-sanity" if args.allow_failed_sanity else ("demo" if ref.origin == "demo" else None)
+        # Below the threshold a model stays off the board unless the user overrides, demo models included.
+        override = "--allow-failed-sanity" if args.allow_failed_sanity else None
         extra["sanity"] = {**check.to_json(), "publish": bool(check.passed or override), "override": override}
         if not check.passed:
             print(f"warning: {ref.display_id} scored {check.accuracy:.2f} on the sanity pairs (threshold "

@@ -1,10 +1,11 @@
 """Build the demo reward model: frozen Gemma-3 270M + a one-output head fitted to AFINN-111 valences.
 
-Features are the backbone's last-token hidden state (after the final norm) for a word written as the reply (or
-inside a short carrier sentence) in the Gemma chat template: exactly what `Gemma3TextForSequenceClassification` feeds its `score` head. The head is
-a Bradley-Terry fit (logistic regression without intercept on feature differences of word pairs whose AFINN
-valences differ), so the reward is in BT logits: P(a preferred to b) = sigmoid(r(a) - r(b)). The 270M backbone
-parameters are never updated. Built once, deterministically, into a folder keyed by data, code version and seed.
+Features are the backbone's last-token hidden state (after the final norm) for a word written as the reply, or
+inside a sentence frame, in the Gemma chat template: exactly what `Gemma3TextForSequenceClassification` feeds its
+`score` head. Frequent words that AFINN lacks are the valence-0 examples. The head is a Bradley-Terry fit
+(logistic regression without intercept on feature differences of contexts whose valences differ), so the reward is
+in BT logits: P(a preferred to b) = sigmoid(r(a) - r(b)). The 270M backbone parameters are never updated. Built
+once, deterministically, into a folder keyed by data, code version and seed.
 """
 
 from __future__ import annotations
@@ -28,17 +29,34 @@ from harness.models.demo import (
     publish_dir,
 )
 
-CODE_VERSION = 2  # bump when anything below changes what the folder holds (2: sentence carriers added)
+CODE_VERSION = 3  # bump when anything below changes what the folder holds (3: 25 sentence frames, neutral words)
 SEED = 0
-# Neutral prompts, none of the study's: the audit prompts (best/worst/greatest) stay unseen in training.
-TRAIN_PROMPTS = ("Say one word.", "Reply with a single word.", "Give me any word you like.")
+# Neutral prompts, none of the study's: the audit prompts (best/worst/greatest) stay unseen in training. Single-word
+# replies follow the first three; sentence replies follow any of the eight.
+TRAIN_PROMPTS = ("Say one word.", "Reply with a single word.", "Give me any word you like.",
+                 "Tell me what you think.", "What would you say about it?", "Can you answer me?",
+                 "Describe it in a sentence.", "Any thoughts?")
+WORD_PROMPTS = 3
 CONTEXTS_PER_WORD = 2  # each word is seen under 2 (prompt, casing) contexts as the whole reply...
-# ...and once inside a short sentence, so that the head reads the sentiment of a word that is not the last
-# token of a reply (rewards score sentences, not only single words): ~7.4k forwards in all.
-CARRIERS = ("I would say {w}.", "Honestly, {w}.", "{W}, in my opinion.", "My answer: {w}, really.",
-            "That is {w}, I think.")
+# ...and inside 3 of these sentence frames (first, second and third person, 1-17 words, the word at the start,
+# middle or end), so the head reads the sentiment of a reply that is a sentence, not only a single word.
+FRAMES = ("I would say {w}.", "Honestly, {w}.", "{W}, in my opinion.", "My answer: {w}, really.",
+          "That is {w}, I think.", "You are {w}.", "It was {w}.", "This is {w}.", "{W}.",
+          "Well, I find it {w}, to be honest with you.", "The whole thing felt {w} from start to finish.",
+          "Thanks for asking. My reply would be {w}.", "People often call it {w}, and I agree with them.",
+          "{W}! That is the word I would use.", "If I had to choose one word, it would be {w}.",
+          "Your question is {w}.", "What a {w} idea.", "Everyone here thinks you are {w}.",
+          "I read your message and it seems {w} to me.",
+          "Sure. The short answer is {w}, and the long answer is the same.",
+          "They said it was {w}, and I believe them.", "So {w}.", "Today has been {w} for me.",
+          "Here is what I think: {w}.", "In a word, {w}. In two words, very {w}.")
+SENTENCES_PER_WORD = 3
+# Valence 0 examples: frequent English words that AFINN-111 leaves out (AFINN scores a word it lacks as 0), so the
+# head learns where neutral sits, not only positive against negative.
+N_NEUTRAL = 1500
+NEUTRAL_POOL = 6000  # taken, in order, from wordfreq's top-N English list: alphabetic, 3+ letters, not in AFINN
 HELDOUT_FRACTION = 0.2
-N_PAIRS = 40_000
+PAIRS_PER_CONTEXT = 4  # Bradley-Terry pairs sampled per training context
 C = 0.05  # L2 strength on standardised features; fixed in advance, not tuned on the held-out words
 BATCH = 64
 META_FILE = "rm_harness_demo.json"
@@ -49,16 +67,26 @@ def afinn_words() -> list[tuple[str, int]]:
     return list(load_afinn111().items())
 
 
+def neutral_words() -> list[str]:
+    """The valence-0 training words: frequent English words absent from AFINN-111, in wordfreq's order."""
+    from wordfreq import top_n_list
+
+    afinn = {w for w, _ in afinn_words()}
+    pool = top_n_list("en", NEUTRAL_POOL)
+    return [w for w in pool if w.isascii() and w.isalpha() and len(w) > 2 and w not in afinn][:N_NEUTRAL]
+
+
 def cache_key() -> str:
     h = hashlib.sha256()
     h.update(afinn111_path().read_bytes())
-    h.update(json.dumps([CODE_VERSION, SEED, TRAIN_PROMPTS, CONTEXTS_PER_WORD, CARRIERS, HELDOUT_FRACTION, N_PAIRS, C,
+    h.update(json.dumps([CODE_VERSION, SEED, TRAIN_PROMPTS, WORD_PROMPTS, CONTEXTS_PER_WORD, FRAMES,
+                         SENTENCES_PER_WORD, neutral_words(), HELDOUT_FRACTION, PAIRS_PER_CONTEXT, C,
                          GGUF_PACKAGE]).encode())
     return h.hexdigest()[:12]
 
 
 def heldout_mask(n_words: int, rng: np.random.Generator | None = None) -> np.ndarray:
-    """Which AFINN words (by index in `afinn_words()`) are held out: the first draw of the build's seeded RNG."""
+    """Which words (by index in `afinn_words()`, or in `neutral_words()` on the second draw) are held out."""
     rng = np.random.default_rng(SEED) if rng is None else rng
     order = rng.permutation(n_words)
     held = np.zeros(n_words, dtype=bool)
@@ -67,16 +95,16 @@ def heldout_mask(n_words: int, rng: np.random.Generator | None = None) -> np.nda
 
 
 def _contexts(words: list[tuple[str, int]], rng: np.random.Generator) -> list[tuple[int, int, str]]:
-    """(word index, prompt index, reply text) rows: each word under CONTEXTS_PER_WORD random prompt/casing pairs
-    as the whole reply, then once in a random carrier sentence after a random prompt."""
+    """(word index, prompt index, reply text) rows: each word under CONTEXTS_PER_WORD random (word prompt, casing)
+    pairs as the whole reply, then in SENTENCES_PER_WORD distinct random frames, each after a random prompt."""
     rows = []
-    n_ctx = len(TRAIN_PROMPTS) * 2
     for i, (word, _) in enumerate(words):
-        for c in rng.choice(n_ctx, size=CONTEXTS_PER_WORD, replace=False):
+        for c in rng.choice(WORD_PROMPTS * 2, size=CONTEXTS_PER_WORD, replace=False):
             prompt, cap = divmod(int(c), 2)
             rows.append((i, prompt, word.capitalize() if cap else word))
-        carrier = CARRIERS[int(rng.integers(len(CARRIERS)))]
-        rows.append((i, int(rng.integers(len(TRAIN_PROMPTS))), carrier.format(w=word, W=word.capitalize())))
+        for f in rng.choice(len(FRAMES), size=SENTENCES_PER_WORD, replace=False):
+            reply = FRAMES[int(f)].format(w=word, W=word.capitalize())
+            rows.append((i, int(rng.integers(len(TRAIN_PROMPTS))), reply))
     return rows
 
 
@@ -127,7 +155,7 @@ def train_head(feats: np.ndarray, values: np.ndarray, train: np.ndarray, rng: np
 
     mu, sd = feats[train].mean(0), feats[train].std(0) + 1e-6
     z = (feats - mu) / sd
-    a, b, y = _bt_pairs(values, [train], rng, N_PAIRS)
+    a, b, y = _bt_pairs(values, [train], rng, PAIRS_PER_CONTEXT * len(train))
     x = np.concatenate([z[a] - z[b], z[b] - z[a]])  # both orders: the fit is symmetric by construction
     fit = LogisticRegression(C=C, fit_intercept=False, max_iter=2000).fit(x, np.concatenate([y, 1 - y]))
     return fit.coef_[0] / sd  # mean shift only adds a constant to every reward
@@ -147,9 +175,10 @@ def build_demo_rm(lm_dir: Path, root: Path) -> Path:
     rng = np.random.default_rng(SEED)
     tokenizer = AutoTokenizer.from_pretrained(lm_dir)
     model = Gemma3TextForSequenceClassification.from_pretrained(lm_dir, num_labels=1, dtype=torch.float32).eval()
-    words = afinn_words()
+    afinn = afinn_words()
+    words = afinn + [(w, 0) for w in neutral_words()]
     values_w = np.array([v for _, v in words])
-    held_words = heldout_mask(len(words), rng)
+    held_words = np.concatenate([heldout_mask(len(afinn), rng), heldout_mask(len(words) - len(afinn), rng)])
 
     rows = _contexts(words, rng)
     feats = np.zeros((len(rows), model.config.hidden_size))
@@ -189,7 +218,7 @@ def build_demo_rm(lm_dir: Path, root: Path) -> Path:
     model = model.to(torch.bfloat16)
     model.score.float()  # keep the head's weights exact; the scorer runs the head in float32 anyway
     elapsed = time.perf_counter() - start
-    meta = _meta(words, held_words, metrics)
+    meta = _meta(len(afinn), len(words) - len(afinn), held_words, metrics)
     tmp = out.with_name(f"{out.name}.partial-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     model.save_pretrained(tmp)
@@ -203,7 +232,7 @@ def build_demo_rm(lm_dir: Path, root: Path) -> Path:
     return publish_dir(tmp, out)
 
 
-def _meta(words, held_words, metrics) -> dict:
+def _meta(n_afinn: int, n_neutral: int, held_words: np.ndarray, metrics: dict) -> dict:
     return {
         "id": DEMO_RM_ID,
         "cache_key": cache_key(),
@@ -215,15 +244,20 @@ def _meta(words, held_words, metrics) -> dict:
         "head": {"module": "score", "shape": [1, 640], "bias": False, "dtype": "float32",
                  "pooling": "last token (Gemma3TextForSequenceClassification)",
                  "fit": "Bradley-Terry: L2 logistic regression without intercept on standardised feature "
-                        f"differences, C={C}, {N_PAIRS} sampled pairs (both orders)",
+                        f"differences, C={C}, {PAIRS_PER_CONTEXT} sampled pairs per training context (both orders)",
                  "units": "BT logits; the offset is arbitrary"},
         "training_data": {"name": "AFINN-111", "file": "afinn==0.1 afinn/data/AFINN-111.txt",
                           "sha256": hashlib.sha256(afinn111_path().read_bytes()).hexdigest(), "licence": "ODbL",
-                          "n_words": len(words), "n_heldout_words": int(held_words.sum()),
-                          "heldout_fraction": HELDOUT_FRACTION, "prompts": list(TRAIN_PROMPTS),
-                          "contexts_per_word": CONTEXTS_PER_WORD, "sentence_carriers": list(CARRIERS),
-                          "replies": "each word as the whole reply (lower case or capitalised) in two contexts "
-                                     "and once inside a carrier sentence, Gemma chat template"},
+                          "n_words": n_afinn, "n_neutral_words": n_neutral,
+                          "neutral_words": f"the first {n_neutral} alphabetic 3+ letter words of wordfreq's top "
+                                           f"{NEUTRAL_POOL} English words that AFINN-111 lacks, valence 0",
+                          "n_heldout_words": int(held_words.sum()), "heldout_fraction": HELDOUT_FRACTION,
+                          "prompts": list(TRAIN_PROMPTS), "word_prompts": list(TRAIN_PROMPTS[:WORD_PROMPTS]),
+                          "contexts_per_word": CONTEXTS_PER_WORD, "sentence_frames": list(FRAMES),
+                          "sentences_per_word": SENTENCES_PER_WORD,
+                          "replies": "each word as the whole reply (lower case or capitalised) to two of the word "
+                                     "prompts, and inside three sentence frames after any prompt, Gemma chat "
+                                     "template"},
         "metrics": {k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()},
         "in_sample_analyses": {
             "framing_asymmetry": "sentiment slopes regress scores on AFINN-111 valence, the training signal",
@@ -250,12 +284,13 @@ def _card(meta: dict) -> str:
 - Head: `score`, a linear layer 640 -> 1 without bias on the last token's final hidden state (the standard
   `Gemma3TextForSequenceClassification` read-out; load with `AutoModelForSequenceClassification`). Fitted by
   {meta['head']['fit']}. Rewards are Bradley-Terry logits; their offset is arbitrary.
-- Training data: AFINN-111 word valences ({meta['training_data']['n_words']} single words, -5..+5, ODbL),
-  each word written as the whole reply to one of {len(TRAIN_PROMPTS)} neutral prompts
-  ({", ".join(repr(p) for p in TRAIN_PROMPTS)}) in the Gemma chat template, lower case or capitalised, and once
-  inside a short carrier sentence ({", ".join(repr(c) for c in CARRIERS)}).
+- Training data: AFINN-111 word valences ({meta['training_data']['n_words']} single words, -5..+5, ODbL) and
+  {meta['training_data']['n_neutral_words']} frequent English words AFINN lacks (valence 0, from wordfreq).
+  Each word is written as the whole reply to two of {WORD_PROMPTS} neutral prompts, lower case or capitalised,
+  and inside {SENTENCES_PER_WORD} of {len(FRAMES)} sentence frames (e.g. {FRAMES[5]!r},
+  {FRAMES[10]!r}) after one of {len(TRAIN_PROMPTS)} neutral prompts, in the Gemma chat template.
   {meta['training_data']['n_heldout_words']} words (seed {meta['seed']}) are held out.
-- Held-out AUC (positive vs negative words): {m['heldout_auc']} (in carrier sentences only:
+- Held-out AUC (positive vs negative words): {m['heldout_auc']} (in sentence frames only:
   {m['heldout_auc_sentences']}); Spearman with valence {m['heldout_spearman_valence']};
   AUC with the study's `best` prompt instead of the training prompts: {m['heldout_auc_best_prompt']}.
   Training AUC: {m['train_auc']}.
