@@ -101,3 +101,22 @@ def test_lm_scorer_compares_mean_token_logprob(tok):
     assert right.passed and right.accuracy > 0.95 and right.measure == "mean per-token log-prob"
     flipped = sanity_check(LMLogProbScorer(BagOfTokensLM(-w), tok, ModelSpec(id="lm", kind="lm_logprob")))
     assert flipped.accuracy < 0.05
+
+
+@pytest.mark.parametrize("arch", ["llama", "gemma2", "mistral", "custom", "lm"])
+def test_padded_batches_score_each_row_as_on_its_own(arch, scorers, mistral_dir, tmp_path):
+    """The check batches its rows left-padded: every row must score as in a forward of its own."""
+    import builders
+
+    from harness.models.loading import load_scorer
+    from harness.models.sanity import _row
+
+    scorer = (load_scorer(str(builders.tiny_lm(mistral_dir, tmp_path / "lm")), scorer="lm_logprob")
+              if arch == "lm" else scorers[arch])
+    rows = [_row(scorer, p.prompt, r) for p in load_pairs()[:9] for r in (p.chosen, p.rejected)]
+    lengths = {len(r) for r, _ in rows}
+    assert len(lengths) > 5  # unequal rows: padding is really exercised
+    batched = scorer.score_rows_full([r for r, _ in rows], [n for _, n in rows], batch=8)
+    alone = [float(scorer.score_full(torch.tensor([r]), n_reply=n)[0]) for r, n in rows]
+    assert max(abs(a - b) for a, b in zip(batched, alone)) < 1e-5 * max(1.0, max(map(abs, alone)))
+    assert len({round(v, 7) for v in alone}) == len(alone)  # distinct scores: a mix-up of rows would show

@@ -55,12 +55,11 @@ def run_options(args: argparse.Namespace, ref):
     if ref.origin == "demo" and ref.scorer == "reward":
         # An RM needs one forward per candidate: on a CPU the demo scans its declared subset (an LM scores the
         # whole vocabulary from one forward per prompt, so the demo LM keeps the full vocabulary).
-        from transformers import AutoTokenizer
-
         from harness.models.demo import DEMO_SUBSET_NAME, demo_vocab_subset
+        from harness.models.loading import load_tokenizer
 
         opts.subset_name = DEMO_SUBSET_NAME
-        opts.vocab_ids = demo_vocab_subset(AutoTokenizer.from_pretrained(ref.load_path))
+        opts.vocab_ids = demo_vocab_subset(load_tokenizer(ref.load_path))
     return opts
 
 

@@ -33,6 +33,7 @@ from harness.gcg.config import GCGConfig, GCGError
 from harness.gcg.result import GCGResult, RestartResult, StepRecord, within_tolerance
 from harness.models.scorer import Scorer
 from harness.models.templates import reply_ids_in_context
+from harness.models.tokens import decode_each
 from harness.scoring.responses import _special_ids
 from harness.scoring.scan import BatchSizer, score_rows
 
@@ -64,7 +65,7 @@ def allowed_tokens(tokenizer, vocab_size: int, allow_non_ascii: bool = False,
         per_tokenizer = {}
     if key not in per_tokenizer:
         n = min(vocab_size, len(tokenizer))
-        decoded = tokenizer.batch_decode([[i] for i in range(n)])
+        decoded = decode_each(tokenizer, [[i] for i in range(n)])
         special = _special_ids(tokenizer)
         ok = [
             bool(d) and i not in special
@@ -194,7 +195,7 @@ class GCG:
         return out
 
     def decode(self, seqs: Sequence[Sequence[int]]) -> list[str]:
-        return self.tokenizer.batch_decode([list(s) for s in seqs])
+        return decode_each(self.tokenizer, seqs)
 
     def roundtrips(self, seqs: Sequence[Sequence[int]]) -> list[bool]:
         """Does each sequence's decoded text, rendered in the template and tokenised, give back exactly its ids?"""

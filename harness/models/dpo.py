@@ -137,6 +137,12 @@ class DPOScorer(Scorer):
         ref = self.reference.score_full(input_ids, n) if self.reference is not None else None
         return self._combine(self.policy.score_full(input_ids, n), ref)
 
+    def score_rows_full(self, rows, n_reply, batch: int = 8) -> list[float]:
+        n = [k + self._extra_tokens() for k in n_reply]
+        policy = torch.tensor(self.policy.score_rows_full(rows, n, batch))
+        ref = torch.tensor(self.reference.score_rows_full(rows, n, batch)) if self.reference is not None else None
+        return self._combine(policy, ref).tolist()
+
     def score_embeds(self, state: PrefixState, cont_embeds: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError("GCG optimises reward-model heads; the DPO objective is not supported")
 

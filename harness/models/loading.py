@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import replace
+from pathlib import Path
 
 import torch
 
@@ -80,7 +82,7 @@ def load_ref(ref: ModelRef, attn_implementation: str | None = None) -> Scorer:
         net = guarded(lambda: auto.from_pretrained(ref.load_path, dtype=torch_dtype, **common, **extra))
         return net if ref.device_map else net.to(ref.device)
 
-    tokenizer = guarded(lambda: AutoTokenizer.from_pretrained(ref.load_path, **common))
+    tokenizer = guarded(lambda: load_tokenizer(ref.load_path, common["revision"], ref.trust_remote_code))
     config = guarded(lambda: AutoConfig.from_pretrained(ref.load_path, **common))
     text = config.get_text_config() if hasattr(config, "get_text_config") else config
     scorer = SCORERS[ref.scorer](load_weights, tokenizer, spec, chat_template=ref.chat_template,
@@ -89,6 +91,22 @@ def load_ref(ref: ModelRef, attn_implementation: str | None = None) -> Scorer:
     scorer.ref = ref
     scorer.max_length = context_limit(config)
     return scorer
+
+
+def load_tokenizer(path: str, revision: str | None = None, trust_remote_code: bool = False):
+    """A model's tokenizer, loaded once per process while its folder is unchanged (a 262k-entry one takes ~3 s):
+    the plan and the scorer share it. Callers must not modify it."""
+    folder = Path(path)
+    stamp = tuple(sorted((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in folder.iterdir() if f.is_file())) \
+        if folder.is_dir() else ()
+    return _load_tokenizer(path, revision, trust_remote_code, stamp)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_tokenizer(path: str, revision: str | None, trust_remote_code: bool, stamp: tuple):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(path, revision=revision, trust_remote_code=trust_remote_code)
 
 
 def describe(scorer: Scorer) -> dict:

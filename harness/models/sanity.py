@@ -2,7 +2,8 @@
 
 A wrong output index, template, head or sign gives a plausible-looking but wrong audit. About 50 chosen/rejected
 pairs written for this project (harness/data/sanity/pairs.yaml) are scored through the scorer's own template,
-head and index with its plain full-sequence forward; the accuracy is the share of pairs where chosen scores
+head and index with plain full-sequence forwards (left-padded batches where the model takes a mask and
+positions; each row scores as on its own); the accuracy is the share of pairs where chosen scores
 strictly higher. For reward scorers the score is the reward. For LM log-prob scorers it is the mean per-token
 log-probability of the reply (a summed log-prob would mostly prefer the shorter reply).
 """
@@ -13,7 +14,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import torch
 import yaml
 
 from harness.models.templates import reply_ids_in_context
@@ -64,22 +64,27 @@ def load_pairs(path: str | Path = PAIRS_PATH) -> list[Pair]:
     return pairs
 
 
-def reply_score(scorer, prompt: str, reply: str) -> float:
-    """One reply's score as the scan would compute it (plain forward); LM scores are averaged per token."""
+def _row(scorer, prompt: str, reply: str) -> tuple[list[int], int]:
+    """The whole row the scan would score for one reply (prefix, reply, suffix) and its reply length."""
     split = scorer.split(prompt)
     ids, _ = reply_ids_in_context(scorer.tokenizer, split, [reply])[0]
-    row = list(split.prefix_ids) + scorer.continuation(split, ids)
-    value = float(scorer.score_full(torch.tensor([row]), n_reply=len(ids))[0])
-    return value / len(ids) if scorer.kind == "lm_logprob" else value
+    return list(split.prefix_ids) + scorer.continuation(split, ids), len(ids)
+
+
+def reply_scores(scorer, items: list[tuple[str, str]]) -> list[float]:
+    """Scores of (prompt, reply) items from plain full forwards; LM scores are averaged per reply token."""
+    rows = [_row(scorer, prompt, reply) for prompt, reply in items]
+    values = scorer.score_rows_full([r for r, _ in rows], [n for _, n in rows])
+    return [v / n if scorer.kind == "lm_logprob" else v for v, (_, n) in zip(values, rows)]
 
 
 def sanity_check(scorer, threshold: float = DEFAULT_THRESHOLD, pairs: list[Pair] | None = None) -> SanityResult:
     """Share of pairs where `chosen` scores strictly above `rejected`; passed when it is at least `threshold`."""
     pairs = load_pairs() if pairs is None else pairs
+    scores = reply_scores(scorer, [(p.prompt, r) for p in pairs for r in (p.chosen, p.rejected)])
     failures = []
     right: dict[str, list[bool]] = {}
-    for p in pairs:
-        good, bad = reply_score(scorer, p.prompt, p.chosen), reply_score(scorer, p.prompt, p.rejected)
+    for p, good, bad in zip(pairs, scores[0::2], scores[1::2]):
         right.setdefault(p.kind or "all", []).append(good > bad)
         if not good > bad:
             failures.append({"prompt": p.prompt, "kind": p.kind, "chosen": p.chosen, "rejected": p.rejected,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import inspect
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 import torch
 
@@ -33,8 +33,11 @@ class PrefixState:
 
 def _cache_kwarg(model) -> str:
     # transformers renamed `past_key_values` to `cache` (5.2x); remote code may use either.
-    params = inspect.signature(model.forward).parameters
-    return "cache" if "cache" in params else "past_key_values"
+    return "cache" if _accepts(model, "cache") else "past_key_values"
+
+
+def _accepts(model, name: str) -> bool:
+    return name in inspect.signature(model.forward).parameters
 
 
 def _output_cache(outputs) -> Any:
@@ -130,6 +133,42 @@ class Scorer:
     def _run_with_prefix(self, state: PrefixState, batch: int, **inputs):
         return self._forward(**inputs, **{self._cache_kw: expand_cache(state.cache, batch)})
 
+    def score_rows_full(self, rows: Sequence[Sequence[int]], n_reply: Sequence[int], batch: int = 8) -> list[float]:
+        """Plain full forwards of whole rows of unequal length (e.g. the sanity pairs); `n_reply` per row.
+
+        Rows go left-padded in batches, masked, each row's positions counted from its first real token, so a
+        row scores as in a forward of its own (to float error); a model whose forward takes no attention mask or
+        position ids gets one forward per row."""
+        if not (self._batches_padded() and _accepts(self.model, "attention_mask")
+                and _accepts(self.model, "position_ids")):
+            return [float(self.score_full(torch.tensor([list(r)]), n_reply=n)[0]) for r, n in zip(rows, n_reply)]
+        order = sorted(range(len(rows)), key=lambda i: len(rows[i]))  # similar lengths together: little padding
+        out = [0.0] * len(rows)
+        for start in range(0, len(order), batch):
+            chunk = order[start : start + batch]
+            width = max(len(rows[i]) for i in chunk)
+            lead = torch.tensor([width - len(rows[i]) for i in chunk])
+            ids = torch.tensor([[self._pad_for_batch()] * (width - len(rows[i])) + list(rows[i]) for i in chunk])
+            mask = (torch.arange(width)[None, :] >= lead[:, None]).long()
+            positions = (mask.cumsum(-1) - 1).clamp(min=0)
+            with torch.inference_mode():
+                values = self._score_padded(ids.to(self.device), mask.to(self.device), positions.to(self.device),
+                                            [n_reply[i] for i in chunk])
+            for i, v in zip(chunk, values.tolist()):
+                out[i] = float(v)
+        return out
+
+    def _batches_padded(self) -> bool:
+        return False
+
+    def _pad_for_batch(self) -> int:
+        pad = self.tokenizer.pad_token_id
+        return pad if pad is not None else 0  # masked out: any id does
+
+    def _score_padded(self, ids: torch.Tensor, mask: torch.Tensor, positions: torch.Tensor,
+                      n_reply: list[int]) -> torch.Tensor:
+        raise NotImplementedError
+
     @torch.inference_mode()
     def prefix_state(self, prefix_ids: tuple[int, ...] | list[int]) -> PrefixState:
         ids = torch.tensor([list(prefix_ids)], device=self.device)
@@ -217,6 +256,17 @@ class RewardScorer(Scorer):
         """Reward of whole sequences from one plain forward (`n_reply` matters only to LM scorers)."""
         return self.reward(self._forward(input_ids=input_ids.to(self.device)))
 
+    def _batches_padded(self) -> bool:
+        return True
+
+    def _pad_for_batch(self) -> int:
+        # The classifier pools the rightmost non-pad token: with left padding that is each row's last token,
+        # provided the pad id is the config's (never one the template emits; see _safe_pad_id).
+        return self.model.config.pad_token_id
+
+    def _score_padded(self, ids, mask, positions, n_reply):
+        return self.reward(self._forward(input_ids=ids, attention_mask=mask, position_ids=positions))
+
     def score_embeds(self, state: PrefixState, cont_embeds: torch.Tensor) -> torch.Tensor:
         """Differentiable reward of continuation embeddings after the cached prefix (for GCG)."""
         return self.reward(self._run_with_prefix(state, cont_embeds.shape[0], inputs_embeds=cont_embeds))
@@ -251,9 +301,23 @@ class LMLogProbScorer(Scorer):
     def score_full(self, input_ids: torch.Tensor, n_reply: int = 1) -> torch.Tensor:
         """Log-prob of the last `n_reply` tokens given everything before them, from one plain forward."""
         input_ids = input_ids.to(self.device)
-        logits = self._forward(input_ids=input_ids).logits[:, -n_reply - 1 : -1].float()
+        # Only the positions that predict the reply need the vocabulary projection (a 262k-row head costs more
+        # than the rest of a small model); models whose forward lacks `logits_to_keep` project every position.
+        keep = {"logits_to_keep": n_reply + 1} if _accepts(self.model, "logits_to_keep") else {}
+        logits = self._forward(input_ids=input_ids, **keep).logits[:, -n_reply - 1 : -1].float()
         logp = torch.log_softmax(logits, dim=-1)
         return logp.gather(-1, input_ids[:, -n_reply:, None])[..., 0].sum(-1)
+
+    def _batches_padded(self) -> bool:
+        return True
+
+    def _score_padded(self, ids, mask, positions, n_reply):
+        last = max(n_reply) + 1
+        keep = {"logits_to_keep": last} if _accepts(self.model, "logits_to_keep") else {}
+        out = self._forward(input_ids=ids, attention_mask=mask, position_ids=positions, **keep)
+        logp = torch.log_softmax(out.logits[:, -last:-1].float(), dim=-1)  # row j, position k predicts ids[j, k-last+1]
+        picked = logp.gather(-1, ids[:, -last + 1 :, None])[..., 0]
+        return torch.stack([picked[j, picked.shape[1] - n :].sum() for j, n in enumerate(n_reply)])
 
     def score_embeds(self, state: PrefixState, cont_embeds: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError("GCG optimises reward models; an LM log-prob objective is not supported")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Sequence
 
 from harness.errors import UserError
+from harness.models.tokens import encode_texts
 
 PLACEHOLDER = "RmHarnessReplyPlaceholder"  # mixed case: survives trim, not upper/lower
 PLAIN_FORMAT = "User: {prompt}\nAssistant:"  # the study's format for pretrained (base) LMs
@@ -166,8 +167,8 @@ def reply_ids_in_context(tokenizer, split: TemplateSplit, replies: Sequence[str]
     then the reply is tokenised on its own between the exact prefix and suffix, and flagged.
     """
     texts = [split.render(r) for r in replies]
-    enc = tokenizer(texts, add_special_tokens=False)["input_ids"]
-    own_prefix = list(tokenizer(split.prefix_text, add_special_tokens=False)["input_ids"])
+    enc = encode_texts(tokenizer, texts)
+    own_prefix = encode_texts(tokenizer, [split.prefix_text])[0]
     suffix = list(split.suffix_ids)
     n_pre, n_suf = len(own_prefix), len(suffix)
     out: list[tuple[list[int], bool]] = []

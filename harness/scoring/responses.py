@@ -10,6 +10,7 @@ from typing import Sequence
 import pandas as pd
 
 from harness.models.templates import TemplateSplit, reply_ids_in_context
+from harness.models.tokens import decode_each, encode_texts
 from harness.scoring.items import ItemsError
 
 _BYTE_TOKEN = re.compile(r"^<0x[0-9A-Fa-f]{2}>$")
@@ -45,7 +46,7 @@ class VocabularySet:
 
     def __post_init__(self) -> None:
         self._special = _special_ids(self.tokenizer)
-        self._own_prefix = list(self.tokenizer(self.split.prefix_text, add_special_tokens=False)["input_ids"])
+        self._own_prefix = encode_texts(self.tokenizer, [self.split.prefix_text])[0]
 
     def __len__(self) -> int:
         return self.size if self.ids is None else len(self.ids)
@@ -65,14 +66,14 @@ class VocabularySet:
     def describe(self, start: int, end: int) -> pd.DataFrame:
         ids = [self._id(r) for r in range(start, end)]
         raw = self.tokenizer.convert_ids_to_tokens(ids)
-        decoded = [self.tokenizer.decode([i]) for i in ids]
+        decoded = decode_each(self.tokenizer, [[i] for i in ids])
         # The study's inputs: the decoded text rendered and re-tokenised. Exact only when this round trip holds.
-        retok = self.tokenizer([self.split.render(d) for d in decoded], add_special_tokens=False)["input_ids"]
+        retok = encode_texts(self.tokenizer, [self.split.render(d) for d in decoded])
         want = [self._own_prefix + [i] + list(self.split.suffix_ids) for i in ids]
         rows = []
         for i, r, d, rt, ex in zip(ids, raw, decoded, retok, want):
             rows.append({"id": i, "item": d, "token": r if r is not None else "", "decoded": d, "n_tokens": 1,
-                         "special": i in self._special, **_flags(d, r or ""), "roundtrip": list(rt) == ex})
+                         "special": i in self._special, **_flags(d, r or ""), "roundtrip": rt == ex})
         return pd.DataFrame(rows)
 
 
