@@ -120,3 +120,28 @@ def test_padded_batches_score_each_row_as_on_its_own(arch, scorers, mistral_dir,
     alone = [float(scorer.score_full(torch.tensor([r]), n_reply=n)[0]) for r, n in rows]
     assert max(abs(a - b) for a, b in zip(batched, alone)) < 1e-5 * max(1.0, max(map(abs, alone)))
     assert len({round(v, 7) for v in alone}) == len(alone)  # distinct scores: a mix-up of rows would show
+
+
+class FirstTokenRM(BagOfTokensRM):
+    """Pools the first token (as an encoder's [CLS] read-out would) and takes a mask and positions: left padding
+    changes its scores, so batched rows must fall back to one forward each."""
+
+    def forward(self, input_ids=None, attention_mask=None, position_ids=None, past_key_values=None, use_cache=None):
+        return SequenceClassifierOutput(logits=self.score(self.embed(input_ids[:, :1]).sum(1)))
+
+
+def test_a_model_that_padding_changes_gets_one_forward_per_row(tok):
+    from harness.models.sanity import _row
+
+    w = torch.linspace(-1, 1, len(tok))
+    scorer = RewardScorer(FirstTokenRM(w), tok, ModelSpec(id="cls", index=0))
+    rows = [_row(scorer, "Say something.", r) for r in ("a", "a longer reply than that", "ok then", "no")]
+    ids, n = [r for r, _ in rows], [k for _, k in rows]
+    alone = [float(scorer.score_full(torch.tensor([r]))[0]) for r in ids]
+    assert scorer.score_rows_full(ids, n, batch=4) == alone
+    # The case is real: the padded batch itself reads the pad token for the shorter rows.
+    width = max(map(len, ids))
+    pad = scorer.model.config.pad_token_id
+    padded = torch.tensor([[pad] * (width - len(r)) + r for r in ids])
+    raw = scorer._score_padded(padded, (padded != pad).long(), torch.zeros_like(padded), n).tolist()
+    assert raw != alone
