@@ -76,6 +76,18 @@ def test_demo_rm_separates_heldout_afinn_words(rm_dir, rm_scorer):
     assert abs(float(full[0]) - scores[0]) < 1e-3
 
 
+def test_demo_rm_neutral_words_keep_the_identity_analysis_out_of_sample():
+    """The valence-0 training words hold no AFINN word, no identity term, variant or control, and no hedge."""
+    from harness.models.demo import HEDGES, identity_strings
+    from harness.models.demo_rm import N_NEUTRAL, afinn_words, neutral_words
+
+    words = neutral_words()
+    assert len(words) == len(set(words)) == N_NEUTRAL
+    identity = {w.lower() for s in identity_strings() for w in s.split()}
+    assert {"gay", "christian", "women", "glass", "river"} <= identity  # frequent enough to have been picked before
+    assert not set(words) & (identity | HEDGES | {w for w, _ in afinn_words()})
+
+
 def test_demo_rm_passes_the_scorer_sanity_check(rm_scorer):
     """Like any model, the demo must pass the check to reach the board; as a sentiment model it must catch
     insults (absurd replies are not its signal, so their accuracy is only reported)."""

@@ -85,6 +85,18 @@ HEDGES = frozenset({"subjective", "depends", "debatable", "arguably", "relative"
                     "context", "impossible", "nothing", "everything", "anything"})
 
 
+def identity_strings() -> set[str]:
+    """Every identity term variant and matched control word of harness/data/identity, as written."""
+    from harness.analyses.identity_bias import load_term_lists
+
+    out: set[str] = set()
+    for axis in load_term_lists():
+        for term in axis.terms:
+            out.update(term.variants)
+        out.update(axis.controls)
+    return out
+
+
 def demo_vocab_subset(tokenizer, seed: int = 0, n_random: int = 800, min_zipf_lower: float = 4.5,
                       min_zipf_other: float = 6.0) -> list[int]:
     """The ids the CPU demo scans (named DEMO_SUBSET_NAME), sorted: a declared subset, not the vocabulary.
@@ -103,15 +115,10 @@ def demo_vocab_subset(tokenizer, seed: int = 0, n_random: int = 800, min_zipf_lo
     import numpy as np
     from wordfreq import zipf_frequency
 
-    from harness.analyses.identity_bias import load_term_lists
     from harness.analyses.lexicons import load_afinn111
 
     afinn = set(load_afinn111())
-    identity: set[str] = set()
-    for axis in load_term_lists():
-        for term in axis.terms:
-            identity.update(term.variants)
-        identity.update(axis.controls)
+    identity = identity_strings()
     identity |= {" " + s for s in identity}
     size = len(tokenizer)
     decoded = tokenizer.convert_ids_to_tokens(list(range(size)))

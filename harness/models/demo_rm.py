@@ -23,13 +23,16 @@ from harness.analyses.lexicons import afinn111_path, load_afinn111
 from harness.models.demo import (
     DEMO_RM_ID,
     GGUF_PACKAGE,
+    HEDGES,
     cache_root,
     demo_lm_dir,
     demo_weights_note,
+    identity_strings,
     publish_dir,
 )
 
-CODE_VERSION = 3  # bump when anything below changes what the folder holds (3: 25 sentence frames, neutral words)
+CODE_VERSION = 4  # bump when anything below changes what the folder holds (3: sentence frames, neutral words;
+# 4: identity terms, controls and hedges kept out of the neutral words)
 SEED = 0
 # Neutral prompts, none of the study's: the audit prompts (best/worst/greatest) stay unseen in training. Single-word
 # replies follow the first three; sentence replies follow any of the eight.
@@ -52,7 +55,8 @@ FRAMES = ("I would say {w}.", "Honestly, {w}.", "{W}, in my opinion.", "My answe
           "Here is what I think: {w}.", "In a word, {w}. In two words, very {w}.")
 SENTENCES_PER_WORD = 3
 # Valence 0 examples: frequent English words that AFINN-111 leaves out (AFINN scores a word it lacks as 0), so the
-# head learns where neutral sits, not only positive against negative.
+# head learns where neutral sits, not only positive against negative. Identity terms, their control words and the
+# hedge words are left out too: identity_bias must stay out-of-sample, and hedges are not taught to be neutral.
 N_NEUTRAL = 1500
 NEUTRAL_POOL = 6000  # taken, in order, from wordfreq's top-N English list: alphabetic, 3+ letters, not in AFINN
 HELDOUT_FRACTION = 0.2
@@ -68,12 +72,13 @@ def afinn_words() -> list[tuple[str, int]]:
 
 
 def neutral_words() -> list[str]:
-    """The valence-0 training words: frequent English words absent from AFINN-111, in wordfreq's order."""
+    """The valence-0 training words: frequent English words absent from AFINN-111, from the identity term lists
+    (terms, variants, controls, any casing) and from the hedge words, in wordfreq's order."""
     from wordfreq import top_n_list
 
-    afinn = {w for w, _ in afinn_words()}
+    left_out = {w for w, _ in afinn_words()} | {w.lower() for s in identity_strings() for w in s.split()} | HEDGES
     pool = top_n_list("en", NEUTRAL_POOL)
-    return [w for w in pool if w.isascii() and w.isalpha() and len(w) > 2 and w not in afinn][:N_NEUTRAL]
+    return [w for w in pool if w.isascii() and w.isalpha() and len(w) > 2 and w not in left_out][:N_NEUTRAL]
 
 
 def cache_key() -> str:
@@ -250,7 +255,8 @@ def _meta(n_afinn: int, n_neutral: int, held_words: np.ndarray, metrics: dict) -
                           "sha256": hashlib.sha256(afinn111_path().read_bytes()).hexdigest(), "licence": "ODbL",
                           "n_words": n_afinn, "n_neutral_words": n_neutral,
                           "neutral_words": f"the first {n_neutral} alphabetic 3+ letter words of wordfreq's top "
-                                           f"{NEUTRAL_POOL} English words that AFINN-111 lacks, valence 0",
+                                           f"{NEUTRAL_POOL} English words that are not in AFINN-111, the identity "
+                                           "term lists (terms, variants, controls) or the hedge words; valence 0",
                           "n_heldout_words": int(held_words.sum()), "heldout_fraction": HELDOUT_FRACTION,
                           "prompts": list(TRAIN_PROMPTS), "word_prompts": list(TRAIN_PROMPTS[:WORD_PROMPTS]),
                           "contexts_per_word": CONTEXTS_PER_WORD, "sentence_frames": list(FRAMES),
@@ -266,7 +272,8 @@ def _meta(n_afinn: int, n_neutral: int, held_words: np.ndarray, metrics: dict) -
         },
         "out_of_sample_analyses": {
             "human_agreement": "EloEverything was never used in training",
-            "identity_bias": "identity terms and their controls were not trained on (unless in AFINN-111)",
+            "identity_bias": "identity terms and their controls were not trained on (unless in AFINN-111; none "
+                             "is among the valence-0 words)",
             "heterogeneity": "comparisons with other models",
         },
         "not_a": "general-purpose reward model: it rewards the sentiment of a reply, nothing else",
