@@ -33,11 +33,7 @@ class PrefixState:
 
 def _cache_kwarg(model) -> str:
     # transformers renamed `past_key_values` to `cache` (5.2x); remote code may use either.
-    return "cache" if _accepts(model, "cache") else "past_key_values"
-
-
-def _accepts(model, name: str) -> bool:
-    return name in inspect.signature(model.forward).parameters
+    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
 
 
 def _output_cache(outputs) -> Any:
@@ -68,6 +64,7 @@ class Scorer:
 
     kind = "base"
     uses_suffix = True
+    pads_rows = False  # score_rows_full may batch unequal rows left-padded (subclasses that define _score_padded)
     max_length: int | None = None  # the model's context (from its config), when known  # reward models read the template's closing tokens; LM log-probs stop at the reply
 
     def __init__(self, model, tokenizer, spec: ModelSpec, chat_template: str | None = None,
@@ -105,6 +102,11 @@ class Scorer:
         self._model.eval()
         self.dtype = self.dtype or str(next(self._model.parameters()).dtype).replace("torch.", "")
         self._cache_kw = _cache_kwarg(self._model)
+        self._forward_params = frozenset(inspect.signature(self._model.forward).parameters)
+
+    def _takes(self, name: str) -> bool:
+        """Does the model's forward accept `name`? (Read once, when the weights load.)"""
+        return self.model is not None and name in self._forward_params
 
     @property
     def device(self) -> torch.device:
@@ -143,8 +145,7 @@ class Scorer:
         def alone(i: int) -> float:
             return float(self.score_full(torch.tensor([list(rows[i])]), n_reply=n_reply[i])[0])
 
-        if not (self._batches_padded() and _accepts(self.model, "attention_mask")
-                and _accepts(self.model, "position_ids")):
+        if not (self.pads_rows and self._takes("attention_mask") and self._takes("position_ids")):
             return [alone(i) for i in range(len(rows))]
         order = sorted(range(len(rows)), key=lambda i: len(rows[i]))  # similar lengths together: little padding
         out = [0.0] * len(rows)
@@ -170,9 +171,6 @@ class Scorer:
     def _padding_tolerance(self) -> float:
         # Batched and single forwards differ by float error only: ~1e-6 relative in float32, ~1e-2 in half types.
         return 1e-4 if self.dtype in (None, "float32") else 2e-2
-
-    def _batches_padded(self) -> bool:
-        return False
 
     def _pad_for_batch(self) -> int:
         pad = self.tokenizer.pad_token_id
@@ -202,6 +200,7 @@ class RewardScorer(Scorer):
     """A sequence-classification reward model; the scalar is read from the output field the registry names."""
 
     kind = "reward"
+    pads_rows = True
 
     def _prepare(self) -> None:
         super()._prepare()
@@ -269,9 +268,6 @@ class RewardScorer(Scorer):
         """Reward of whole sequences from one plain forward (`n_reply` matters only to LM scorers)."""
         return self.reward(self._forward(input_ids=input_ids.to(self.device)))
 
-    def _batches_padded(self) -> bool:
-        return True
-
     def _pad_for_batch(self) -> int:
         # The classifier pools the rightmost non-pad token: with left padding that is each row's last token,
         # provided the pad id is the config's (never one the template emits; see _safe_pad_id).
@@ -290,6 +286,7 @@ class LMLogProbScorer(Scorer):
 
     kind = "lm_logprob"
     uses_suffix = False
+    pads_rows = True
 
     def _next_logprobs(self, outputs) -> torch.Tensor:
         return torch.log_softmax(outputs.logits[0, -1].float(), dim=-1)
@@ -314,23 +311,22 @@ class LMLogProbScorer(Scorer):
     def score_full(self, input_ids: torch.Tensor, n_reply: int = 1) -> torch.Tensor:
         """Log-prob of the last `n_reply` tokens given everything before them, from one plain forward."""
         input_ids = input_ids.to(self.device)
-        # Only the positions that predict the reply need the vocabulary projection (a 262k-row head costs more
-        # than the rest of a small model); models whose forward lacks `logits_to_keep` project every position.
-        keep = {"logits_to_keep": n_reply + 1} if _accepts(self.model, "logits_to_keep") else {}
-        logits = self._forward(input_ids=input_ids, **keep).logits[:, -n_reply - 1 : -1].float()
-        logp = torch.log_softmax(logits, dim=-1)
-        return logp.gather(-1, input_ids[:, -n_reply:, None])[..., 0].sum(-1)
-
-    def _batches_padded(self) -> bool:
-        return True
+        return self._reply_logprobs(input_ids, [n_reply] * input_ids.shape[0])
 
     def _score_padded(self, ids, mask, positions, n_reply):
+        return self._reply_logprobs(ids, n_reply, attention_mask=mask, position_ids=positions)
+
+    def _reply_logprobs(self, ids: torch.Tensor, n_reply: list[int], **inputs) -> torch.Tensor:
+        """Per row, the summed log-prob of its last `n_reply[j]` tokens, from one forward over `ids`."""
         last = max(n_reply) + 1
-        keep = {"logits_to_keep": last} if _accepts(self.model, "logits_to_keep") else {}
-        out = self._forward(input_ids=ids, attention_mask=mask, position_ids=positions, **keep)
-        logp = torch.log_softmax(out.logits[:, -last:-1].float(), dim=-1)  # row j, position k predicts ids[j, k-last+1]
-        picked = logp.gather(-1, ids[:, -last + 1 :, None])[..., 0]
-        return torch.stack([picked[j, picked.shape[1] - n :].sum() for j, n in enumerate(n_reply)])
+        # Only the positions that predict a reply need the vocabulary projection (a 262k-row head costs more
+        # than the rest of a small model); models whose forward lacks `logits_to_keep` project every position.
+        keep = {"logits_to_keep": last} if self._takes("logits_to_keep") else {}
+        logits = self._forward(input_ids=ids, **inputs, **keep).logits[:, -last:-1].float()
+        picked = torch.log_softmax(logits, dim=-1).gather(-1, ids[:, -last + 1 :, None])[..., 0]
+        first = last - 1 - torch.tensor(n_reply, device=ids.device)  # where each row's reply starts in `picked`
+        in_reply = torch.arange(last - 1, device=ids.device) >= first[:, None]
+        return torch.where(in_reply, picked, 0.0).sum(-1)  # not a product: a pad's NaN must not reach the sum
 
     def score_embeds(self, state: PrefixState, cont_embeds: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError("GCG optimises reward models; an LM log-prob objective is not supported")
