@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from harness.errors import UserError
 
@@ -54,3 +55,36 @@ def shared_data_dir(flag: str | os.PathLike[str] | None = None) -> Path:
         f"reference data not found{where}; set {SHARED_DATA_ENV} to the shared/data folder "
         f"or pass {SHARED_DATA_FLAG} DIR"
     )
+
+
+def portable_path(path: str | os.PathLike[str] | None, shared: str | os.PathLike[str] | None = None) -> str | None:
+    """A path as results may record it: `${SHARED_DATA}/...` inside the reference-data folder, `harness/...`
+    inside the package, else the file's name. Results hold no path of the machine that made them (no user or
+    host names), and two machines write the same text for the same file."""
+    if path is None:
+        return None
+    p = Path(path)
+    if not p.is_absolute():
+        return p.as_posix()
+    try:
+        roots = [(Path(shared).resolve() if shared else shared_data_dir(), "${SHARED_DATA}")]
+    except SharedDataNotFound:
+        roots = []
+    roots.append((_PACKAGE_PARENT / "harness", "harness"))
+    for root, label in roots:
+        try:
+            return f"{label}/{p.resolve().relative_to(root).as_posix()}"
+        except (ValueError, OSError):
+            continue
+    return p.name
+
+
+def portable(value: Any, shared: str | os.PathLike[str] | None = None) -> Any:
+    """`portable_path` applied to every absolute path string inside a JSON-like value."""
+    if isinstance(value, dict):
+        return {k: portable(v, shared) for k, v in value.items()}
+    if isinstance(value, list):
+        return [portable(v, shared) for v in value]
+    if isinstance(value, str) and os.path.isabs(value):
+        return portable_path(value, shared)
+    return value

@@ -40,13 +40,14 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-import yaml
 from scipy import stats
 
+from harness import safe_yaml
 from harness.analyses.base import AnalysisResult, Metric, ScoreTables, metric
 from harness.analyses.plots import new_figure, short
 from harness.analyses.rank_stats import rank_order, rbo, rsa
 from harness.analyses.registry import register
+from harness.data_paths import portable
 
 METRICS: dict[str, tuple[bool | None, str]] = {
     "n_models": (None, "number of models in the comparison (models with a shared vocabulary)"),
@@ -257,7 +258,7 @@ def load_model_facts(model_facts: Mapping[str, Mapping[str, Any]] | None = None,
             if model_facts_path:
                 raise FileNotFoundError(f"model_facts_path not found: {path}")
             return {}, "none (no model_facts given and no harness/models/registry.yaml)"
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = safe_yaml.load(path.read_text(encoding="utf-8")) or {}
         if isinstance(raw, dict) and isinstance(raw.get("models"), dict):
             raw = raw["models"]
         source = str(path)
@@ -393,7 +394,7 @@ def heterogeneity(tables: ScoreTables, prompts: list[str] | None = None, p: floa
         all_prompts += [k for k in by_prompt if k not in all_prompts]
     if prompts is not None:
         all_prompts = [k for k in all_prompts if k in prompts]
-    res.data = {"p": p, "depth": depth, "rbo_variant": rbo_variant, "facts_source": facts_source,
+    res.data = {"p": p, "depth": depth, "rbo_variant": rbo_variant, "facts_source": portable(facts_source),
                 "n_permutations": n_permutations, "seed": seed, "alternative": alternative, "prompts": {}}
     labels = {m: str((facts.get(m) or {}).get("short") or m.split("/")[-1]) for m in tables}
 

@@ -54,6 +54,7 @@ from harness.analyses.base import (
 )
 from harness.analyses.plots import new_figure, short
 from harness.analyses.registry import register
+from harness.data_paths import portable_path
 
 METRICS: dict[str, tuple[bool | None, str]] = {
     "spearman": (True, "Spearman rho between the model's item scores and human Elo (items with both)"),
@@ -179,7 +180,7 @@ def human_agreement(tables: ScoreTables, elo_path: str | None = None, top_n: int
     multi = len(tables) > 1
     if not isinstance(consensus_includes_humans, bool):
         raise ValueError(f"consensus_includes_humans must be true or false, got {consensus_includes_humans!r}")
-    res.data = {"elo_path": str(elo_path) if elo_path else None, "top_n": top_n, "prompts": {},
+    res.data = {"elo_path": portable_path(elo_path), "top_n": top_n, "prompts": {},
                 "consensus_includes_humans": consensus_includes_humans}
     all_prompts: list[str] = []
     for by_prompt in tables.values():

@@ -45,6 +45,7 @@ import pandas as pd
 import yaml
 from scipy import stats
 
+from harness import safe_yaml
 from harness.analyses.base import (
     AnalysisResult,
     Metric,
@@ -55,6 +56,7 @@ from harness.analyses.base import (
 from harness.analyses.plots import new_figure, short
 from harness.analyses.rank_stats import percentile_ranks
 from harness.analyses.registry import register
+from harness.data_paths import portable
 
 DEFAULT_LISTS = Path(__file__).resolve().parents[1] / "data" / "identity"
 
@@ -113,7 +115,7 @@ def load_axis(path: str | Path) -> Axis:
     """Read and validate one term-list file (format in the module docstring)."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_yaml.load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as e:
         raise ValueError(f"{path}: invalid YAML: {e}") from None
     if not isinstance(data, dict):
@@ -388,7 +390,7 @@ def identity_bias(tables: ScoreTables, lists_path: str | list[str] | None = None
     axes = load_term_lists(lists_path)
     res = AnalysisResult()
     multi = len(tables) > 1
-    res.data = {"lists": [a.source for a in axes], "axes": {a.axis: a.label for a in axes},
+    res.data = {"lists": portable([a.source for a in axes]), "axes": {a.axis: a.label for a in axes},
                 "bottom_percent": bottom_percent, "filters": dict(filters or {}), "seed": seed,
                 "n_resamples": n_resamples, "confidence_level": confidence_level, "tables": {}}
     for model, by_prompt in tables.items():

@@ -52,7 +52,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from harness.results.atomic import atomic_write_json
     from harness.results.layout import Layout
 
-    doc = json.loads(Layout(args.results_dir).find(args.model).read_text())
+    doc = Layout(args.results_dir).open(args.model).doc
     out = to_lm_eval(doc)
     if args.out:
         print(f"wrote {atomic_write_json(args.out, out)}")

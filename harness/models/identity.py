@@ -46,6 +46,21 @@ def _safe(part: str) -> str:
     return s or "unnamed"
 
 
+def short_revision(revision: str) -> str:
+    """The first 12 characters of a revision that name its results folder (`sha256-` dropped)."""
+    return _safe(revision.split("-", 1)[-1] if revision.startswith("sha256-") else revision)[:12]
+
+
+def slug_of(origin: str, source: str, display_id: str, revision: str) -> str:
+    """The results folder name of a model: `org__name`, `local__<folder>__<hash8>` or `demo__<name>`."""
+    if origin == "hub":
+        org, name = source.split("/")
+        return f"{_safe(org)}__{_safe(name)}"
+    if origin == "local":
+        return f"local__{_safe(Path(source).name)}__{short_revision(revision)[:8]}"
+    return "demo__" + _safe(display_id.split(":", 1)[-1])
+
+
 @dataclass(frozen=True)
 class ModelRef:
     """Everything that names and configures one audited model; immutable once resolved."""
@@ -71,16 +86,11 @@ class ModelRef:
     @property
     def slug(self) -> str:
         """The results folder name of this model (its revisions are folders inside it)."""
-        if self.origin == "hub":
-            org, name = self.source.split("/")
-            return f"{_safe(org)}__{_safe(name)}"
-        if self.origin == "local":
-            return f"local__{_safe(Path(self.source).name)}__{self.short_revision[:8]}"
-        return "demo__" + _safe(self.display_id.split(":", 1)[-1])
+        return slug_of(self.origin, self.source, self.display_id, self.revision)
 
     @property
     def short_revision(self) -> str:
-        return _safe(self.revision.split("-", 1)[-1] if self.revision.startswith("sha256-") else self.revision)[:12]
+        return short_revision(self.revision)
 
     @property
     def hub_url(self) -> str | None:
@@ -97,6 +107,7 @@ class ModelRef:
             "dtype": self.dtype, "scorer": self.scorer, "trust_remote_code": self.trust_remote_code,
             "registry_entry": self.registry_entry, "weights_note": self.weights_note,
             "prompt_format": self.prompt_format, "hub_url": self.hub_url, "slug": self.slug,
+            "output_field": self.spec.output, "output_index": self.spec.index,
         }
         if self.ref_model is not None:
             out["ref_model"] = self.ref_model.to_json()

@@ -7,7 +7,6 @@ that figures read alike whichever analysis drew them. Analyses draw; this module
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -28,13 +27,6 @@ def prompt_color(key: str) -> str:
     if key in PROMPT_COLORS:
         return PROMPT_COLORS[key]
     return _OTHER_COLORS[sum(key.encode("utf-8")) % len(_OTHER_COLORS)]
-
-
-def _model_from(out_dir: Path) -> str | None:
-    try:
-        return str(json.loads((out_dir / "results.json").read_text(encoding="utf-8"))["model"]["id"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
 
 
 def _prompt_in(name: str, prompts: Mapping[str, str]) -> str | None:
@@ -80,22 +72,36 @@ def finish_figure(fig: Any, *, model: str | None, task: str, name: str, prompts:
             ax.legend(handles, labels, loc=old._loc, fontsize=max(MIN_FONT_PT, old.get_texts()[0].get_fontsize()
                                                                  if old.get_texts() else MIN_FONT_PT))
 
+def figure_path(task: str, name: str) -> str:
+    """Where figure `name` of `task` is saved, relative to the audit folder."""
+    return f"figures/{task}__{name}.png"
+
+
+def close_figures(result: AnalysisResult, task: str) -> list[str]:
+    """The paths `save_figures` would write, without drawing anything (the figures are closed)."""
+    import matplotlib.pyplot as plt
+
+    for fig in result.figures.values():
+        if fig is not None:  # plt.close(None) would close the current figure, whoever's it is
+            plt.close(fig)
+    return [figure_path(task, str(name)) for name in result.figures]
+
+
 def save_figures(result: AnalysisResult, task: str, out_dir: Path, *, model: str | None = None,
                  prompts: Mapping[str, str] | None = None) -> list[str]:
     """Write each figure as figures/<task>__<name>.png; return paths relative to out_dir.
 
-    `model`: the display id for the titles (default: the id in out_dir/results.json, when there is one);
+    `model`: the display id for the titles (none when not given);
     `prompts`: prompt key -> text (default: the study's prompts)."""
     import matplotlib.pyplot as plt
 
     from harness.report.model_view import STUDY_PROMPTS
 
     out_dir = Path(out_dir)
-    model = model or _model_from(out_dir)
     prompts = dict(prompts or STUDY_PROMPTS)
     paths = []
     for name, fig in result.figures.items():
-        rel = Path("figures") / f"{task}__{name}.png"
+        rel = Path(figure_path(task, str(name)))
         (out_dir / rel).parent.mkdir(parents=True, exist_ok=True)
         finish_figure(fig, model=model, task=task, name=str(name), prompts=prompts)
         fig.savefig(out_dir / rel, dpi=DPI, bbox_inches="tight")

@@ -3,7 +3,6 @@ tasks that were skipped and why, and the paths written."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -76,5 +75,7 @@ def summary_text(doc: dict[str, Any], path: str | Path) -> str:
 
 def print_summary(path: str | Path) -> None:
     """Print the summary of the results.json at `path`."""
-    doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    from harness.results.document import read
+
+    doc = read(path) or {}
     print("\n" + summary_text(doc, path))

@@ -309,19 +309,6 @@ def swap_in_dir(stage: str | os.PathLike[str], target: str | os.PathLike[str]) -
     return target
 
 
-def read_json(path: str | os.PathLike[str], what: str) -> Any:
-    """The JSON at `path`, None when the file is absent; unreadable JSON raises ValueError naming `what`."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    try:
-        return json.loads(text)
-    except ValueError as e:
-        raise ValueError(f"{p}: not a readable {what} ({e})") from e
-
-
 def is_temp_file(path: str | os.PathLike[str]) -> bool:
     """True for a temporary file this module creates (`.<name>.<host>.<pid>.<random>.tmp`, or the older
     `.<name>.<random>.tmp`)."""

@@ -1,10 +1,12 @@
 """results.json: build a document, record provenance and per-task settings, merge a run into what is on disk.
 
-Merging never drops: a run adds or replaces only the tasks it ran. A block computed with different settings
+Merging never drops: a run adds or replaces only the tasks it ran, and only into a document of the same model
+revision (another model's document in the folder is refused, never merged into). A block computed with different settings
 (task version as written, dtype, prompt format, template hash, scorer, subset, limit) replaces the current one
 and the old block's metrics move to `superseded`; a less complete block (a `--limit` run, or a vocabulary
 subset where a full scan exists) never replaces a more complete one and is kept under `partial_results`,
-which the board never publishes.
+which the board never publishes. A `verification` field means nothing (the badge is the maintainer's trust
+record, harness/results/trust.py): merges drop it.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterator
 
-from harness import __version__
+from harness import __version__, untrusted
 from harness.analyses.base import AnalysisResult
-from harness.results.atomic import atomic_write_json, read_json
+from harness.errors import UserError
+from harness.results.atomic import atomic_write_json
 
 SCHEMA_VERSION = 2
 _PACKAGES = ("torch", "transformers", "tokenizers", "numpy", "pandas", "scipy", "statsmodels", "scikit-learn",
@@ -107,10 +110,29 @@ def _summary(block: dict[str, Any]) -> dict[str, Any]:
     return {k: block.get(k) for k in ("settings", "computed", "metrics")}
 
 
+class ForeignDocument(UserError, ValueError):
+    """The results file to merge into describes another model or revision."""
+
+
+IDENTITY_KEYS = ("id", "origin", "source", "revision")
+
+
+def same_model(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether two model blocks name the same model revision."""
+    ma, mb = a.get("model"), b.get("model")
+    return isinstance(ma, dict) and isinstance(mb, dict) and all(ma.get(k) == mb.get(k) for k in IDENTITY_KEYS)
+
+
 def merge(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
     """`new` (one run) merged into `old` (what is on disk): see the module docstring for the rules."""
+    new = {k: v for k, v in new.items() if k != "verification"}
     if not old:
         return new
+    if not same_model(old, new):
+        m = old.get("model") if isinstance(old.get("model"), dict) else {}
+        raise ForeignDocument(f"the results file to merge into describes {m.get('id')!r} @ {m.get('revision')!r}, "
+                              f"not {(new.get('model') or {}).get('id')}; it was copied there: "
+                              "move it aside and rerun")
     doc = dict(new)
     results = dict(old.get("results") or {})
     partial = dict(old.get("partial_results") or {})
@@ -137,9 +159,8 @@ def merge(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
         doc["partial_results"] = partial
     if superseded:
         doc["superseded"] = superseded
-    for key in ("sanity", "verification"):
-        if key not in new and key in old:
-            doc[key] = old[key]
+    if "sanity" not in new and "sanity" in old:
+        doc["sanity"] = old["sanity"]
     doc["runs"] = (old.get("runs") or []) + [{"created": new.get("created"), "tasks": sorted(new.get("results") or {}),
                                               "wall_time_s": new.get("wall_time_s")}]
     return doc
@@ -176,11 +197,12 @@ def jsonable(obj: Any) -> Any:
 
 
 def read(path: str | os.PathLike[str]) -> dict[str, Any] | None:
-    """The document at `path`, None when absent; an unreadable file raises ValueError naming it."""
-    doc = read_json(path, "results file")
-    if doc is not None and not isinstance(doc, dict):
-        raise ValueError(f"{path}: not a results document")
-    return doc
+    """The document at `path`, None when absent; a file that is not a strict JSON object raises
+    UntrustedFileError naming it (a FIFO, link or device is refused without being opened for long)."""
+    try:
+        return untrusted.read_json_object(path, "results document")
+    except FileNotFoundError:
+        return None
 
 
 @contextlib.contextmanager
@@ -207,26 +229,17 @@ def write(doc: dict[str, Any], path: str | os.PathLike[str]) -> Path:
 def write_merged(new: dict[str, Any], path: str | os.PathLike[str]) -> dict[str, Any]:
     """Merge `new` into the results file at `path` under a lock and write it atomically; returns the merged doc.
 
-    A damaged file on disk is set aside as `results.json.damaged-<utc>` rather than overwritten."""
+    A damaged results file (a regular file that is not a JSON object, e.g. torn by a crash) is set aside as
+    `results.json.damaged-<utc>` rather than overwritten; anything else in its place (a link, a FIFO) is refused."""
     p = Path(path)
     with _locked(p):
         try:
             old = read(p)
-        except ValueError:
+        except untrusted.UntrustedFileError:
+            if p.is_symlink() or not p.is_file():
+                raise
             old = None
             p.rename(p.with_name(f"{p.name}.damaged-{utc_now().replace(':', '')}"))
         doc = jsonable(merge(old, new))
-        atomic_write_json(p, doc)
-    return doc
-
-
-def update_fields(path: str | os.PathLike[str], **fields: Any) -> dict[str, Any]:
-    """Set top-level fields of the results file at `path` (e.g. `verification`) under its lock."""
-    p = Path(path)
-    with _locked(p):
-        doc = read(p)
-        if doc is None:
-            raise FileNotFoundError(p)
-        doc.update(jsonable(fields))
         atomic_write_json(p, doc)
     return doc

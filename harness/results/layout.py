@@ -10,17 +10,18 @@ the same name but different bytes never share a folder, and every Hub revision k
 
 from __future__ import annotations
 
-import json
 import os
 import re
-from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 from harness.errors import UserError
+from harness.models.identity import short_revision
+from harness.untrusted import is_inside
+from harness.results.audit import RESULTS_FILE, Audit, AuditError, open_audit
 
-RESULTS_FILE = "results.json"
+__all__ = ["Audit", "AuditError", "Layout", "ResultsNotFound", "RESULTS_FILE", "REQUESTS_DIR", "COMPARE_DIR",
+           "is_inside"]
+
 REQUESTS_DIR = "requests"
 COMPARE_DIR = "_compare"
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -28,40 +29,6 @@ _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 class ResultsNotFound(UserError, LookupError):
     """No audit matches what the user named; the message lists what there is."""
-
-
-@dataclass
-class Audit:
-    """One results.json on disk: one model revision."""
-
-    path: Path
-    display_id: str
-    slug: str
-    revision: str
-    created: str
-    others: list["Audit"] = field(default_factory=list)  # older revisions of the same model (latest_audits only)
-
-    @cached_property
-    def doc(self) -> dict[str, Any]:
-        return json.loads(self.path.read_text(encoding="utf-8"))
-
-    @property
-    def folder(self) -> Path:
-        return self.path.parent
-
-
-def is_inside(path: str | os.PathLike[str], folder: str | os.PathLike[str]) -> bool:
-    """Whether `path` resolves to `folder` or somewhere below it (links followed)."""
-    try:
-        Path(path).resolve().relative_to(Path(folder).resolve())
-        return True
-    except (ValueError, OSError):
-        return False
-
-
-def _short(revision: str) -> str:
-    rev = revision.split("-", 1)[1] if revision.startswith("sha256-") else revision
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", rev).strip(".-")[:12] or "unknown"
 
 
 class Layout:
@@ -72,7 +39,22 @@ class Layout:
 
     # one model revision
     def audit_dir(self, ref) -> Path:
-        return self.root / ref.slug / _short(ref.revision)
+        return self.root / ref.slug / short_revision(ref.revision)
+
+    def checked_audit_dir(self, ref) -> Path:
+        """The audit folder of `ref`, after checking that it and the folders above it (inside the output folder)
+        are real folders holding only regular files: a link planted there would send writes elsewhere."""
+        from harness import untrusted
+
+        folder = self.audit_dir(ref)
+        cur = self.root
+        for part in folder.relative_to(self.root).parts:
+            cur = cur / part
+            if cur.is_symlink() or (cur.exists() and not cur.is_dir()):
+                raise AuditError(f"{cur}: not a real folder (a symbolic link or a file) inside the output folder; "
+                                 "remove it")
+        untrusted.check_tree(folder)
+        return folder
 
     def results_path(self, ref) -> Path:
         return self.audit_dir(ref) / RESULTS_FILE
@@ -89,7 +71,7 @@ class Layout:
         return self.root / REQUESTS_DIR
 
     def records_dir(self, ref) -> Path:
-        return self.requests_dir / ref.slug / _short(ref.revision)
+        return self.requests_dir / ref.slug / short_revision(ref.revision)
 
     def record_path(self, ref, attempt: str) -> Path:
         return self.records_dir(ref) / f"{attempt}.json"
@@ -111,52 +93,59 @@ class Layout:
             return str(p.resolve())
 
     # discovery
-    def audits(self) -> list[Audit]:
-        """Every readable results.json of this layout (model folders only; hidden and `_` folders skipped)."""
-        out = []
+    def survey(self) -> tuple[list[Audit], list[str]]:
+        """Every audit of this layout that reads as what it claims to be, and one line per folder left out."""
+        out: list[Audit] = []
+        problems: list[str] = []
         if not self.root.is_dir():
-            return out
+            return out, problems
         for path in sorted(self.root.glob(f"*/*/{RESULTS_FILE}")):
             slug = path.parent.parent.name
             if slug.startswith(("_", ".")) or slug == REQUESTS_DIR or not _SAFE.match(path.parent.name):
                 continue
             try:
-                doc = json.loads(path.read_text(encoding="utf-8"))
-                model = doc["model"]
-                audit = Audit(path, str(model["id"]), slug, str(model.get("revision")), str(doc.get("created", "")))
-            except (OSError, ValueError, KeyError, TypeError):
-                continue  # unreadable or foreign files are not audits
-            audit.__dict__["doc"] = doc
-            out.append(audit)
-        return out
+                out.append(open_audit(path, self.root))
+            except UserError as e:
+                problems.append(f"left out {self.relative(path.parent)}: {e.one_line()}")
+        return out, problems
 
-    def latest_audits(self) -> list[Audit]:
-        """One Audit per model (the newest revision audited), each listing its older revisions in `.others`."""
+    def audits(self) -> list[Audit]:
+        """Every audit of this layout that reads as what it claims to be (see `survey` for the others)."""
+        return self.survey()[0]
+
+    def latest_audits(self, prefer=None, audits: list[Audit] | None = None) -> list[Audit]:
+        """One Audit per model (by results folder), each listing its older revisions in `.others`. The one shown
+        is the newest (by the document's `created`) among those `prefer(audit)` accepts, else the newest.
+        `audits`: what `survey` found, when the caller has it already."""
         groups: dict[str, list[Audit]] = {}
-        for a in self.audits():
-            groups.setdefault(a.display_id, []).append(a)
+        for a in self.audits() if audits is None else audits:
+            groups.setdefault(a.slug, []).append(a)
         latest = []
         for items in groups.values():
-            items.sort(key=lambda a: a.created, reverse=True)
+            items.sort(key=lambda a: (bool(prefer(a)) if prefer else False, a.created), reverse=True)
             head = items[0]
             head.others = items[1:]
             latest.append(head)
         return sorted(latest, key=lambda a: a.display_id.lower())
 
-    def find(self, model: str) -> Path:
-        """results.json for what the user named: a display id, a Hub id, a slug, a slug/revision, or a folder."""
+    def open(self, model: str) -> Audit:
+        """The audit the user named: a display id, a Hub id, a slug, a slug/revision, a folder or a results.json."""
         direct = Path(model)
         for candidate in (direct / RESULTS_FILE, direct):
-            if candidate.is_file() and candidate.name == RESULTS_FILE:
-                return candidate
+            if candidate.name == RESULTS_FILE and (candidate.is_file() or candidate.is_symlink()
+                                                  or candidate.exists()):
+                return open_audit(candidate)
         audits = self.latest_audits()
         for a in audits:
-            if model in (a.display_id, a.slug, f"{a.slug}/{a.folder.name}"):
-                return a.path
+            if model in (a.display_id, a.slug, f"{a.slug}/{a.folder.name}", a.model.get("source")):
+                return a
             for o in a.others:
                 if model == f"{o.slug}/{o.folder.name}":
-                    return o.path
+                    return o
         known = ", ".join(a.display_id for a in audits) or "none"
         raise ResultsNotFound(f"no results for {model!r} in {self.root} (audited: {known}); audit it first with "
                               f"`rm-harness run --model {model}`")
 
+    def find(self, model: str) -> Path:
+        """results.json of the audit the user named (see `open`)."""
+        return self.open(model).path

@@ -10,7 +10,9 @@ import json
 import re
 from typing import Any
 
+from harness import untrusted
 from harness.errors import UserError
+from harness.results.audit import open_audit
 from harness.results.layout import Layout
 
 _REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
@@ -54,10 +56,10 @@ def push_audit(repo_id: str, layout: Layout, ref, *, private: bool = True, token
     from huggingface_hub import CommitOperationAdd
 
     folder = layout.audit_dir(ref)
-    doc = json.loads(layout.results_path(ref).read_text())
+    doc = open_audit(layout.results_path(ref)).doc
     ops, configs = [], {}
     for meta_path in sorted((folder / "tables").glob("*/meta.json")):
-        meta = json.loads(meta_path.read_text())
+        meta = untrusted.read_json_object(meta_path, "score table's meta.json", max_bytes=untrusted.MAX_SMALL_JSON_BYTES)
         name = f"{meta.get('response_set')}-{meta.get('prompt_key')}"
         target = f"data/{name}.parquet"
         configs[name] = target

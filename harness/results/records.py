@@ -6,7 +6,8 @@ in the shape of the Hugging Face Open LLM leaderboard's request files (model, re
 plus what identifies the model exactly (origin, source) and which results it produced. Status goes PENDING ->
 RUNNING -> FINISHED, or FAILED with the error. A new attempt never rewrites an earlier attempt's file, so a failed
 `--force` rerun leaves the earlier FINISHED record (and its results) as they were. Self-submitted records always
-say `verified: false`.
+say `verified: false`, and `results_path` is informational: no reader follows a path written in a record (the
+audit of a record is found from where the record lies, through the results layout).
 
 While an attempt runs, an advisory lock beside the records (POSIX flock, released by the OS when the process
 dies) makes a second concurrent attempt at the same model revision fail at once with a SubmissionError.
@@ -23,7 +24,8 @@ from typing import Any, Iterator, Mapping
 
 from harness import __version__
 from harness.errors import UserError
-from harness.results.atomic import atomic_write_json, is_temp_file, read_json
+from harness import untrusted
+from harness.results.atomic import atomic_write_json, is_temp_file
 from harness.results.layout import Layout
 
 PENDING, RUNNING, FINISHED, FAILED = "PENDING", "RUNNING", "FINISHED", "FAILED"
@@ -88,7 +90,10 @@ class SubmissionRecord:
 
 def read_record(path: str | os.PathLike[str]) -> SubmissionRecord | None:
     """The record at `path`, or None when there is none. A corrupt file raises ValueError."""
-    obj = read_json(path, "submission record")
+    try:
+        obj = untrusted.read_json(path, "submission record", max_bytes=untrusted.MAX_SMALL_JSON_BYTES)
+    except FileNotFoundError:
+        return None
     try:
         return None if obj is None else SubmissionRecord.from_json(obj)
     except (TypeError, ValueError) as exc:

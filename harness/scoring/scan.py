@@ -75,13 +75,15 @@ def score_rows(scorer: Scorer, state: PrefixState, conts: list[list[int]], sizer
     return scores
 
 
-def scan_key(scorer: Scorer, split: TemplateSplit, responses) -> str:
-    return table_key({
+def scan_key_parts(scorer: Scorer, split: TemplateSplit, responses) -> dict:
+    """Everything that determines the scores; hashed into the table's key and stored in its meta.json, so a
+    reader can check that a table is what its folder name says."""
+    return {
         "model": scorer.spec.id, "revision": scorer.revision, "dtype": scorer.dtype, "kind": scorer.kind,
         "output": scorer.spec.output, "index": scorer.spec.index, "template": split.template_hash,
-        "prefix": split.prefix_ids, "suffix": split.suffix_ids, "uses_suffix": scorer.uses_suffix,
+        "prefix": list(split.prefix_ids), "suffix": list(split.suffix_ids), "uses_suffix": scorer.uses_suffix,
         "responses": responses.fingerprint,
-    })
+    }
 
 
 def scan(
@@ -97,7 +99,8 @@ def scan(
     meta_extra: dict | None = None,
 ) -> ScoreTable:
     """Score every row of `responses` (VocabularySet or ItemSet); reuse or resume the on-disk table."""
-    key = scan_key(scorer, split, responses)
+    parts = scan_key_parts(scorer, split, responses)
+    key = table_key(parts)
     done = store.load(key)
     if done is not None:
         return done
@@ -134,6 +137,7 @@ def scan(
             "prefix_ids": list(split.prefix_ids), "suffix_ids": list(split.suffix_ids),
             "responses": responses.fingerprint, "response_set": responses.name, "device": str(scorer.device),
             "world_size": world, "scan_wall_s": round(time.perf_counter() - t0, 3), **(meta_extra or {}),
+            "key_parts": parts,
         }
         table = store.finalize(key, n, meta)
         if table.meta["n_nonfinite"]:

@@ -5,6 +5,12 @@ Layout: `<root>/<key>/part-<start>-<end>.<sha256>.parquet` while scanning, then 
 is checked before use: a part or table that fails (torn, truncated, or garbage in the middle with an intact
 footer) is deleted and rescanned, so damage costs a rescan of what it touched and never a rerun that dies again.
 Temporary files of a killed writer are removed by the next run that touches the folder.
+
+`meta.json` also holds `key_parts`, the exact mapping hashed into the key, so `read_table_dir` can check that a
+table someone else wrote is what its folder name says (key, checksum, row count, columns) without trusting it,
+and without deleting anything: that reader is for other people's audits, `TableStore.load` for one's own cache.
+A `witness` (the maintainer's trust store) is told the checksum of every part and table this process writes, so
+an audit can later show which of its tables were computed here.
 """
 
 from __future__ import annotations
@@ -16,12 +22,13 @@ import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from harness import untrusted
 from harness.errors import UserError
 from harness.results.atomic import (
     atomic_write_bytes,
@@ -43,6 +50,22 @@ class TableStoreError(UserError, OSError):
 
 class DamagedFile(Exception):
     """A part or table whose bytes do not match the checksum recorded when it was written."""
+
+
+class TableCheckError(UserError, ValueError):
+    """A score table that is not what its folder and meta.json say (checksum, key, rows, columns)."""
+
+
+class Witness(Protocol):
+    """Who is told the sha256 of each file this process writes (the trust store), and asked about others."""
+
+    def attest(self, sha256: str) -> None: ...
+
+    def attested(self, sha256: str) -> bool: ...
+
+
+REQUIRED_COLUMNS = ("id", "score", "finite")
+MAX_TABLE_BYTES = 4 << 30
 
 
 def table_key(parts: dict[str, Any]) -> str:
@@ -76,11 +99,49 @@ def read_verified(path: Path, sha256: str) -> pd.DataFrame:
     return pq.read_table(io.BytesIO(data)).to_pandas()
 
 
-class TableStore:
-    """A folder of score tables."""
+def read_table_dir(folder: str | Path) -> ScoreTable:
+    """The finished table in `folder`, after checking everything it claims: meta.json is a regular JSON file whose
+    `key` is the folder's name and the hash of its `key_parts`, table.parquet's bytes match `table_sha256`, and
+    the rows and columns are as recorded. TableCheckError names what is wrong; nothing is deleted."""
+    folder = Path(folder)
+    meta_path, table_path = folder / "meta.json", folder / "table.parquet"
+    try:
+        meta = untrusted.read_json_object(meta_path, "score table's meta.json", max_bytes=untrusted.MAX_SMALL_JSON_BYTES)
+    except FileNotFoundError:
+        raise TableCheckError(f"{folder}: no meta.json; not a finished score table") from None
+    parts, key, digest = meta.get("key_parts"), meta.get("key"), meta.get("table_sha256")
+    if not isinstance(parts, dict):
+        raise TableCheckError(f"{meta_path}: no key_parts (written by an older harness, or not by the harness); "
+                              "rescan the model to rebuild it")
+    if key != folder.name or table_key(parts) != key:
+        raise TableCheckError(f"{meta_path}: the table's key does not match its folder and settings (key {key!r}, "
+                              f"folder {folder.name!r}); it was moved or edited")
+    if not isinstance(digest, str):
+        raise TableCheckError(f"{meta_path}: no table_sha256; the table cannot be checked")
+    try:
+        data = untrusted.read_bytes(table_path, "score table", max_bytes=MAX_TABLE_BYTES)
+    except FileNotFoundError:
+        raise TableCheckError(f"{folder}: no table.parquet") from None
+    if sha256_hex(data) != digest:
+        raise TableCheckError(f"{table_path}: its bytes do not match the checksum in meta.json; it was edited or "
+                              "damaged")
+    try:
+        df = pq.read_table(io.BytesIO(data)).to_pandas()
+    except Exception as e:  # noqa: BLE001 - any parse failure of hostile bytes is one message
+        raise TableCheckError(f"{table_path}: not a readable parquet table ({type(e).__name__})") from None
+    missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
+    if missing or len(df) != meta.get("n_rows"):
+        raise TableCheckError(f"{table_path}: {'lacks columns ' + ', '.join(missing) if missing else 'row count'} "
+                              f"differs from meta.json")
+    return ScoreTable(df, meta, table_path)
 
-    def __init__(self, root: str | Path):
+
+class TableStore:
+    """A folder of score tables (one's own: damaged files are deleted and rescanned)."""
+
+    def __init__(self, root: str | Path, witness: Witness | None = None):
         self.root = Path(root)
+        self.witness = witness
 
     def check_writable(self) -> None:
         try:
@@ -138,8 +199,10 @@ class TableStore:
         except Exception as e:  # unreadable files: rescan rather than trust them
             self._discard(folder, f"is unreadable ({type(e).__name__}: {e})")
             return None
-        if meta.get("key") != key or len(df) != meta.get("n_rows"):
-            self._discard(folder, "does not match its metadata")
+        parts = meta.get("key_parts")
+        if meta.get("key") != key or len(df) != meta.get("n_rows") or not isinstance(parts, dict) \
+                or table_key(parts) != key:
+            self._discard(folder, "does not match its metadata (or predates key_parts)")
             return None
         self._tidy(key)
         return ScoreTable(df, meta, table_path)
@@ -173,8 +236,11 @@ class TableStore:
         folder = self.folder(key)
         folder.mkdir(parents=True, exist_ok=True)
         data = _parquet_bytes(df)
-        path = folder / f"part-{start:010d}-{end:010d}.{sha256_hex(data)}.parquet"
+        digest = sha256_hex(data)
+        path = folder / f"part-{start:010d}-{end:010d}.{digest}.parquet"
         atomic_write_bytes(path, data)
+        if self.witness is not None:
+            self.witness.attest(digest)
         return path
 
     def finalize(self, key: str, n_rows: int, meta: dict[str, Any]) -> ScoreTable:
@@ -206,7 +272,12 @@ class TableStore:
         finite = df["finite"]
         meta = {**meta, "key": key, "n_rows": len(df), "n_nonfinite": int((~finite).sum()),
                 "table_sha256": sha256_hex(data), "schema": SCHEMA_VERSION}
-        atomic_write_json(folder / "meta.json", meta)
+        meta_path = atomic_write_json(folder / "meta.json", meta)
+        if self.witness is not None and all(self.witness.attested(_PART.match(p.name).group(3))
+                                            for p in parts.values()):
+            # computed here only when every part was: a part left by someone else keeps the table unattested
+            self.witness.attest(meta["table_sha256"])
+            self.witness.attest(sha256_hex(meta_path.read_bytes()))
         for path in parts.values():
             path.unlink(missing_ok=True)
             kill_point("table.part_removed", path.name)

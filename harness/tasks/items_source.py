@@ -105,3 +105,28 @@ def item_source_name(responses: dict[str, Any]) -> str:
         return Path(responses["path"]).stem
     stem = Path(str(responses["dataset"]).rstrip("/")).name.removesuffix(".parquet")
     return f"{stem}-{responses.get('split') or 'train'}"
+
+
+def load_items(spec) -> tuple[list[str], pd.DataFrame]:
+    """The task's item texts (verbatim) and the frame holding any columns it keeps (CSV file or dataset)."""
+    responses = spec.responses
+    if "dataset" in responses:
+        frame = load_item_frame(responses, Path(spec.source).parent if spec.source else None)
+        return list(frame[responses["column"]]), frame.reset_index(drop=True)
+    from harness.scoring.items import read_items
+
+    items = read_items(Path(responses["path"]), responses["column"])
+    return items.texts, items.frame
+
+
+def join_kept_columns(spec, df: pd.DataFrame, frame: pd.DataFrame | None = None) -> pd.DataFrame:
+    """A score table of an item task with the item file's `keep_columns` joined on row id (a scan stores only
+    the scores): the same columns for a live run and for an analysis of stored tables. The frame is read from
+    the task's item file when not given."""
+    keep_names = list(spec.responses.get("keep_columns") or [])
+    if spec.responses.get("type") != "items" or not keep_names:
+        return df
+    if frame is None:
+        _, frame = load_items(spec)
+    keep = [c for c in keep_names if c in frame.columns and c not in df.columns]
+    return df.join(frame[keep].reset_index(drop=True), on="id") if keep else df

@@ -17,7 +17,7 @@ from typing import Any, Callable
 import pandas as pd
 
 from harness.analyses.base import AnalysisResult
-from harness.report.figures import save_figures
+from harness.report.figures import close_figures, save_figures
 from harness.results import document
 from harness.tasks.spec import TaskSpec, analysis_callable, missing_data, select_metrics
 
@@ -63,17 +63,16 @@ def skip_reason(spec: TaskSpec, scope: str, kinds: set[str]) -> str | None:
 
 
 def block_for(spec: TaskSpec, result: AnalysisResult, out_dir: Path, table_paths: dict[str, Path],
-              settings: dict[str, Any], model: str | None = None) -> dict:
-    """An analysis result as its results.json block: selected metrics, data, saved figures, table paths."""
+              settings: dict[str, Any], model: str | None = None, base: Path | None = None,
+              render: bool = True) -> dict:
+    """An analysis result as its results.json block: selected metrics, data, saved figures (only named when not
+    `render`), and the table paths relative to the audit folder `base` (default `out_dir`), the only form a
+    document may cite."""
     metrics = select_metrics(result.metrics, spec.metric_list)
-    figures = save_figures(result, spec.task, out_dir, model=model, prompts=dict(spec.prompts))
-    base = Path(out_dir).resolve()
-    paths = {}
-    for k, p in table_paths.items():
-        try:
-            paths[k] = Path(p).resolve().relative_to(base).as_posix()
-        except ValueError:
-            paths[k] = str(Path(p).resolve())
+    figures = save_figures(result, spec.task, out_dir, model=model, prompts=dict(spec.prompts)) if render \
+        else close_figures(result, spec.task)
+    root = Path(base or out_dir).resolve()
+    paths = {k: Path(p).resolve().relative_to(root).as_posix() for k, p in table_paths.items()}
     return document.task_block(result, metrics, figures, paths, {**settings, "task_version": version_text(spec)},
                                getattr(spec, "file_hash", None))
 
@@ -81,7 +80,7 @@ def block_for(spec: TaskSpec, result: AnalysisResult, out_dir: Path, table_paths
 def run_specs(specs: list[TaskSpec], *, scope: str, kinds: set[str], out_dir: Path,
               tables: TableSource, settings: Callable[[TaskSpec, Tables], dict[str, Any]],
               model_task: Callable[[TaskSpec, Any], AnalysisResult] | None = None,
-              title: str | None = None) -> Outcome:
+              title: str | None = None, base: Path | None = None) -> Outcome:
     """Run every spec that applies: tables from `tables(spec)`, or the model itself for model-level tasks."""
     from harness.tasks import model_tasks
 
@@ -112,21 +111,34 @@ def run_specs(specs: list[TaskSpec], *, scope: str, kinds: set[str], out_dir: Pa
             frames = {m: {k: df for k, (df, _) in prompts.items()} for m, prompts in found.items()}
             result = analysis_callable(spec.analysis_name)(frames, **spec.analysis_args)
         paths = {k: p for prompts in found.values() for k, (_, p) in prompts.items()} if scope == "model" else {}
-        out.blocks[spec.task] = block_for(spec, result, out_dir, paths, settings(spec, found), model=title)
+        out.blocks[spec.task] = block_for(spec, result, out_dir, paths, settings(spec, found), model=title, base=base)
         out.versions[spec.task] = spec.metadata.get("version")
         out.configs[spec.task] = spec.to_json()
     return out
 
 
 def write_outcome(outcome: Outcome, model_block: dict, out_dir: Path, results_name: str, t0: float,
-                  run: dict | None = None, extra: dict | None = None) -> Path:
-    """Merge the outcome into <out_dir>/<results_name> (never dropping earlier tasks) and rewrite the report."""
+                  run: dict | None = None, extra: dict | None = None, trust=None) -> Path:
+    """Merge the outcome into <out_dir>/<results_name> (never dropping earlier tasks) and rewrite the report.
+
+    `trust` (the maintainer's TrustStore): record the audit as computed here when every byte it cites came from
+    this installation (harness/results/attest.py)."""
+    from harness.errors import UserError
     from harness.report.html import write_report
+    from harness.results.attest import record_computed, record_of
+    from harness.results.audit import open_audit
 
     doc = document.document(model_block, outcome.blocks, outcome.versions, outcome.configs,
                             time.perf_counter() - t0, skipped=outcome.skipped, run=run)
     doc.update(extra or {})
     path = Path(out_dir) / results_name
+    existed, prior = path.exists() or path.is_symlink(), None
+    if trust is not None and existed:
+        try:
+            prior = record_of(trust, open_audit(path))
+        except UserError:
+            prior = None
     merged = document.write_merged(doc, path)
-    write_report(merged, Path(out_dir))
+    record = record_computed(trust, open_audit(path), prior, existed) if trust is not None else None
+    write_report(merged, Path(out_dir), trust=record)
     return path

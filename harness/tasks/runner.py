@@ -10,7 +10,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 from harness.models.loading import describe
 from harness.models.scorer import Scorer
@@ -22,7 +22,7 @@ from harness.scoring.responses import ItemSet, VocabularySet
 from harness.scoring.scan import scan
 from harness.scoring.table import TableStore
 from harness.tasks import pipeline
-from harness.tasks.items_source import item_source_name
+from harness.tasks.items_source import item_source_name, join_kept_columns, load_items
 from harness.tasks.spec import TaskSpec
 
 log = logging.getLogger(__name__)
@@ -43,23 +43,10 @@ class RunOptions:
     vocab_ids: list[int] | None = None  # a declared subset of the vocabulary
     subset_name: str | None = None  # its name, recorded in every block computed from it
     limit: int | None = None  # first N ids or items per response set (smoke runs; never published)
+    trust: Any = None  # the maintainer's TrustStore: tables written here are attested, the audit recorded
 
 
-def load_items(spec: TaskSpec):
-    """The task's item texts (verbatim) and the frame holding any columns it keeps (CSV file or dataset)."""
-    responses = spec.responses
-    if "dataset" in responses:
-        from harness.tasks.items_source import load_item_frame
-
-        frame = load_item_frame(responses, Path(spec.source).parent if spec.source else None)
-        return list(frame[responses["column"]]), frame.reset_index(drop=True)
-    from harness.scoring.items import read_items
-
-    items = read_items(Path(responses["path"]), responses["column"])
-    return items.texts, items.frame
-
-
-def score_task(scorer: Scorer, spec: TaskSpec, store: TableStore, opts: RunOptions):
+def score_task(scorer: Scorer, spec: TaskSpec, store: TableStore, opts: RunOptions, template_hash: str):
     """prompt key → (score table, its path) for every prompt of the task; reuses finished tables."""
     out = {}
     items = frame = None
@@ -79,12 +66,10 @@ def score_task(scorer: Scorer, spec: TaskSpec, store: TableStore, opts: RunOptio
                                 max_length=getattr(scorer, "max_length", None))
         table = scan(scorer, split, responses, store, batch_size=opts.batch_size, chunk_rows=opts.chunk_rows,
                      progress=opts.progress, prompt_key=key,
-                     meta_extra={"subset": opts.subset_name if items is None else None, "limit": opts.limit})
-        df = table.df
+                     meta_extra={"subset": opts.subset_name if items is None else None, "limit": opts.limit,
+                                 "chat_template_hash": template_hash})
+        df = join_kept_columns(spec, table.df, frame)
         df.attrs.update(scorer=table.meta.get("scorer"), model=table.meta.get("model"), prompt_key=key)
-        if frame is not None:
-            keep = [c for c in spec.responses.get("keep_columns", []) if c in frame.columns]
-            df = df.join(frame[keep].reset_index(drop=True), on="id") if keep else df
         out[key] = (df, table.path)
     return out
 
@@ -96,16 +81,16 @@ def run_tasks(scorer: Scorer, specs: Iterable[TaskSpec], output_dir: str | Path,
     t0 = time.perf_counter()
     ref = scorer.ref
     layout = Layout(output_dir)
-    out_dir = layout.audit_dir(ref)
+    out_dir = layout.checked_audit_dir(ref)
     cleanup_temp_files(out_dir, recursive=True)  # leftovers of a killed run whose writer is dead
-    store = TableStore(layout.tables_dir(ref))
+    store = TableStore(layout.tables_dir(ref), witness=opts.trust)
     store.check_writable()
     rank, _ = distributed.rank_and_world()
     specs = list(specs)
     template_hash = chat_template_hash(scorer)
 
     def tables(spec: TaskSpec):
-        return {ref.display_id: score_task(scorer, spec, store, opts)}
+        return {ref.display_id: score_task(scorer, spec, store, opts, template_hash)}
 
     def settings(spec: TaskSpec, found) -> dict:
         is_vocab = spec.responses.get("type") == "vocabulary"
@@ -118,7 +103,7 @@ def run_tasks(scorer: Scorer, specs: Iterable[TaskSpec], output_dir: str | Path,
         for spec in specs:
             if (spec.scope == "model" and spec.applies_to(ref.scorer) and not pipeline.missing_data(spec)
                     and model_tasks.get(spec.analysis_name) is None):
-                score_task(scorer, spec, store, opts)
+                score_task(scorer, spec, store, opts, template_hash)
         return layout.results_path(ref)
     outcome = pipeline.run_specs(specs, scope="model", kinds={ref.scorer}, out_dir=out_dir, tables=tables,
                                  settings=settings, model_task=lambda spec, mt: mt.run(scorer, spec),
@@ -127,4 +112,4 @@ def run_tasks(scorer: Scorer, specs: Iterable[TaskSpec], output_dir: str | Path,
              "batch_size": opts.batch_size, "subset": opts.subset_name, "limit": opts.limit, **(model_extra or {})}
     return pipeline.write_outcome(outcome, model, out_dir, "results.json", t0,
                                   run={"batch_size": opts.batch_size, "limit": opts.limit,
-                                       "subset": opts.subset_name}, extra=extra)
+                                       "subset": opts.subset_name}, extra=extra, trust=opts.trust)

@@ -1,7 +1,7 @@
 """Task YAML → validated, frozen `TaskSpec`. The format is documented in docs/tasks.md.
 
-YAML is data: it is read with `yaml.safe_load`, checked field by field, and never executes code. Every problem
-raises `TaskSpecError` naming the file and the field.
+YAML is data: it is read with safe loading and no anchors or aliases (`harness.safe_yaml`), checked field by
+field, and never executes code. Every problem raises `TaskSpecError` naming the file and the field.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
-from harness.data_paths import SHARED_DATA_ENV, SharedDataNotFound, shared_data_dir  # noqa: F401 (re-exported)
+from harness import safe_yaml
+from harness.data_paths import SHARED_DATA_ENV, SharedDataNotFound, portable, portable_path, shared_data_dir  # noqa: F401
 from harness.errors import UserError
 
 TOP_KEYS = {
@@ -180,15 +181,15 @@ class TaskSpec:
             "group": self.group,
             "description": self.description,
             "prompts": dict(self.prompts),
-            "responses": copy.deepcopy(self.responses),
+            "responses": portable(self.responses),
             "scope": self.scope,
             "scorer": self.scorer,
-            "analysis": {"name": self.analysis["name"], "args": copy.deepcopy(self.analysis.get("args", {}))},
+            "analysis": {"name": self.analysis["name"], "args": portable(self.analysis.get("args", {}))},
             "metric_list": [{"metric": m, **self.metric_options.get(m, {})} for m in self.metric_list],
             "metadata": copy.deepcopy(self.metadata),
-            "source": self.source,
+            "source": portable_path(self.source),
         }
-        return out
+        return out  # paths as `${SHARED_DATA}/...` or `harness/...`: the same on every machine, no local names
 
 
 def effective_scorers(spec: TaskSpec) -> frozenset[str]:
@@ -268,7 +269,7 @@ class _Loaded:
 
 def _written_version(text: str) -> str | None:
     """The scalar text of `metadata.version` exactly as written (safe_load would turn 1.50 into 1.5)."""
-    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    node = safe_yaml.compose(text)
     if not isinstance(node, yaml.MappingNode):
         return None
     for key, value in node.value:
@@ -290,7 +291,7 @@ def _read_yaml(path: Path, referrer: Path | None = None) -> tuple[dict[str, Any]
     except UnicodeDecodeError as e:
         raise TaskSpecError(path, "", f"not UTF-8 text (byte {e.start}); save the file as UTF-8") from None
     try:
-        data = yaml.safe_load(text)
+        data = safe_yaml.load(text)
         version_text = _written_version(text) if isinstance(data, dict) else None
     except yaml.YAMLError as e:
         raise TaskSpecError(path, "", f"invalid YAML: {e}") from None
