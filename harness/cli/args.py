@@ -49,6 +49,24 @@ def add_task_args(p: argparse.ArgumentParser) -> None:
                                          "../shared/data beside a checkout)")
 
 
+def add_trust_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--trust-store", metavar="DIR", default=None,
+                   help="the maintainer's trust store: records of audits verified or computed here (default: "
+                        "$RM_HARNESS_TRUST_STORE, else ~/.local/share/rm-harness/trust); never inside a results "
+                        "folder")
+
+
+def trust_store(args: argparse.Namespace):
+    """The TrustStore this command's flags (or the environment) name; only the command line decides where."""
+    from harness.results.trust import TrustStore
+
+    store = TrustStore.at(getattr(args, "trust_store", None))
+    for name in ("output_dir", "results_dir"):
+        if getattr(args, name, None):
+            store.check_apart_from(getattr(args, name))
+    return store
+
+
 def batch_size(args: argparse.Namespace) -> int | str:
     value = getattr(args, "batch_size", "auto")
     if value in ("auto", None):
@@ -102,7 +120,7 @@ def check_chat_template(ref, prompts) -> None:
 def check_task_items(ref, specs) -> None:
     """Read the item CSV of every item-list task this model runs, so a bad file fails before anything is loaded
     or written (the runner reads it again when it scores; the files are small)."""
-    from harness.tasks.runner import load_items
+    from harness.tasks.items_source import load_items
 
     for spec in specs:
         if spec.scope == "model" and spec.applies_to(ref.scorer) and spec.responses.get("type") == "items" \

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import argparse
 
+from harness.cli import args as cli_args
+
 
 def add_parser(sub) -> None:
     lb = sub.add_parser("leaderboard", help="build the static leaderboard from a results folder")
     lb.add_argument("--results-dir", default="results")
     lb.add_argument("--out", default="leaderboard/site")
+    cli_args.add_trust_arg(lb)
     lb.set_defaults(fn=cmd_leaderboard)
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
     from leaderboard.build import build
 
-    print(f"leaderboard: {build(args.results_dir, args.out)}")
+    print(f"leaderboard: {build(args.results_dir, args.out, trust=cli_args.trust_store(args))}")
     return 0

@@ -16,12 +16,14 @@ def add_parser(sub) -> None:
     run.add_argument("--limit", type=int, help="first N ids or items per response set (a smoke run: marked "
                                                "limited, never replaces a full result, never on the board)")
     run.add_argument("--yes", action="store_true", help="go ahead even when the estimate is over an hour")
+    cli_args.add_trust_arg(run)
     run.set_defaults(fn=cmd_run)
 
     an = sub.add_parser("analyse", help="rerun analyses over a model's stored score tables (no model needed)")
     an.add_argument("--model", required=True, help="display id, Hub id, results folder or slug")
     an.add_argument("--results-dir", default="results")
     cli_args.add_task_args(an)
+    cli_args.add_trust_arg(an)
     an.set_defaults(fn=cmd_analyse)
 
     co = sub.add_parser("compare", help="between-model analyses over stored score tables")
@@ -51,7 +53,8 @@ def prepare(args: argparse.Namespace, demo: str = "rm", only_vocabulary: bool = 
 def run_options(args: argparse.Namespace, ref):
     from harness.tasks.runner import RunOptions
 
-    opts = RunOptions(batch_size=cli_args.batch_size(args), limit=getattr(args, "limit", None))
+    opts = RunOptions(batch_size=cli_args.batch_size(args), limit=getattr(args, "limit", None),
+                      trust=cli_args.trust_store(args))
     if ref.origin == "demo" and ref.scorer == "reward":
         # An RM needs one forward per candidate: on a CPU the demo scans its declared subset (an LM scores the
         # whole vocabulary from one forward per prompt, so the demo LM keeps the full vocabulary).
@@ -82,7 +85,8 @@ def cmd_analyse(args: argparse.Namespace) -> int:
     from harness.results.layout import Layout
     from harness.tasks.stored import reanalyse
 
-    path, skipped = reanalyse(Layout(args.results_dir), args.model, cli_args.select_tasks(args))
+    path, skipped = reanalyse(Layout(args.results_dir), args.model, cli_args.select_tasks(args),
+                              trust=cli_args.trust_store(args))
     print_summary(path)
     return 0
 

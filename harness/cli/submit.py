@@ -4,7 +4,8 @@ The model is resolved once (ModelRef). Everything that can be checked is checked
 tasks, the output folder, the push target and its credentials. Each attempt writes its own submission record;
 a model revision whose results already hold every requested task with the same settings is not rerun unless
 --force. Results merge into the audit's results.json (never dropping earlier tasks). The demo audit (no
---model) covers the demo reward model and its base LM, so the base-model comparison has both.
+--model) covers the demo reward model and its base LM, so the board's base-model comparison (computed when the
+board is built, over the audits this installation computed or verified) has both.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ def add_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--public", action="store_true", help="make a dataset created by --push public")
     p.add_argument("--rewardbench-results", metavar="FILE",
                    help="your own RewardBench results JSON for this model (shown as self-reported, never ranked)")
+    cli_args.add_trust_arg(p)
 
 
 def add_parser(sub) -> None:
@@ -106,11 +108,10 @@ def submit(args: argparse.Namespace) -> int:
         ref, specs, opts = prepare(args, demo=which, only_vocabulary=which == "lm")
         audit_one(args, ref, specs, opts, layout)
         refs.append(ref)
-    refresh_comparison(layout)
     try:
         from leaderboard.build import build
 
-        print(f"leaderboard: {build(args.output_dir, args.leaderboard_out)}")
+        print(f"leaderboard: {build(args.output_dir, args.leaderboard_out, trust=cli_args.trust_store(args))}")
     except Exception as e:  # the audit is safe on disk; a board problem must not hide it
         print(f"warning: the leaderboard was not rebuilt ({type(e).__name__}: {e})", file=sys.stderr)
     for ref in refs:
@@ -122,21 +123,6 @@ def submit(args: argparse.Namespace) -> int:
         for ref in refs:
             print(push_audit(args.push, layout, ref, private=not args.public))
     return 0
-
-
-def refresh_comparison(layout) -> None:
-    """Rerun the between-model tasks over every audited model (no model is loaded), when two or more exist."""
-    from harness.errors import UserError
-    from harness.tasks.spec import discover
-    from harness.tasks.stored import compare
-
-    models = [a.display_id for a in layout.latest_audits()]
-    if len(models) < 2:
-        return
-    try:
-        compare(layout, models, list(discover([]).values()))
-    except UserError as e:
-        print(f"note: no cross-model comparison ({e.one_line()})", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -323,7 +323,7 @@ def run_gcg(scorer: Scorer, prompt: str, config: GCGConfig | None = None) -> GCG
     result = GCGResult(
         prompt=prompt, direction=config.direction, config=config.to_dict(),
         model=source.id if source is not None else scorer.spec.id, template_hash=gcg.split.template_hash,
-        prefix_ids=gcg.prefix, suffix_ids=gcg.suffix, restarts=restarts, wall_s=time.perf_counter() - t0,
+        prefix_ids=gcg.prefix, suffix_ids=gcg.suffix, restarts=restarts, wall_s=round(time.perf_counter() - t0, 4),
         device=str(scorer.device), dtype=scorer.dtype, rescore_tol=tol,
     )
     bad = [r for r in restarts if not within_tolerance(r.best_score, r.rescore, tol)]

@@ -128,14 +128,14 @@ class GCGResult:
         return {"direction": self.direction, "best_text": b.best_text, "best_ids": b.best_ids,
                 "best_score": _num(b.best_score), "rescore": _num(b.rescore), "rescore_diff": _num(b.rescore_diff),
                 "init_score": _num(b.init_score), "restart": b.restart, "steps_run": self.steps_run,
-                "steps_per_s": _num(self.steps_per_s), "wall_s": round(self.wall_s, 3)}
+                "steps_per_s": _num(self.steps_per_s), "wall_s": self.wall_s}
 
     def to_json(self) -> dict[str, Any]:
         return {
             "prompt": self.prompt, "direction": self.direction, "config": self.config, "model": self.model,
             "template_hash": self.template_hash, "prefix_ids": self.prefix_ids, "suffix_ids": self.suffix_ids,
             "device": self.device, "dtype": self.dtype, "rescore_tol": self.rescore_tol,
-            "wall_s": round(self.wall_s, 3), "steps_per_s": _num(self.steps_per_s), "rescore_ok": self.rescore_ok,
+            "wall_s": self.wall_s, "steps_per_s": _num(self.steps_per_s), "rescore_ok": self.rescore_ok,
             "summary": self.summary(),
             "restarts": [r.to_json() for r in self.restarts],
         }

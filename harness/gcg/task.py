@@ -59,6 +59,23 @@ def result_rows(res: GCGResult) -> list[dict[str, Any]]:
 def run_gcg_task(scorer, spec) -> AnalysisResult:
     """Every prompt of the task x every direction in `analysis.args.directions`; metrics, data and figures."""
     directions, base = split_args(spec.analysis_args)
+    searched: dict[str, GCGResult] = {}
+    for key, prompt in spec.prompts.items():
+        for direction in directions:
+            name = f"{key}/{direction}"
+            try:
+                searched[name] = run_gcg(scorer, prompt, base.with_(direction=direction))
+            except RescoreMismatch as e:  # keep the search; the metric shows the disagreement
+                log.warning("task %s, %s: %s", spec.task, name, e)
+                searched[name] = e.result
+    return assemble(spec, searched)
+
+
+def assemble(spec, searched: dict[str, GCGResult], draw: bool = True) -> AnalysisResult:
+    """The task's metrics, data and figures from its searches (`<prompt>/<direction>` -> result): the one place
+    a GCG block is built, for a run and for `verify`, which rebuilds it from the recorded searches (`draw`
+    False: the figures are named but not drawn)."""
+    directions, base = split_args(spec.analysis_args)
     out = AnalysisResult()
     runs: dict[str, Any] = {}
     top: dict[str, list] = {}
@@ -67,11 +84,7 @@ def run_gcg_task(scorer, spec) -> AnalysisResult:
         results = []
         for direction in directions:
             name = f"{key}/{direction}"
-            try:
-                res = run_gcg(scorer, prompt, base.with_(direction=direction))
-            except RescoreMismatch as e:  # keep the search; the metric shows the disagreement
-                log.warning("task %s, %s: %s", spec.task, name, e)
-                res = e.result
+            res = searched[name]
             results.append(res)
             best = res.best
             m = out.metrics
@@ -83,7 +96,7 @@ def run_gcg_task(scorer, spec) -> AnalysisResult:
             m[f"{name}/steps_per_s"] = _metric("steps_per_s", res.steps_per_s)
             runs[name] = res.to_json()
             (top if direction == "maximize" else bottom)[name] = result_rows(res)
-        out.figures[f"trajectory_{key}"] = trajectory_figure(results, title=f"GCG — {key}: {prompt}")
+        out.figures[f"trajectory_{key}"] = trajectory_figure(results, title=f"GCG — {key}: {prompt}") if draw else None
     out.data = {"config": base.to_dict(), "directions": directions, "top": top, "bottom": bottom, "runs": runs}
     return out
 

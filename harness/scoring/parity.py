@@ -29,13 +29,19 @@ class ParityReport:
         return asdict(self)
 
 
-def plain_scores(scorer: Scorer, split: TemplateSplit, replies: list[list[int]]) -> np.ndarray:
-    """Reference: one full forward per row over prefix + reply (+ suffix), no cache, no batching tricks."""
-    out = []
-    for reply in replies:
-        ids = torch.tensor([list(split.prefix_ids) + scorer.continuation(split, reply)])
-        out.append(float(scorer.score_full(ids, n_reply=len(reply))[0]))
-    return np.array(out)
+def plain_scores(scorer: Scorer, split: TemplateSplit, replies: list[list[int]], batch_size: int = 1) -> np.ndarray:
+    """Reference: full forwards over prefix + reply (+ suffix), no cache. Rows batch together only when they
+    have the same length (never padded), so a batch computes exactly what one forward per row would."""
+    out = np.full(len(replies), np.nan)
+    by_len: dict[int, list[int]] = {}
+    for i, reply in enumerate(replies):
+        by_len.setdefault(len(reply), []).append(i)
+    for n, idx in by_len.items():
+        for start in range(0, len(idx), batch_size):
+            part = idx[start:start + batch_size]
+            ids = torch.tensor([list(split.prefix_ids) + scorer.continuation(split, replies[i]) for i in part])
+            out[part] = scorer.score_full(ids, n_reply=n).double().cpu().numpy()
+    return out
 
 
 def check(scorer: Scorer, split: TemplateSplit, replies: list[list[int]], batch_size: int = 64) -> ParityReport:
