@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 from harness.report.headline import Headline, load_headlines, prompts_of
-from harness.report.model_view import prompt_order, token_lists, value_of
+from harness.report.model_view import prompt_order, token_lists, trust_words, value_of
 from harness.report.text import visible
 from leaderboard.rb_join import VERSIONS, RBScore
 from leaderboard.read import ModelEntry
@@ -222,9 +222,8 @@ def _badges(entry: ModelEntry) -> list[str]:
     out = []
     if entry.origin != "hub":
         out.append(entry.origin)
-    ver = entry.doc.get("verification") if isinstance(entry.doc.get("verification"), Mapping) else None
-    if ver and ver.get("status") == "verified":
-        out.append("verified")
+    if entry.trust is not None:  # the maintainer's record about these bytes; a field in the document means nothing
+        out.append(trust_words(entry.trust)[0])
     sanity = entry.doc.get("sanity") if isinstance(entry.doc.get("sanity"), Mapping) else None
     if sanity and sanity.get("passed") is False:
         out.append("failed sanity check")
@@ -237,7 +236,8 @@ def _row(entry: ModelEntry, prompt: str, cols, tops, rb) -> RowView:
     for col, hl, members in cols:
         hit = members.get(entry.model_id)
         if hit is None:
-            why = "not run" if _block(entry, hl) is None else (
+            why = "not compared: not verified" if hl.source == "compare" and entry.trust is None else \
+                "not run" if _block(entry, hl) is None else (
                 "see the other column" if any(entry.model_id in m for c2, h2, m in cols if h2 is hl) else
                 "not reported")
             cells.append(CellView(col.label, missing=why, raw=not col.scale_free))

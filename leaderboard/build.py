@@ -1,17 +1,19 @@
 """Build the leaderboard: a static site (and leaderboard.md, leaderboard.json) from a results folder.
 
-    rm-harness leaderboard --results-dir results --out leaderboard/site
+    rm-harness leaderboard --results-dir results --out leaderboard/site [--trust-store DIR]
     python -m leaderboard.build --results results --out leaderboard/site
 
-Steps, one module each: read the newest audit of every model (`read`), join RewardBench (`rb_join`), build the
-board's view model (`board_view`), render the templates of `harness/report/templates` (`harness.report.render`),
-write and swap the site (`site`). Site layout:
+Steps, one module each: read the newest audit of every model and the maintainer's trust record about its bytes
+(`read`), compute the cross-model comparison from trusted audits only (`read.trusted_comparison`; a submitted
+`_compare/` is never read), join RewardBench (`rb_join`), build the board's view model (`board_view`), render
+the templates of `harness/report/templates` (`harness.report.render`), write and swap the site (`site`). A
+trusted audit's figures come from the trust store, not from its folder. Site layout:
 
 - `index.html`: one table per scorer kind and prompt (prompt switch), headline columns from
   harness/report/headline.yaml, a glossary; `static/` holds the CSS and JS (no network, works from file://).
 - `models/<slug>/index.html`: the model page (the template of report.html) with results.json, figures/,
   downloads/ (CSV of the top and bottom 1,000 replies per prompt) and search/tokens.js beside it.
-- `compare.html` (+ `compare/figures/`): the cross-model report of `rm-harness compare`, or why there is none.
+- `compare.html` (+ `compare/figures/`): the cross-model report over the trusted audits, or why there is none.
 - `leaderboard.md` and `leaderboard.json`.
 """
 
@@ -32,13 +34,13 @@ from harness.report.html import STATIC, model_page, render_model_page
 from harness.report.model_view import Pair, Revision
 from harness.report.render import render
 from harness.report.text import finite_json, visible  # noqa: F401  (visible: re-exported for callers)
-from harness.results.layout import COMPARE_DIR
+from harness.results.trust import TrustStore
 from leaderboard import site
 from leaderboard.board_view import BoardView, build_board
 from leaderboard.compare_view import build_compare
 from leaderboard.markdown import render_markdown
 from leaderboard.rb_join import RBScore, RewardBench
-from leaderboard.read import LeaderboardWarning, ModelEntry, read_compare, read_models
+from leaderboard.read import LeaderboardWarning, ModelEntry, read_models, trusted_comparison
 from leaderboard.site import SITE_MARKER, LeaderboardError  # noqa: F401
 
 log = logging.getLogger(__name__)
@@ -83,23 +85,26 @@ def board_data(board: BoardView, entries: list[ModelEntry], built: str) -> dict:
             "models": list(models.values())}
 
 
-def build(results_dir: str | Path, out_dir: str | Path, *, compare_dir: str | Path | None = None,
+def build(results_dir: str | Path, out_dir: str | Path, *, trust: TrustStore | None = None,
           rewardbench: RewardBench | None = None) -> Path:
-    """Build the board of `results_dir` into `out_dir`; return the path of index.html."""
+    """Build the board of `results_dir` into `out_dir`; return the path of index.html. `trust`: the maintainer's
+    trust store (default: `TrustStore.at()`, the flag-less location)."""
     results, out = Path(results_dir), Path(out_dir)
-    entries, problems = read_models(results)
+    trust = trust if trust is not None else TrustStore.at()
+    trust.check_apart_from(results)
+    entries, problems = read_models(results, trust)
     site.check_out_dir(out, results, len(entries))
     rb = rewardbench or RewardBench()
-    compare = read_compare(Path(compare_dir) if compare_dir is not None else results / COMPARE_DIR)
     scores = {e.model_id: rb.for_model(e.model) for e in entries}
-    for e in entries:
-        if compare is not None:
-            e.compare_blocks = compare.per_model.get(e.model_id, {})
-    board = build_board(entries, scores, rb_note=f"RewardBench: {rb.source.note}.", has_compare=compare is not None,
-                        problems=problems)
     built = _now()
     stage = site.staging_dir(out)
     try:
+        compare = trusted_comparison(entries, stage / "compare")
+        for e in entries:
+            if compare is not None:
+                e.compare_blocks = compare.per_model.get(e.model_id, {})
+        board = build_board(entries, scores, rb_note=f"RewardBench: {rb.source.note}.",
+                            has_compare=compare is not None, problems=problems)
         for name in STATIC_FILES:
             (stage / "static").mkdir(exist_ok=True)
             shutil.copyfile(STATIC / name, stage / "static" / name)
@@ -110,16 +115,12 @@ def build(results_dir: str | Path, out_dir: str | Path, *, compare_dir: str | Pa
         for e in entries:
             dest = stage / "models" / e.slug
             page = model_page(e.doc, e.audit.folder, dest, others=_others(e), rewardbench=_rb_pairs(scores[e.model_id]),
-                              nav_root="../../", compare_block=e.compare_blocks)
+                              nav_root="../../", compare_block=e.compare_blocks, trust=e.trust, blob=trust.blob)
             (dest / "index.html").write_text(render_model_page(page, "../../static/"), encoding="utf-8")
         figs: dict[str, list[str]] = {}
         if compare is not None:
             for task, rels in assets.checked_figures(compare.doc, compare.folder).items():
-                for rel in rels:
-                    target = stage / "compare" / rel
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copyfile(compare.folder / rel, target)
-                    figs.setdefault(task, []).append(f"compare/{rel}")
+                figs[task] = [f"compare/{rel}" for rel in rels]
         view = build_compare(compare, entries, figs)
         (stage / "compare.html").write_text(render("compare.html", view=view, static="static/", nav_root="",
                                                    built=built), encoding="utf-8")
@@ -137,13 +138,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--results", "--results-dir", dest="results", default="results",
                     help="results folder (<slug>/<revision>/results.json; default: results)")
     ap.add_argument("--out", default="leaderboard/site", help="site folder to (re)write (default: leaderboard/site)")
-    ap.add_argument("--compare", default=None, help="comparison report folder (default: <results>/_compare)")
+    ap.add_argument("--trust-store", default=None, help="the maintainer's trust store (default: "
+                                                           "$RM_HARNESS_TRUST_STORE, else the user's data folder)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", LeaderboardWarning)  # already logged
         try:
-            index = build(args.results, args.out, compare_dir=args.compare)
+            index = build(args.results, args.out, trust=TrustStore.at(args.trust_store))
         except UserError as exc:
             print(f"error: {exc.one_line()}", file=sys.stderr)
             return 2

@@ -1,4 +1,5 @@
-"""The comparison page's view model (from `rm-harness compare`'s report), or why there is none yet."""
+"""The comparison page's view model (the between-model tasks over the board's trusted audits), or why there is
+none yet."""
 
 from __future__ import annotations
 
@@ -38,13 +39,14 @@ def build_compare(report: CompareReport | None, entries: Sequence[ModelEntry],
                   figures: dict[str, list[str]]) -> CompareView:
     """`figures`: task -> figure paths relative to the site root (already copied)."""
     if report is None:
-        n = len(entries)
-        if n < 2:
-            why = (f"A comparison needs at least two audited models; the board has {n}. Audit another model "
-                   "(rm-harness submit --model ORG/NAME), then run rm-harness compare and rebuild the board.")
+        n, trusted = len(entries), sum(e.trust is not None for e in entries)
+        if trusted < 2:
+            why = (f"A comparison needs at least two trusted audits (verified with rm-harness verify, or computed by "
+                   f"this board's own runs); the board has {n} model(s), {trusted} of them trusted. Audit or verify "
+                   "another model, then rebuild the board.")
         else:
-            why = (f"No comparison of the {n} audited models yet. Run rm-harness compare (it writes _compare/ in "
-                   "the results folder: rank agreement, MDS and similarity analyses), then rebuild the board.")
+            why = (f"No between-model task could run over the {trusted} trusted audits (their score tables do not "
+                   "share the prompts the comparison needs).")
         return CompareView(False, why)
     on_board = {e.model_id: e for e in entries}
     models = [ComparedModel(m, f"models/{quote(on_board[m].slug)}/index.html" if m in on_board else None)

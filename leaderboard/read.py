@@ -1,9 +1,10 @@
-"""Reading what the board shows: the latest audit of every model (through the results layout), and the
-cross-model comparison report. Nothing here renders."""
+"""Reading what the board shows: the latest audit of every model (through the results layout's one reader, which
+binds each document to its folder), the maintainer's trust record about each audit's exact bytes, and the
+cross-model comparison computed from trusted audits only. Nothing here renders; nothing here reads a submitted
+`_compare/`."""
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import warnings
@@ -13,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from harness.report.model_view import published
+from harness.results.attest import record_of
 from harness.results.layout import Audit, Layout
+from harness.results.trust import TrustStore
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +43,7 @@ class ModelEntry:
     slug: str
     compare_blocks: dict[str, dict] = field(default_factory=dict)  # task -> {metrics, settings} for this model
     rewardbench: dict[str, Any] | None = None
+    trust: dict[str, Any] | None = None  # the maintainer's record about these exact bytes (verified / computed)
 
     @property
     def model(self) -> dict[str, Any]:
@@ -56,16 +60,31 @@ def _slug(audit: Audit, used: set[str]) -> str:
     return slug
 
 
-def read_models(results_dir: str | Path) -> tuple[list[ModelEntry], list[str]]:
-    """The newest readable audit of every model in `results_dir`, and one message per audit left out."""
+def read_models(results_dir: str | Path, trust: TrustStore | None = None) -> tuple[list[ModelEntry], list[str]]:
+    """The newest readable audit of every model in `results_dir` (a trusted revision before an untrusted one),
+    each with the trust record about its bytes, and one message per audit left out."""
     layout = Layout(results_dir)
-    entries, problems, used = [], [], set()
-    for audit in layout.latest_audits():
+    entries, used = [], set()
+    audits, problems = layout.survey()
+    for msg in problems:
+        warn(msg)
+    records: dict[Path, dict | None] = {}
+
+    def record(a: Audit) -> dict | None:
+        if a.path not in records:
+            try:
+                records[a.path] = record_of(trust, a)
+            except OSError:
+                records[a.path] = None
+        return records[a.path]
+
+    for audit in layout.latest_audits(prefer=record, audits=audits):
         doc = audit.doc
-        model = doc.get("model") if isinstance(doc.get("model"), dict) else {}
-        mid = str(model.get("id") or "").strip()
-        if not mid:
-            msg = f"{audit.path}: skipped: model.id is missing"
+        rec = record(audit)
+        failed = trust.record(audit.digest) if trust is not None and rec is None else None
+        if failed is not None and failed.get("status") == "mismatch":
+            msg = (f"{layout.relative(audit.folder)}: left off the board: `rm-harness verify` found it does not match "
+                   f"what its tables and model give ({'; '.join(map(str, failed.get('problems') or []))[:300]})")
             warn(msg)
             problems.append(msg)
             continue
@@ -77,8 +96,9 @@ def read_models(results_dir: str | Path) -> tuple[list[ModelEntry], list[str]]:
             warn(msg)
             problems.append(msg)
             continue
-        entries.append(ModelEntry(audit, doc, mid, str(model.get("scorer") or "reward"),
-                                  str(model.get("origin") or "hub"), published(doc), _slug(audit, used)))
+        model = audit.model
+        entries.append(ModelEntry(audit, doc, audit.display_id, audit.kind, str(model.get("origin") or "hub"),
+                                  published(doc), _slug(audit, used), trust=rec))
     return entries, problems
 
 
@@ -100,19 +120,8 @@ def split_model_key(key: str, models: list[str]) -> tuple[str, str, str] | None:
     return None
 
 
-def read_compare(folder: str | Path) -> CompareReport | None:
-    """The comparison report in `folder` (None when there is none); unreadable parts are warned about."""
-    root = Path(folder)
-    cj = root / "compare.json"
-    if not cj.is_file():
-        return None
-    try:
-        doc = json.loads(cj.read_text(encoding="utf-8"))
-        if not isinstance(doc, dict):
-            raise TypeError("not a JSON object")
-    except (OSError, ValueError, TypeError) as exc:
-        warn(f"{cj}: unreadable ({type(exc).__name__}: {exc}); no comparison shown")
-        return None
+def parse_compare(doc: dict[str, Any], folder: Path) -> CompareReport:
+    """A comparison document split into per-model blocks (for the model rows) and the whole comparison."""
     model = doc.get("model") if isinstance(doc.get("model"), dict) else {}
     listed = model.get("models", doc.get("models"))
     models = [m for m in listed if isinstance(m, str) and m] if isinstance(listed, list) else []
@@ -129,4 +138,30 @@ def read_compare(folder: str | Path) -> CompareReport | None:
                 mid, prompt, name = hit
                 per_model.setdefault(mid, {}).setdefault(task, {"metrics": {}, "settings": settings})[
                     "metrics"][f"{prompt}/{name}"] = raw
-    return CompareReport(root, doc, models, per_model, overall)
+    return CompareReport(folder, doc, models, per_model, overall)
+
+
+def trusted_comparison(entries: list[ModelEntry], out_dir: Path) -> CompareReport | None:
+    """The between-model tasks over the trusted entries' bound tables (figures into `out_dir`); None with fewer
+    than two trusted models or when no between-model task could run. Untrusted audits never enter."""
+    import time
+
+    from harness.results import document
+    from harness.tasks.spec import discover
+    from harness.tasks.stored import compare_audits
+
+    trusted = [e for e in entries if e.trust is not None]
+    if len(trusted) < 2:
+        return None
+    t0 = time.perf_counter()
+    specs = [s for s in discover([]).values() if s.scope == "models"]
+    outcome = compare_audits([e.audit for e in trusted], specs, out_dir)
+    if not outcome.blocks:
+        for task, why in outcome.skipped.items():
+            log.info("board comparison: %s skipped: %s", task, why)
+        return None
+    ids = [e.model_id for e in trusted]
+    doc = document.jsonable(document.document({"id": "comparison of " + ", ".join(ids), "models": ids,
+                                               "scorer": "mixed"}, outcome.blocks, outcome.versions,
+                                              outcome.configs, time.perf_counter() - t0, skipped=outcome.skipped))
+    return parse_compare(doc, out_dir)

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from harness import untrusted
 from harness.report.model_view import (
     TOKEN_TASK,
     Download,
@@ -28,34 +29,42 @@ from harness.report.model_view import (
     slugify,
 )
 from harness.report.text import script_json, visible
-from harness.results.layout import is_inside
+from harness.untrusted import is_inside
 
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 N_CSV = 1000
 SEARCH_BUDGET_BYTES = 12_000_000
 SEARCH_FILE = "search/tokens.js"
 SEARCH_META = "search/tokens.meta.json"
-
-
-def _is_png(path: Path) -> bool:
-    try:
-        with path.open("rb") as fh:
-            return fh.read(8) == PNG_MAGIC
-    except OSError:
-        return False
+MAX_FIGURE_BYTES = 64 << 20
 
 
 def checked_figures(doc: Mapping[str, Any], audit_dir: Path) -> dict[str, list[str]]:
-    """task -> figure paths (relative to the audit folder) that are real PNG files inside it, no symlinks."""
+    """task -> figure paths (relative to the audit folder) that are real PNG files inside it, reached through real
+    folders only (paths written in the document are data)."""
     out: dict[str, list[str]] = {}
     for task, block in published(doc).items():
         for rel in block.get("figures") or []:
-            if not isinstance(rel, str) or not rel or os.path.isabs(rel) or "\\" in rel:
+            try:
+                src = untrusted.contained(audit_dir, rel, "figure")
+                ok = untrusted.is_png(untrusted.read_bytes(src, "figure", max_bytes=MAX_FIGURE_BYTES))
+            except (OSError, untrusted.UntrustedFileError):
                 continue
-            src = audit_dir / rel
-            if src.is_symlink() or not src.is_file() or not is_inside(src, audit_dir) or not _is_png(src):
-                continue
-            out.setdefault(task, []).append(Path(rel).as_posix())
+            if ok:
+                out.setdefault(task, []).append(Path(rel).as_posix())
+    return out
+
+
+def trusted_figures(doc: Mapping[str, Any], record: Mapping[str, Any], blob) -> dict[str, list[tuple[str, Path]]]:
+    """task -> (relative path, file in the trust store) of the figures a trust record vouches for: the board
+    shows these copies, never the audit folder's PNGs, for a trusted audit. `blob(sha)` finds a stored file."""
+    vouched = record.get("figures") if isinstance(record.get("figures"), Mapping) else {}
+    out: dict[str, list[tuple[str, Path]]] = {}
+    for task, block in published(doc).items():
+        for rel in block.get("figures") or []:
+            sha = vouched.get(rel) if isinstance(rel, str) else None
+            path = blob(sha) if isinstance(sha, str) else None
+            if path is not None:
+                out.setdefault(task, []).append((rel, path))
     return out
 
 
@@ -66,31 +75,32 @@ def _copy(src: Path, dst: Path) -> None:
     shutil.copyfile(src, dst)
 
 
-def copy_figures(figures: Mapping[str, list[str]], audit_dir: Path, dest_dir: Path) -> None:
-    for rels in figures.values():
-        for rel in rels:
-            _copy(audit_dir / rel, dest_dir / rel)
+def copy_figures(figures: Mapping[str, list[tuple[str, Path]]], dest_dir: Path) -> None:
+    for pairs in figures.values():
+        for rel, src in pairs:
+            _copy(src, dest_dir / rel)
 
 
-def score_tables(doc: Mapping[str, Any], audit_dir: Path) -> dict[str, tuple[str, Path]]:
-    """prompt key -> (task, parquet path) of the published score tables that exist (token_optimality first)."""
-    out: dict[str, tuple[str, Path]] = {}
+def score_tables(doc: Mapping[str, Any], audit_dir: Path) -> dict[str, tuple[str, str]]:
+    """prompt key -> (task, relative table path) of the published score tables the document cites
+    (token_optimality first); each is read through `_read_table`, which checks and binds it."""
+    from harness.results.audit import Audit, RESULTS_FILE
+
+    cited = Audit(Path(audit_dir) / RESULTS_FILE, dict(doc)).cited()
     results = published(doc)
+    out: dict[str, tuple[str, str]] = {}
     for task in [TOKEN_TASK] + sorted(t for t in results if t != TOKEN_TASK):
-        tables = (results.get(task) or {}).get("tables")
-        for prompt, rel in (tables.items() if isinstance(tables, Mapping) else []):
-            if not isinstance(rel, str):
-                continue
-            path = Path(rel) if os.path.isabs(rel) else audit_dir / rel
-            if str(prompt) not in out and path.is_file():
-                out[str(prompt)] = (str(task), path)
+        for prompt, rel in cited.get(task, {}).items():
+            out.setdefault(str(prompt), (str(task), rel))
     return out
 
 
-def _read_table(path: Path):
+def _read_table(doc: Mapping[str, Any], audit_dir: Path, task: str, prompt: str):
     import pandas as pd
 
-    df = pd.read_parquet(path, columns=None)
+    from harness.results.audit import Audit, RESULTS_FILE
+
+    df = Audit(Path(audit_dir) / RESULTS_FILE, dict(doc)).cited_table(task, prompt).df
     text = df["decoded"] if "decoded" in df else df.get("item", df.get("token"))
     finite = df["finite"].astype(bool) if "finite" in df else df["score"].notna()
     return pd.DataFrame({"id": df["id"], "text": text.astype(str), "score": df["score"].astype(float),
@@ -103,11 +113,11 @@ def write_csvs(doc: Mapping[str, Any], audit_dir: Path, dest_dir: Path, n: int =
     out = []
     tables = score_tables(doc, audit_dir)
     for prompt in prompt_order(list(tables)):
-        task, path = tables[prompt]
+        task, _ = tables[prompt]
         try:
-            df = _read_table(path)
-        except Exception as exc:  # noqa: BLE001  a damaged table costs its download, not the page
-            out.append(Download(f"{prompt}: score table", "", f"unreadable ({type(exc).__name__})"))
+            df = _read_table(doc, audit_dir, task, prompt)
+        except Exception as exc:  # noqa: BLE001  a damaged or foreign table costs its download, not the page
+            out.append(Download(f"{prompt}: score table", "", f"left out ({' '.join(str(exc).split())[:200]})"))
             continue
         ranked = df[df["finite"]].sort_values(["score", "id"], ascending=[False, True]).reset_index(drop=True)
         ranked.insert(0, "rank", range(1, len(ranked) + 1))
@@ -125,10 +135,10 @@ def write_search(doc: Mapping[str, Any], audit_dir: Path, dest_dir: Path,
     """The token-search data file of the vocabulary tables (see the module docstring)."""
     import numpy as np
 
-    tables = {p: path for p, (task, path) in score_tables(doc, audit_dir).items() if task == TOKEN_TASK}
+    tables = {p: rel for p, (task, rel) in score_tables(doc, audit_dir).items() if task == TOKEN_TASK}
     if not tables:
         return SearchInfo(None, [], 0, "no vocabulary score table beside results.json")
-    cached = _cached_search(audit_dir, tables.values(), budget)
+    cached = _cached_search(audit_dir, [audit_dir / rel for rel in tables.values()], budget)
     if cached is not None:  # report.html wrote it after the tables last changed: reuse it
         if (dest_dir / SEARCH_FILE).resolve() != (audit_dir / SEARCH_FILE).resolve():
             for name in (SEARCH_FILE, SEARCH_META):
@@ -139,8 +149,8 @@ def write_search(doc: Mapping[str, Any], audit_dir: Path, dest_dir: Path,
     size, left_out = 0, []
     for prompt in prompt_order(list(tables)):
         try:
-            df = _read_table(tables[prompt]).sort_values("id").reset_index(drop=True)
-        except Exception:  # noqa: BLE001  an unreadable table costs its prompt
+            df = _read_table(doc, audit_dir, TOKEN_TASK, prompt).sort_values("id").reset_index(drop=True)
+        except Exception:  # noqa: BLE001  an unreadable or foreign table costs its prompt
             left_out.append(prompt)
             continue
         if base is None:
@@ -181,7 +191,9 @@ def _cached_search(audit_dir: Path, tables, budget: int) -> SearchInfo | None:
     and was made under the same budget."""
     data, meta = audit_dir / SEARCH_FILE, audit_dir / SEARCH_META
     try:
-        info = json.loads(meta.read_text(encoding="utf-8"))
+        untrusted.contained(audit_dir, SEARCH_FILE, "token-search file")
+        info = untrusted.read_json_object(untrusted.contained(audit_dir, SEARCH_META, "token-search metadata"),
+                                          "token-search metadata", max_bytes=untrusted.MAX_SMALL_JSON_BYTES)
         newest = max(Path(t).stat().st_mtime for t in tables)
         if data.stat().st_mtime < newest or meta.stat().st_mtime < newest or info.get("budget") != budget:
             return None
@@ -192,8 +204,10 @@ def _cached_search(audit_dir: Path, tables, budget: int) -> SearchInfo | None:
 
 def copy_results(audit_dir: Path, dest_dir: Path) -> Download:
     src = audit_dir / "results.json"
-    if src.is_file():
-        _copy(src, dest_dir / "results.json")
+    if (dest_dir / "results.json").resolve() != src.resolve():
+        data = untrusted.read_bytes(src, "results document", max_bytes=untrusted.MAX_JSON_BYTES)
+        dest_dir.mkdir(parents=True, exist_ok=True)
+        (dest_dir / "results.json").write_bytes(data)
     return Download("results.json (every metric, settings and provenance)", "results.json", "JSON")
 
 
@@ -205,7 +219,8 @@ def parquet_downloads(doc: Mapping[str, Any], audit_dir: Path, dest_dir: Path) -
     """Full score tables: linked only where they are reachable from the page (report.html beside them, or a
     dataset URL recorded in results.json); the board never copies them."""
     out = []
-    for prompt, (task, path) in score_tables(doc, audit_dir).items():
+    for prompt, (task, rel) in score_tables(doc, audit_dir).items():
+        path = audit_dir / rel
         if is_inside(path, dest_dir):
             out.append(Download(f"{prompt}: full score table", os.path.relpath(path, dest_dir).replace(os.sep, "/"),
                                 "parquet"))
@@ -213,15 +228,6 @@ def parquet_downloads(doc: Mapping[str, Any], audit_dir: Path, dest_dir: Path) -
     if isinstance(url, str) and url.startswith("https://"):
         out.append(Download("full score tables (dataset)", url, "external"))
     return out
-
-
-def atomic_write_text(path: Path, text: str) -> Path:
-    """Atomic text write through the project's one atomic-write module (moving to harness.results.atomic)."""
-    try:
-        from harness.results.atomic import atomic_write_text as write
-    except ImportError:
-        from harness.results.atomic import atomic_write_text as write
-    return write(path, text)
 
 
 def write_json(path: Path, obj: Any) -> None:

@@ -207,6 +207,20 @@ def _rows(rows: Any) -> list[dict[str, Any]]:
     return out
 
 
+def trust_words(trust: Mapping[str, Any] | None) -> tuple[str, str]:
+    """(badge, one line) for the maintainer's trust record about an audit (None: a self-reported claim)."""
+    if trust is None:
+        return "self-reported", "not verified: as submitted (no trust record of this board's maintainer matches)"
+    at = str(trust.get("at") or "")
+    if trust.get("status") == "verified":
+        sample = trust.get("sample") if isinstance(trust.get("sample"), Mapping) else {}
+        return "verified", (f"verified {at}: {sample.get('rows_rescored', '?')} rows rescored, every shown number "
+                            "recomputed").strip()
+    if trust.get("status") == "computed":
+        return "computed here", f"computed by this board's own run {at}".strip()
+    return "self-reported", f"not verified ({trust.get('status')})"
+
+
 def _ci_partner(names: set[str], metric: str) -> tuple[str, str] | None:
     """The `<stem>_ci_low/_ci_high` pair that belongs to `metric` (stem = metric, or metric without a
     `_coef` suffix or a `percentile_` prefix)."""
@@ -302,9 +316,11 @@ def figure_caption(task: str, rel: str) -> str:
 
 def build_model_page(doc: Mapping[str, Any], *, figures: Mapping[str, list[str]], downloads: list[Download],
                      search: SearchInfo, others: Sequence[Revision] = (), rewardbench: Sequence[Pair] = (),
-                     nav_root: str | None = None, compare_block: Mapping[str, Mapping[str, Any]] | None = None
-                     ) -> ModelPage:
-    """The page of one audit. `figures`: task -> figure paths relative to the page (already checked)."""
+                     nav_root: str | None = None, compare_block: Mapping[str, Mapping[str, Any]] | None = None,
+                     trust: Mapping[str, Any] | None = None) -> ModelPage:
+    """The page of one audit. `figures`: task -> figure paths relative to the page (already checked). `trust`:
+    the maintainer's trust record about these exact bytes, if any (a `verification` field inside the document
+    means nothing)."""
     model = doc.get("model") if isinstance(doc.get("model"), Mapping) else {}
     mid = str(model.get("id") or "?")
     results = published(doc)
@@ -333,15 +349,9 @@ def build_model_page(doc: Mapping[str, Any], *, figures: Mapping[str, list[str]]
                             f"{fmt_value(acc * 100 if isinstance(acc, (int, float)) else None)}% of {n} preference "
                             f"pairs ranked right ({verdict}; threshold {sanity.get('threshold')})"))
         badges.append(f"sanity check {verdict}")
-    ver = doc.get("verification") if isinstance(doc.get("verification"), Mapping) else None
-    if ver and ver.get("status") == "verified":
-        badges.append("verified")
-        summary.append(Pair("verification", f"verified (rerun matched) {ver.get('at') or ''}".strip()))
-    elif ver:
-        badges.append(f"verification: {ver.get('status')}")
-        summary.append(Pair("verification", f"{ver.get('status')} {ver.get('at') or ''}".strip()))
-    else:
-        badges.append("self-reported")
+    badge, line = trust_words(trust)
+    badges.append(badge)
+    summary.append(Pair("verification", line))
     summary += list(rewardbench)
 
     top, bottom = token_lists(results)
@@ -370,6 +380,10 @@ def build_model_page(doc: Mapping[str, Any], *, figures: Mapping[str, list[str]]
     prov = doc.get("provenance") if isinstance(doc.get("provenance"), Mapping) else {}
     provenance = [Pair(str(k), str(v)) for k, v in sorted(prov.items()) if v is not None]
     notes = []
+    if trust is not None and trust.get("status") == "verified":
+        notes.append("Verified: the maintainer rescored this audit's tables, reran its sanity check and GCG replies, "
+                     "and recomputed every metric, token list and figure shown here. Provenance, the audit time and "
+                     "skip reasons are as the submitter's results.json states them.")
     hidden = set(doc.get("partial_results") or {}) if isinstance(doc.get("partial_results"), Mapping) else set()
     hidden |= {t for t in (doc.get("results") or {}) if t not in results} if isinstance(doc.get("results"), Mapping) \
         else set()
