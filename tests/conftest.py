@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -12,6 +13,8 @@ import pytest
 matplotlib.use("Agg")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# The maintainer's trust store of this test session (never the user's own): subprocesses inherit it.
+os.environ.setdefault("RM_HARNESS_TRUST_STORE", tempfile.mkdtemp(prefix="rm-harness-test-trust-"))
 sys.path.insert(0, str(Path(__file__).parent))
 
 import builders  # noqa: E402

@@ -33,6 +33,7 @@ GRM = "Ray2333/GRM-gemma2-2B-rewardmodel-ft"
 LOCAL = "local:my-rm@3f2a1b2c"
 LM = "demo:gemma-3-270m-lm"
 PROMPTS = {"best": "What, in one word, is the best thing ever?", "worst": "What, in one word, is the worst thing ever?"}
+GREATEST = {"greatest": "What, in one word, is the greatest thing ever?"}  # the between-model tasks need it too
 REV_A = "0123456789abcdef0123456789abcdef01234567"
 
 
@@ -83,6 +84,43 @@ def write_table(path: Path, tokens: list[str], scores: np.ndarray) -> Path:
     return path
 
 
+def write_bound_table(folder: Path, model: dict, prompt: str, tokens: list[str], scores: np.ndarray,
+                      subset: str | None = None) -> str:
+    """A finished score table as a scan writes it (key, key_parts, checksum), bound to `model`; returns the path
+    relative to the audit folder that a document cites."""
+    import hashlib
+
+    from harness.scoring.table import table_key
+
+    parts = {"model": model["id"], "revision": model["revision"], "dtype": model["dtype"], "kind": model["scorer"],
+             "output": "logits", "index": None, "template": f"split-{prompt}", "prefix": [1, 2], "suffix": [3],
+             "uses_suffix": True, "responses": f"vocabulary:{len(tokens)}"}
+    key = table_key(parts)
+    path = write_table(folder / "tables" / key / "table.parquet", tokens, scores)
+    meta = {"key": key, "key_parts": parts, "n_rows": len(tokens), "n_nonfinite": int((~np.isfinite(scores)).sum()),
+            "table_sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "prompt": {**PROMPTS, **GREATEST}[prompt],
+            "prompt_key": prompt, "response_set": "vocabulary", "chat_template_hash": model.get("template_hash"),
+            "subset": subset, "limit": None, "model": model["id"], "revision": model["revision"]}
+    (path.parent / "meta.json").write_text(json.dumps(meta))
+    return f"tables/{key}/table.parquet"
+
+
+def trust(results_dir: Path, folder: Path, status: str = "verified") -> dict:
+    """A record of the session's trust store (the maintainer's) about the audit in `folder`, as `verify` writes
+    one; its figures copied into the store."""
+    from harness.results.attest import figure_blobs
+    from harness.results.audit import open_audit
+    from harness.results.trust import TrustStore
+
+    store = TrustStore.at()
+    a = open_audit(folder, results_dir)
+    record = {"status": status, "digest": a.digest, "files": a.content_files(), "at": "2026-11-26T01:00:00Z",
+              "model": {"id": a.display_id, "revision": a.revision, "slug": a.slug},
+              "sample": {"rows_rescored": 123}, "figures": figure_blobs(store, a), "problems": [], "stale": []}
+    store.write_record(record)
+    return record
+
+
 def rows(tokens: list[str], scores: np.ndarray, k: int = 20, top: bool = True) -> list[dict]:
     ok = np.where(np.isfinite(scores))[0]
     order = ok[np.argsort(-scores[ok] if top else scores[ok], kind="stable")][:k]
@@ -98,20 +136,31 @@ def settings(dtype: str = "bfloat16", scorer: str = "reward", subset: str | None
 def audit(results_dir: Path, model_id: str, *, origin: str = "hub", scorer: str = "reward",
           revision: str = REV_A, dtype: str = "bfloat16", hostile: bool = False, seed: int = 0,
           shift: float = 0.0, scale: float = 1.0, created: str = "2026-11-26T00:00:00Z",
-          extra_metrics: dict[str, dict] | None = None, figures: bool = True, slug: str | None = None,
-          verified: bool = False) -> Path:
-    """One audit folder with token_optimality over two prompts (score tables, top/bottom lists, figures) plus
-    identity_bias and framing_asymmetry metrics; returns the folder."""
-    slug = slug or model_id.replace("/", "__").replace(":", "__").replace("@", "__")
-    slug = "".join(c if c.isalnum() or c in "._-" else "-" for c in slug).strip("-.")
-    folder = results_dir / slug / revision[:12]
+          extra_metrics: dict[str, dict] | None = None, figures: bool = True,
+          verified: bool = False, greatest: bool = False) -> Path:
+    """One audit folder (where the results layout puts it) with token_optimality over two prompts (bound score
+    tables, top/bottom lists, figures) plus identity_bias and framing_asymmetry metrics; returns the folder.
+    `verified`: the session's trust store gets a `verified` record about it; `greatest`: a third prompt."""
+    prompts = {**PROMPTS, **(GREATEST if greatest else {})}
+    from harness.models.identity import short_revision, slug_of
+
+    hub = origin == "hub"
+    if origin == "local":  # a local id names its folder and content hash, as the identity resolver makes it
+        name = model_id.split(":", 1)[1].rsplit("@", 1)[0]
+        source = f"/home/user/models/{name}"
+        model_id = f"local:{name}@{short_revision(revision)[:8]}"
+    else:
+        source = model_id if hub else f"/opt/demo/{model_id.split(':')[-1]}"
+    model = {"id": model_id, "origin": origin, "source": source, "revision": revision, "dtype": dtype,
+             "scorer": scorer, "weights_note": None, "prompt_format": "chat", "template_hash": "abcd1234",
+             "trust_remote_code": False, "registry_entry": None, "device": "cpu",
+             "hub_url": f"https://huggingface.co/{model_id}/tree/{revision}" if hub else None}
+    folder = results_dir / slug_of(origin, source, model_id, revision) / short_revision(revision)
     tokens = vocabulary(hostile)
     tables, top, bottom, tok_metrics = {}, {}, {}, {}
-    for j, prompt in enumerate(PROMPTS):
+    for j, prompt in enumerate(prompts):
         s = planted_scores(tokens, seed + j, shift, scale)
-        rel = f"tables/{prompt}{seed}/table.parquet"
-        write_table(folder / rel, tokens, s)
-        tables[prompt] = rel
+        tables[prompt] = write_bound_table(folder, model, prompt, tokens, s)
         top[prompt], bottom[prompt] = rows(tokens, s), rows(tokens, s, top=False)
         if hostile:  # results.json can carry what parquet cannot
             bottom[prompt].insert(0, {"id": 9999, "token": "\ud800lone", "decoded": "\ud800lone", "score": -99.0})
@@ -144,25 +193,20 @@ def audit(results_dir: Path, model_id: str, *, origin: str = "hub", scorer: str 
     for task, ms in (extra_metrics or {}).items():
         results.setdefault(task, {"metrics": {}, "data": {}, "figures": [], "tables": {}, "settings": st,
                                   "computed": {"at": created}})["metrics"].update(ms)
-    hub = origin == "hub"
     doc = {
-        "schema_version": 2, "harness_version": "0.2.0",
-        "model": {"id": model_id, "origin": origin, "source": model_id if hub else "/home/user/models/my-rm",
-                  "revision": revision, "dtype": dtype, "scorer": scorer, "weights_note": None,
-                  "prompt_format": "chat", "template_hash": "abcd1234", "trust_remote_code": False,
-                  "registry_entry": None, "device": "cpu",
-                  "hub_url": f"https://huggingface.co/{model_id}/tree/{revision}" if hub else None},
+        "schema_version": 2, "harness_version": "0.2.0", "model": model,
         "provenance": {"harness_version": "0.2.0", "python": "3.11.7", "torch": "2.13.0"},
-        "versions": {t: 1 for t in results}, "configs": {t: {"prompts": dict(PROMPTS)} for t in results},
+        "versions": {t: 1 for t in results},
+        "configs": {t: {"prompts": dict(prompts), "responses": {"type": "vocabulary"}} for t in results},
         "results": results,
         "skipped": {"human_agreement": "reference data missing: eloeverything (set RM_HARNESS_SHARED_DATA)"},
         "sanity": {"accuracy": 0.9, "n": 50, "threshold": 0.6, "passed": True},
         "wall_time_s": 1.5, "created": created,
     }
-    if verified:
-        doc["verification"] = {"status": "verified", "at": "2026-11-26T01:00:00Z", "max_abs_diff": 1e-6}
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "results.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
+    if verified:
+        trust(results_dir, folder)
     return folder
 
 

@@ -229,7 +229,8 @@ def test_no_sideways_scroll_at_1280_and_on_a_phone(driver, site):
 def test_token_search_finds_score_rank_and_percentile(driver, site):
     _open(driver, site["site"] / SKY_PAGE)
     assert _js(driver, "return typeof window.RMH_TOKENS") == "undefined"  # loaded on first use only
-    table = pd.read_parquet(site["folders"]["a"] / "tables" / "best0" / "table.parquet")
+    table = pd.read_parquet(site["folders"]["a"] / json.loads((site["folders"]["a"] / "results.json").read_text())[
+        "results"]["token_optimality"]["tables"]["best"])
     fin = table[table["finite"]]
     for query, token in (("␣LOVE", " LOVE"), ("tok17", "tok17"), (" Jews", " Jews")):
         row = table[table["decoded"] == token].iloc[0]

@@ -4,6 +4,7 @@ the end-of-run summary, and the site's safety rules (foreign folders, empty resu
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -405,7 +406,11 @@ def test_badges_mark_verified_and_local_models(board):
     assert model_cells[GRM].endswith("verified") and not model_cells[SKY].endswith("verified")
     assert column_cells(index, "reward-32-bit-full-vocabulary", "best", "model")[LOCAL].endswith("local")
     page = (_model_dir(index, GRM) / "index.html").read_text(encoding="utf-8")
-    assert "verified (rerun matched) 2026-11-26T01:00:00Z" in page
+    assert "verified 2026-11-26T01:00:00Z: 123 rows rescored" in page  # from the maintainer's trust record
+    # a `verification` field written into a document means nothing: the badge follows the trust store only
+    doc_path = board[1]["a"] / "results.json"
+    doc = json.loads(doc_path.read_text())
+    assert "verification" not in doc and not model_cells[SKY].endswith("verified")
     assert "self-reported" in (_model_dir(index, SKY) / "index.html").read_text(encoding="utf-8")
 
 
@@ -498,7 +503,8 @@ def test_model_page_order_toc_and_links_resolve(board):
 def test_downloads_hold_the_right_rows(board):
     _, folders, index = board
     d = _model_dir(index, SKY)
-    table = pd.read_parquet(folders["a"] / "tables" / "best0" / "table.parquet")
+    table = pd.read_parquet(folders["a"] / json.loads((folders["a"] / "results.json").read_text())["results"][
+        "token_optimality"]["tables"]["best"])
     fin = table[table["finite"]].sort_values(["score", "id"], ascending=[False, True])
     top = pd.read_csv(d / "downloads" / "token_optimality__best__top1000.csv", keep_default_na=False)
     bottom = pd.read_csv(d / "downloads" / "token_optimality__best__bottom1000.csv", keep_default_na=False)
@@ -515,7 +521,8 @@ def test_search_data_matches_the_score_tables(board):
     assert text.startswith("window.RMH_TOKENS = ") and "<" not in text
     data = json.loads(text[len("window.RMH_TOKENS = "):].rstrip().rstrip(";"))
     assert data["prompts"] == ["best", "worst"]
-    table = pd.read_parquet(folders["a"] / "tables" / "worst0" / "table.parquet").sort_values("id")
+    table = pd.read_parquet(folders["a"] / json.loads((folders["a"] / "results.json").read_text())["results"][
+        "token_optimality"]["tables"]["worst"]).sort_values("id")
     assert data["ids"] is None and data["first_id"] == 0 and table["id"].tolist() == list(range(len(table)))
     assert data["tokens"] == [visible(t) for t in table["decoded"]]
     got = np.array([np.nan if v is None else v for v in data["scores"]["worst"]], dtype=np.float32)
@@ -534,7 +541,10 @@ def test_search_data_is_reused_only_while_the_tables_are_unchanged(tmp_path):
     assert site_copy == first and (tmp_path / "page" / SEARCH_FILE).read_bytes() == (folder / SEARCH_FILE).read_bytes()
     table = folder / doc["results"]["token_optimality"]["tables"]["best"]
     tokens = vocabulary(False)
-    write_table(table, tokens, np.arange(len(tokens), dtype=np.float32))
+    write_table(table, tokens, np.arange(len(tokens), dtype=np.float32))  # a rescan: new bytes, new checksum
+    meta = json.loads(table.with_name("meta.json").read_text())
+    meta["table_sha256"] = hashlib.sha256(table.read_bytes()).hexdigest()
+    table.with_name("meta.json").write_text(json.dumps(meta))
     os.utime(table, (table.stat().st_mtime + 5, table.stat().st_mtime + 5))
     write_search(doc, folder, folder)
     data = json.loads((folder / SEARCH_FILE).read_text()[len("window.RMH_TOKENS = "):].rstrip().rstrip(";"))
@@ -655,28 +665,39 @@ def test_compare_page_without_a_comparison_says_what_to_do(tmp_path):
     audit(results, SKY)
     index = build(results, tmp_path / "site", rewardbench=stub_rb())
     text = " ".join(t for t, _ in parse(index.parent / "compare.html").texts)
-    assert "needs at least two audited models; the board has 1" in text
+    assert "needs at least two trusted audits" in text and "the board has 1 model(s), 0 of them trusted" in text
 
 
-def test_compare_report_adds_a_column_and_a_page(tmp_path):
-    from leaderboard_fixtures import make_png
+def test_the_comparison_is_computed_from_trusted_audits_and_a_submitted_one_is_never_read(tmp_path):
+    """Two verified audits are compared when the board is built (the column holds the tau their tables give);
+    an unverified third never enters; a planted _compare/ with forged numbers is never read."""
+    import pandas as pd
+    from scipy import stats
 
     results = tmp_path / "results"
-    standard_board(results)
+    sky = audit(results, SKY, seed=0, greatest=True, verified=True)
+    grm = audit(results, GRM, seed=1, greatest=True, verified=True)
+    audit(results, "Org/untrusted-rm", seed=7, greatest=True)
     cmp = results / "_compare"
-    make_png(cmp / "figures" / "heterogeneity__heatmap_best.png")
-    doc = {"schema_version": 2, "model": {"id": "comparison", "models": [SKY, GRM]},
-           "results": {"heterogeneity": {
-               "metrics": {f"best/{SKY}/mean_kendall_tau": metric(0.61), f"best/{GRM}/mean_kendall_tau": metric(0.59),
-                           "best/mean_kendall_tau": metric(0.6, None, "mean tau over pairs")},
-               "figures": ["figures/heterogeneity__heatmap_best.png"], "settings": {"task_version": "1"}}}}
-    (cmp / "compare.json").write_text(json.dumps(doc))
+    cmp.mkdir()
+    (cmp / "compare.json").write_text(json.dumps({"model": {"id": "comparison", "models": [SKY, GRM]}, "results": {
+        "heterogeneity": {"metrics": {f"best/{SKY}/mean_kendall_tau": metric(0.987654)}, "settings": {}}}}))
     index = build(results, tmp_path / "site", rewardbench=stub_rb())
     cells = column_cells(index, "reward-16-bit-full-vocabulary", "best", "model_tau")
-    assert cells == {SKY: "0.61", GRM: "0.59"}
+
+    def best(folder):
+        doc = json.loads((folder / "results.json").read_text())
+        return pd.read_parquet(folder / doc["results"]["token_optimality"]["tables"]["best"]).set_index("decoded")["score"]
+
+    a, b = best(sky), best(grm)
+    ok = a.notna() & b.notna()
+    tau = stats.kendalltau(a[ok], b[ok]).statistic
+    assert float(cells[SKY]) == pytest.approx(tau, abs=0.006) and cells[SKY] == cells[GRM]
+    assert cells["Org/untrusted-rm"] == "— not compared: not verified"
     page = (index.parent / "compare.html").read_text(encoding="utf-8")
-    assert "mean_kendall_tau" in page and (index.parent / "compare" / "figures" /
-                                           "heterogeneity__heatmap_best.png").is_file()
+    assert "mean_kendall_tau" in page and "0.987654" not in page
+    assert "untrusted-rm" in page.split("On the board but not in this comparison")[1]
+    assert any((index.parent / "compare" / "figures").glob("heterogeneity__*.png"))
 
 
 # ------------------------------------------------------------------------------------------------ site safety

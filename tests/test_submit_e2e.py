@@ -57,7 +57,7 @@ def test_second_model_refreshes_the_comparison_page(tmp_path, mistral_dir):
         model = builders.tiny_classifier("Mistral", mistral_dir, tmp_path / f"rm{seed}", seed=seed)
         assert main(["--model", str(model), "--tasks", "token_optimality", "--output-dir", str(out),
                      "--leaderboard-out", str(site), "--batch-size", "512"]) == 0
-    doc = json.loads((out / "_compare" / "compare.json").read_text())
-    assert len(doc["model"]["models"]) == 2
-    assert doc["results"]["heterogeneity"]["metrics"]["best/n_models"]["value"] == 2
-    assert "heterogeneity" in (site / "compare.html").read_text()
+    # both audits were computed here (trusted), so the board compares them; submit writes no _compare/ of its own
+    assert not (out / "_compare").exists()
+    page = (site / "compare.html").read_text()
+    assert "heterogeneity" in page.lower() and page.count('class="id"') >= 2

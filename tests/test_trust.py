@@ -105,12 +105,22 @@ def test_limited_run_never_replaces_a_full_one():
     def block(limit, value):
         return {"settings": {"task_version": "1", "limit": limit, "subset": None}, "metrics": {"m": {"value": value}}}
 
-    full = {"results": {"t": block(None, 1.0)}}
-    merged = merge(full, {"results": {"t": block(10, 2.0)}, "created": "x"})
+    model = {"id": "org/rm", "origin": "hub", "source": "org/rm", "revision": "a" * 40}
+    full = {"model": model, "results": {"t": block(None, 1.0)}}
+    merged = merge(full, {"model": model, "results": {"t": block(10, 2.0)}, "created": "x"})
     assert merged["results"]["t"]["metrics"]["m"]["value"] == 1.0
     assert merged["partial_results"]["t"]["metrics"]["m"]["value"] == 2.0
-    merged = merge(merged, {"results": {"t": block(None, 3.0)}, "created": "y"})
+    merged = merge(merged, {"model": model, "results": {"t": block(None, 3.0)}, "created": "y"})
     assert merged["results"]["t"]["metrics"]["m"]["value"] == 3.0 and "t" not in merged.get("partial_results", {})
+
+
+def test_a_merge_never_goes_into_another_models_document():
+    from harness.results.document import ForeignDocument, merge
+
+    a = {"model": {"id": "org/a", "origin": "hub", "source": "org/a", "revision": "a" * 40}, "results": {}}
+    for other in ({**a["model"], "id": "org/b", "source": "org/b"}, {**a["model"], "revision": "b" * 40}, None):
+        with pytest.raises(ForeignDocument):
+            merge({"model": other, "results": {}}, a)
 
 
 def test_failed_force_rerun_keeps_the_finished_record_and_results(tmp_path, mistral_dir, monkeypatch):
