@@ -15,6 +15,7 @@ from typing import Any, Iterable
 from harness.models.loading import describe
 from harness.models.scorer import Scorer
 from harness.models.templates import resolve_chat_template
+from harness.results import document
 from harness.results.atomic import cleanup_temp_files
 from harness.results.layout import Layout
 from harness.scoring import distributed
@@ -44,6 +45,18 @@ class RunOptions:
     subset_name: str | None = None  # its name, recorded in every block computed from it
     limit: int | None = None  # first N ids or items per response set (smoke runs; never published)
     trust: Any = None  # the maintainer's TrustStore: tables written here are attested, the audit recorded
+
+
+def run_settings(ref, template_hash: str, opts: RunOptions | None, spec: TaskSpec) -> dict:
+    """The settings a block records. A model-level task (GCG) searches the whole vocabulary whatever the run's
+    subset or limit, so it records neither."""
+    from harness.tasks import model_tasks
+
+    scans = model_tasks.get(spec.analysis_name) is None
+    is_vocab = spec.responses.get("type") == "vocabulary"
+    return {"dtype": ref.dtype, "prompt_format": ref.prompt_format, "template_hash": template_hash,
+            "scorer": ref.scorer, "subset": opts.subset_name if opts and scans and is_vocab else None,
+            "limit": opts.limit if opts and scans else None}
 
 
 def score_task(scorer: Scorer, spec: TaskSpec, store: TableStore, opts: RunOptions, template_hash: str):
@@ -82,6 +95,11 @@ def run_tasks(scorer: Scorer, specs: Iterable[TaskSpec], output_dir: str | Path,
     ref = scorer.ref
     layout = Layout(output_dir)
     out_dir = layout.checked_audit_dir(ref)
+    existing = document.read(layout.results_path(ref))
+    if existing is not None and not document.same_model(existing, {"model": ref.to_json()}):
+        raise document.ForeignDocument(f"{layout.results_path(ref)} describes another model or revision than "
+                                       f"{ref.display_id} @ {ref.short_revision}; it was copied there: move it aside "
+                                       "and rerun (nothing was scanned)")
     cleanup_temp_files(out_dir, recursive=True)  # leftovers of a killed run whose writer is dead
     store = TableStore(layout.tables_dir(ref), witness=opts.trust)
     store.check_writable()
@@ -93,9 +111,7 @@ def run_tasks(scorer: Scorer, specs: Iterable[TaskSpec], output_dir: str | Path,
         return {ref.display_id: score_task(scorer, spec, store, opts, template_hash)}
 
     def settings(spec: TaskSpec, found) -> dict:
-        is_vocab = spec.responses.get("type") == "vocabulary"
-        return {"dtype": ref.dtype, "prompt_format": ref.prompt_format, "template_hash": template_hash,
-                "scorer": ref.scorer, "subset": opts.subset_name if is_vocab else None, "limit": opts.limit}
+        return run_settings(ref, template_hash, opts, spec)
 
     if rank != 0:  # under torchrun the other ranks only share the scans; rank 0 analyses and writes
         from harness.tasks import model_tasks

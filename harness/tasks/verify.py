@@ -28,6 +28,7 @@ import secrets
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -88,7 +89,7 @@ def close(a: Any, b: Any, rel: float = 1e-6, abs_tol: float = 1e-9) -> bool:
 
 def differences(claimed: Any, computed: Any, where: str, out: list[str], limit: int = 20) -> list[str]:
     """Paths (`where.key[i]...`) at which `claimed` and `computed` differ (numbers compared with a tolerance)."""
-    if len(out) >= limit:
+    if len(out) >= limit or (type(claimed) is type(computed) and claimed == computed):  # equal: nothing to walk
         return out
     if isinstance(claimed, dict) and isinstance(computed, dict):
         for k in sorted(set(claimed) | set(computed), key=str):
@@ -399,10 +400,12 @@ class Facts:
     """What the maintainer computed about an audit, to hold its document against (see `document_problems`)."""
 
     specs: dict[str, Any]  # task -> the maintainer's TaskSpec, for the tasks that can be checked here
+    configs: dict[str, dict]  # task -> that spec's to_json() (what the document's configs must say)
     identity: dict[str, Any]  # the maintainer's ModelRef.to_json()
     blocks: dict[str, dict[str, Any]]  # task -> block recomputed from the checked tables (tasks without a model)
     sanity: dict[str, Any] | None  # the rerun's sanity block
     oracle: Oracle | None  # rescoring for model-level tasks (GCG), rebuilt from each document's claims
+    template_hash: str | None  # the maintainer's hash of the template the model is scored with
     out_dir: Path  # where recomputed figures went
     problems: list[str] = field(default_factory=list)  # found while gathering (tables, binding)
     stale: list[str] = field(default_factory=list)
@@ -461,11 +464,11 @@ def gather_facts(audit, scorer, identity: dict[str, Any], specs: dict[str, Any],
     if not audit.cited():
         problems.append("results: the document cites no score table to rescore")
     if blocks is None:
-        say("recomputing every task from its tables")
         blocks = recompute_blocks(audit, specs, out_dir)
     fresh, skipped = blocks
     stale = stale + [f"results.{t}: cannot be recomputed here ({why})" for t, why in skipped.items()]
-    facts = Facts(specs, identity, fresh, None, None, out_dir, problems, stale)
+    facts = Facts(specs, {t: spec.to_json() for t, spec in specs.items()}, identity, fresh, None, None, None,
+                  out_dir, problems, stale)
     if scorer is None:
         return facts, checks
     named: dict[str, set[int]] = {}
@@ -486,7 +489,10 @@ def gather_facts(audit, scorer, identity: dict[str, Any], specs: dict[str, Any],
 
         say("rerunning the sanity pairs")
         facts.sanity = sanity_check(scorer).to_json()
+    from harness.tasks.runner import chat_template_hash
+
     facts.oracle = Oracle(scorer)
+    facts.template_hash = chat_template_hash(scorer)
     return facts, checks
 
 
@@ -498,14 +504,15 @@ def document_problems(audit, facts: Facts) -> tuple[list[str], list[str]]:
     from harness.results.document import jsonable
     from harness.tasks import model_tasks
     from harness.tasks.pipeline import block_for
+    from harness.tasks.runner import run_settings
 
     doc, model = audit.doc, audit.model
     problems, stale = list(facts.problems), list(facts.stale)
     if facts.identity:
         problems += _identity_problems(facts.identity, model)
     configs = doc.get("configs") if isinstance(doc.get("configs"), dict) else {}
-    for task, spec in facts.specs.items():
-        mine, claimed = spec.to_json(), configs.get(task)
+    for task, mine in facts.configs.items():
+        claimed = configs.get(task)
         for key in ("prompts", "responses", "analysis", "metric_list", "scope", "scorer"):
             if not isinstance(claimed, dict) or not close(claimed.get(key), mine.get(key)):
                 problems.append(f"configs.{task}.{key}: not this installation's task file of the same version")
@@ -535,7 +542,9 @@ def document_problems(audit, facts: Facts) -> tuple[list[str], list[str]]:
         except (KeyError, ValueError) as e:
             problems.append(f"results.{task}.data.runs: incomplete ({type(e).__name__})")
             continue
-        settings = audit.blocks()[task].get("settings") if isinstance(audit.blocks()[task].get("settings"), dict) else {}
+        settings = run_settings(SimpleNamespace(dtype=facts.identity.get("dtype"), scorer=facts.identity.get("scorer"),
+                                                prompt_format=facts.identity.get("prompt_format")),
+                                facts.template_hash, None, spec)
         rebuilt[task] = jsonable(block_for(spec, result, facts.out_dir, {}, settings, model=audit.display_id,
                                            base=audit.folder, render=False))
         facts.rebuilt[task] = searches
@@ -575,10 +584,15 @@ def verify(target: str | Path, *, store, n: int | None = None, seed: int | None 
     checks: list[TableCheck] = []
     figures: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="rm-harness-verify-") as tmp:
-        say("recomputing every task from its tables")
-        blocks = recompute_blocks(audit, specs, Path(tmp))
+        # cheapest first: the tables' bytes and binding, then the numbers they give, then the model
+        blocks: tuple = ({}, {})
         facts, _ = gather_facts(audit, None, ref.to_json(), specs, stale, Path(tmp), rng, say=say, blocks=blocks)
-        problems, stale_now = document_problems(audit, facts)
+        problems, stale_now = facts.problems, facts.stale
+        if not problems:
+            say("recomputing every task from its tables")
+            blocks = recompute_blocks(audit, specs, Path(tmp))
+            facts, _ = gather_facts(audit, None, ref.to_json(), specs, stale, Path(tmp), rng, say=say, blocks=blocks)
+            problems, stale_now = document_problems(audit, facts)
         if not problems:
             say(f"loading {model['id']} @ {audit.revision[:19]}")
             scorer = load_ref(ref)
