@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from harness.errors import UserError
+from harness.models.identity import is_reference_free
 from harness.results.layout import Layout
 from harness.tasks import pipeline
 from harness.tasks.spec import TaskSpec, effective_scorers
@@ -48,7 +49,7 @@ def response_set(spec: TaskSpec) -> str:
     return "vocabulary" if spec.responses["type"] == "vocabulary" else item_source_name(spec.responses)
 
 
-def tables_for(spec: TaskSpec, model_id: str, kind: str, audit_dir: Path):
+def tables_for(spec: TaskSpec, model_id: str, kind: str, audit_dir: Path, reference_free: bool = False):
     """prompt key → (table, path, meta) for one audited model, or a reason string when a prompt was never scanned."""
     index = table_index(audit_dir)
     wanted = {k: index.get((p, response_set(spec))) for k, p in spec.prompts.items()}
@@ -58,7 +59,7 @@ def tables_for(spec: TaskSpec, model_id: str, kind: str, audit_dir: Path):
     out = {}
     for k, (path, meta) in wanted.items():
         df = pd.read_parquet(path)
-        df.attrs.update(scorer=kind, model=model_id, prompt_key=k)
+        df.attrs.update(scorer=kind, model=model_id, prompt_key=k, reference_free=reference_free)
         out[k] = (df, path, meta)
     return out
 
@@ -70,9 +71,10 @@ def reanalyse(layout: Layout, model: str, specs: list[TaskSpec]) -> tuple[Path, 
     doc = json.loads(path.read_text())
     model_block = doc["model"]
     model_id, kind = model_block["id"], model_block.get("scorer", "reward")
+    ref_free = is_reference_free(model_block)
 
     def tables(spec: TaskSpec):
-        found = tables_for(spec, model_id, kind, path.parent)
+        found = tables_for(spec, model_id, kind, path.parent, ref_free)
         return found if isinstance(found, str) else {model_id: {k: (df, p) for k, (df, p, _) in found.items()}}
 
     def settings(spec: TaskSpec, found) -> dict:
@@ -84,7 +86,7 @@ def reanalyse(layout: Layout, model: str, specs: list[TaskSpec]) -> tuple[Path, 
                 "scorer": kind, "subset": first.get("subset"), "limit": first.get("limit")}
 
     outcome = pipeline.run_specs(specs, scope="model", kinds={kind}, out_dir=path.parent, tables=tables,
-                                 settings=settings, model_task=None, title=model_id)
+                                 settings=settings, model_task=None, title=model_id, reference_free=ref_free)
     pipeline.write_outcome(outcome, model_block, path.parent, path.name, t0, run={"reanalysed": True})
     return path, outcome.skipped
 
@@ -109,12 +111,13 @@ def compare(layout: Layout, models: list[str], specs: list[TaskSpec]) -> Path:
         found, subjects = {}, 0
         for model_id, (doc, folder) in audited.items():
             kind = doc["model"].get("scorer", "reward")
-            if not spec.applies_to(kind) and kind not in side:
+            ref_free = is_reference_free(doc["model"])
+            if not spec.applies_to(kind, ref_free) and kind not in side:
                 continue
-            hit = tables_for(spec, model_id, kind, folder)
+            hit = tables_for(spec, model_id, kind, folder, ref_free)
             if not isinstance(hit, str):
                 found[model_id] = {k: (df, p) for k, (df, p, _) in hit.items()}
-                subjects += spec.applies_to(kind)
+                subjects += spec.applies_to(kind, ref_free)
         if not subjects:
             return f"needs a {' or '.join(sorted(effective_scorers(spec)))} model among those compared"
         if len(found) < 2:
