@@ -479,6 +479,27 @@ def test_identity_gap_is_significant_only_by_its_adjusted_p_and_low_n_is_marked(
     assert "adjusted p 0.2, significant" not in headline
 
 
+def test_reference_free_dpo_says_why_its_log_prob_analyses_are_missing(tmp_path):
+    from harness.analyses import registry
+
+    results = tmp_path / "results"
+    audit(results, SKY, seed=0)
+    folder = audit(results, "org/dpo-policy", scorer="dpo", seed=4)
+    doc = doc_of(folder)
+    doc["model"]["reference"] = "none"
+    doc["skipped"] = {t: registry.skip_reason(t, "dpo", reference_free=True) for t in ("identity_bias",)}
+    (folder / "results.json").write_text(json.dumps(doc), encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        index = build(results, tmp_path / "site", rewardbench=stub_rb())
+    raw = index.read_text(encoding="utf-8")
+    note = raw.split('id="kind-dpo', 1)[1].split('<p class="note">', 1)[1].split("</p>", 1)[0]
+    assert "without its reference model" in note and "not run for it" in note
+    page = (index.parent / "models" / "org__dpo-policy" / "index.html").read_text(encoding="utf-8")
+    assert "DPO policy without a reference model" in page
+    assert "identity_bias skipped for a DPO scorer without a reference model" in page
+
+
 # ------------------------------------------------------------------------------------------------ model page
 
 def _model_dir(index: Path, mid: str) -> Path:

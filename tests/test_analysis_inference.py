@@ -1,0 +1,546 @@
+"""Inference that a reviewer can check: every p-value, interval and adjustment against an independent computation.
+
+Independent computations: brute-force enumeration of every sign vector / permutation on small n, scipy's
+reference implementations (permutation_test, spearmanr, kendalltau), a hand-written sandwich estimator, and the
+coverage of each interval over seeded simulations with a known effect, accepted inside the 99% binomial band
+around the nominal level.
+
+Each `check_*` function is one such comparison. The mutants that once left every test green (a permutation p
+without its +1, a Mantel test that permutes only rows, a one-sided identity test, a bootstrap at 80%) are
+permanent tests below: each is monkeypatched in, and the same check must then fail.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from harness.analyses import frequency_bias as fb
+from harness.analyses import rank_stats
+from harness.analyses.identity_bias import METRICS as ID_METRICS
+from harness.analyses.identity_bias import identity_bias
+from harness.analyses.rank_stats import holm, permutation_p, rsa, sign_flip_test, upper
+from tables import vocab_table as make_table
+
+ALPHA = 0.05
+
+
+def binomial_band(n: int, p: float, level: float = 0.99) -> tuple[float, float]:
+    lo, hi = stats.binom.interval(level, n, p)
+    return lo / n, hi / n
+
+
+# ---------------------------------------------------------------------------------------------------- independent
+
+
+def brute_sign_flip_p(d: np.ndarray, delta: float = 0.0) -> float:
+    """Two-sided sign-flip p of mean(d - delta) = 0 over all 2^n sign vectors, written out plainly."""
+    x = np.asarray(d, float) - delta
+    obs = abs(x.mean())
+    hits = 0
+    for signs in itertools.product((1.0, -1.0), repeat=len(x)):
+        if abs((np.array(signs) * x).mean()) >= obs - 1e-9 * max(1.0, obs):
+            hits += 1
+    return hits / 2 ** len(x)
+
+
+def brute_rsa_p(a: np.ndarray, b: np.ndarray, alternative: str = "greater") -> float:
+    """Mantel p over all n! relabellings of b (rows and columns together), Spearman from scipy."""
+    n = len(a)
+    obs = stats.spearmanr(upper(a), upper(b)).statistic
+    hits = 0
+    for perm in itertools.permutations(range(n)):
+        idx = np.array(perm)
+        r = stats.spearmanr(upper(a), upper(b[np.ix_(idx, idx)])).statistic
+        hits += (r >= obs - 1e-9) if alternative == "greater" else (abs(r) >= abs(obs) - 1e-9)
+    return hits / math_factorial(n)
+
+
+def math_factorial(n: int) -> int:
+    out = 1
+    for k in range(2, n + 1):
+        out *= k
+    return out
+
+
+def hand_holm(p: list[float]) -> list[float]:
+    """Holm's step-down adjustment written out: sorted ascending, p_(i) * (m - i), running maximum, capped at 1."""
+    m = len(p)
+    order = sorted(range(m), key=lambda i: p[i])
+    out = [0.0] * m
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p[i]))
+        out[i] = running
+    return out
+
+
+def symmetric(rng, n: int) -> np.ndarray:
+    x = rng.normal(size=(n, n))
+    return (x + x.T) / 2
+
+
+def params_similarity(params) -> np.ndarray:
+    p = np.asarray(params, float)
+    return 1 / (1 + np.abs(p[:, None] - p[None, :]))
+
+
+# ---------------------------------------------------------------------------------------------------- checks
+
+
+def check_sign_flip_matches_enumeration() -> None:
+    rng = np.random.default_rng(11)
+    cases = [rng.normal(0.3, 1.0, 9), rng.integers(-3, 4, 10).astype(float), -np.abs(rng.normal(1, 1, 8)),
+             np.array([2.0, -1.0, 3.0, 0.5, -0.5, 1.0, 4.0])]
+    for d in cases:
+        r = sign_flip_test(d)
+        assert r.exact and r.n_resamples == 2 ** len(d)
+        assert r.p_value == pytest.approx(brute_sign_flip_p(d), abs=1e-12)
+        ref = stats.permutation_test((d,), np.mean, permutation_type="samples", alternative="two-sided",
+                                     n_resamples=np.inf)
+        assert r.p_value == pytest.approx(ref.pvalue, abs=1e-12)
+
+
+def check_sign_flip_interval_inverts_the_test(confidence_level: float = 0.95) -> None:
+    rng = np.random.default_rng(5)
+    alpha = 1 - confidence_level
+    for d in (rng.normal(0.8, 1.0, 11), rng.integers(-2, 5, 12).astype(float)):
+        r = sign_flip_test(d, confidence_level=0.95)
+        step = 1e-6 * (1 + np.ptp(d))
+        assert brute_sign_flip_p(d, r.ci_low + step) > alpha >= brute_sign_flip_p(d, r.ci_low - step)
+        assert brute_sign_flip_p(d, r.ci_high - step) > alpha >= brute_sign_flip_p(d, r.ci_high + step)
+
+
+def check_monte_carlo_p(n_resamples: int = 999) -> None:
+    """Monte Carlo p = (1 + hits) / (1 + B): a difference no random sign vector matches gets exactly 1 / (1 + B)."""
+    d = np.linspace(1.0, 2.0, 20)  # every difference positive: only all-(+1) / all-(-1) vectors tie
+    r = sign_flip_test(d, n_resamples=n_resamples)
+    assert not r.exact and r.n_resamples == n_resamples
+    assert r.p_value == pytest.approx(1 / (1 + n_resamples))
+    params = [1, 2, 3, 5, 8, 13, 21, 34, 55]  # no two models alike: no permutation but identity leaves b alone
+    b = params_similarity(params)
+    res = rsa(b, b, n_permutations=n_resamples, seed=0)
+    assert not res.exact and res.p_value == pytest.approx(1 / (1 + n_resamples))
+
+
+def check_rsa_matches_enumeration() -> None:
+    rng = np.random.default_rng(2)
+    params = [1, 2, 3, 5, 8, 13]
+    fam = [0, 1, 1, 2, 2, 2]  # families of 1, 2 and 3 models: ties in the model matrix
+    cases = [(symmetric(rng, 5), params_similarity(params[:5])),
+             (params_similarity(params[:6]) + 0.3 * symmetric(rng, 6), params_similarity(params[:6])),
+             (symmetric(rng, 6), np.array([[float(fam[i] == fam[j]) for j in range(6)] for i in range(6)]))]
+    for a, b in cases:
+        r = rsa(a, b, n_permutations=10_000)
+        assert r.exact
+        assert r.statistic == pytest.approx(stats.spearmanr(upper(a), upper(b)).statistic)
+        assert r.p_value == pytest.approx(brute_rsa_p(a, b), abs=1e-12)
+        ref = stats.permutation_test(
+            (np.arange(len(a)),), lambda i: stats.spearmanr(upper(a), upper(b[np.ix_(i, i)])).statistic,
+            permutation_type="pairings", alternative="greater", n_resamples=np.inf)
+        assert r.p_value == pytest.approx(ref.pvalue, abs=1e-12)
+
+
+def check_interval_coverage(confidence_level: float = 0.95, n_sims: int = 1000) -> None:
+    """Coverage of the sign-flip interval for a known mean, over symmetric differences (normal, t3, uniform)."""
+    rng = np.random.default_rng(2024)
+    hit = 0
+    for i in range(n_sims):
+        true = rng.uniform(-20, 20)
+        n = 12
+        noise = (rng.normal(size=n), rng.standard_t(3, size=n), rng.uniform(-1, 1, size=n))[i % 3]
+        d = true + 10 * noise
+        r = sign_flip_test(d, confidence_level=confidence_level, seed=i)
+        hit += r.ci_low <= true <= r.ci_high
+    lo, hi = binomial_band(n_sims, 0.95)
+    assert lo <= hit / n_sims <= hi, hit / n_sims
+
+
+# ---------------------------------------------------------------------------------------------------- sign flips
+
+
+def test_sign_flip_p_matches_enumeration_and_scipy():
+    check_sign_flip_matches_enumeration()
+
+
+def test_sign_flip_p_is_two_sided():
+    d = np.array([1.5, 0.7, -0.2, 2.2, 0.9, 1.1, -0.4, 1.8])
+    assert sign_flip_test(d).p_value == sign_flip_test(-d).p_value == pytest.approx(brute_sign_flip_p(d))
+    one_sided = stats.permutation_test((d,), np.mean, permutation_type="samples", alternative="greater",
+                                       n_resamples=np.inf).pvalue
+    assert sign_flip_test(d).p_value == pytest.approx(min(1.0, 2 * one_sided))  # symmetric null: twice one tail
+
+
+def test_sign_flip_interval_inverts_the_test_and_agrees_with_p():
+    check_sign_flip_interval_inverts_the_test()
+    rng = np.random.default_rng(9)
+    for i in range(300):  # ties (integers), small n, Monte Carlo n: the interval excludes 0 iff p <= alpha
+        n = int(rng.integers(6, 20))
+        d = rng.integers(-4, 7, n).astype(float) if i % 2 else rng.normal(rng.uniform(-1, 1), 1, n)
+        r = sign_flip_test(d, n_resamples=2000, seed=i)
+        assert (r.ci_low > 0 or r.ci_high < 0) == (r.p_value <= ALPHA), (d, r)
+
+
+def test_monte_carlo_p_counts_the_observed_arrangement():
+    check_monte_carlo_p()
+    # against the exact p of n = 14 (16,384 vectors, enumerated here by hand) within Monte Carlo error
+    rng = np.random.default_rng(4)
+    d = rng.normal(0.45, 1.0, 14)
+    exact = brute_sign_flip_p(d)
+    r = sign_flip_test(d, n_resamples=9999, seed=1)
+    assert not r.exact and abs(r.p_value - exact) < 4 * np.sqrt(exact * (1 - exact) / 9999) + 1e-4
+    assert (r.p_value * (1 + 9999)) == pytest.approx(round(r.p_value * (1 + 9999)))  # (1 + hits) / (1 + B)
+
+
+def test_smallest_attainable_p_and_too_few_pairs():
+    r5 = sign_flip_test([3.0, 4.0, 5.0, 6.0, 7.0])
+    assert r5.p_min == pytest.approx(2 / 32) and r5.p_value == pytest.approx(2 / 32)
+    assert r5.ci_low is None and r5.ci_high is None and "smallest attainable p is 0.0625" in r5.reason
+    r6 = sign_flip_test([3.0, 4.0, 5.0, 6.0, 7.0, 8.0])
+    assert r6.p_min == pytest.approx(2 / 64) and r6.ci_low is not None and r6.ci_low > 0
+    one = sign_flip_test([1.0])
+    assert one.mean == 1.0 and one.p_value is None and "at least 2" in one.reason
+    const = sign_flip_test(np.full(8, 2.5))
+    assert const.ci_low == const.ci_high == 2.5 and const.p_value == pytest.approx(2 / 256)
+
+
+def test_interval_coverage_on_simulated_data():
+    check_interval_coverage()
+
+
+def test_interval_coverage_monte_carlo_path():
+    rng = np.random.default_rng(77)
+    n_sims, hit = 500, 0
+    for i in range(n_sims):
+        true = rng.normal(0, 5)
+        d = true + rng.logistic(size=18)  # 2^18 > 999: random sign vectors
+        r = sign_flip_test(d, n_resamples=999, seed=i)
+        assert not r.exact
+        hit += r.ci_low <= true <= r.ci_high
+    lo, hi = binomial_band(n_sims, 0.95)
+    assert lo <= hit / n_sims <= hi
+
+
+def test_confidence_level_is_the_one_asked():
+    d = np.random.default_rng(1).normal(0.2, 1, 12)
+    r95, r80 = sign_flip_test(d, confidence_level=0.95), sign_flip_test(d, confidence_level=0.80)
+    assert r80.ci_low > r95.ci_low and r80.ci_high < r95.ci_high
+    step = 1e-7
+    assert brute_sign_flip_p(d, r80.ci_low + step) > 0.2 >= brute_sign_flip_p(d, r80.ci_low - step)
+
+
+def test_holm_against_hand_computation():
+    p = [0.01, 0.04, 0.03, 0.005, None, 0.5]
+    got = holm(p)
+    want = hand_holm([0.01, 0.04, 0.03, 0.005, 0.5])
+    assert got[4] is None
+    assert [g for g in got if g is not None] == pytest.approx(want)
+    assert want == pytest.approx([0.04, 0.09, 0.09, 0.025, 0.5])
+
+
+def test_permutation_p_formula():
+    assert permutation_p(0, 999, exact=False) == pytest.approx(1 / 1000)
+    assert permutation_p(10, 999, exact=False) == pytest.approx(11 / 1000)
+    assert permutation_p(3, 120, exact=True) == pytest.approx(3 / 120)
+
+
+# ---------------------------------------------------------------------------------------------------- RSA
+
+
+def test_rsa_p_matches_enumeration_and_scipy():
+    check_rsa_matches_enumeration()
+
+
+def test_rsa_is_one_sided_and_reports_its_smallest_p():
+    b = params_similarity([1, 2, 3, 5, 8, 13])
+    opposite = -b  # ranks the pairs exactly the wrong way round
+    assert rsa(opposite, b).p_value == pytest.approx(1.0)
+    assert rsa(opposite, b, alternative="two-sided").p_value == pytest.approx(brute_rsa_p(opposite, b, "two"))
+    perfect = rsa(b, b)
+    assert perfect.p_min == pytest.approx(1 / 720) == perfect.p_value
+    # two families of 2 and 3: the 2! * 3! relabellings inside families leave the matrix as it is
+    fam = np.array([[float((i < 2) == (j < 2)) for j in range(5)] for i in range(5)])
+    r = rsa(symmetric(np.random.default_rng(0), 5), fam)
+    assert r.p_min == pytest.approx(2 * 6 / 120)
+    assert r.p_value is None and r.statistic is not None and "too few models" in r.reason
+
+
+def test_rsa_metrics_name_the_side_and_carry_p_min():
+    from harness.analyses.heterogeneity import METRICS, rsa_against_facts
+
+    tau = pd.DataFrame(params_similarity([1, 2, 3, 5, 8]), index=list("abcde"), columns=list("abcde"))
+    facts = {m: {"base_family": "x" if m in "ab" else "y", "developer": m, "params": p, "rank": i}
+             for i, (m, p) in enumerate(zip("abcde", [1, 2, 3, 5, 8]))}
+    out = rsa_against_facts(tau, facts)
+    assert out["rsa_params"]["p_min"] == pytest.approx(1 / 120) and out["rsa_params"]["p_value"] == pytest.approx(1 / 120)
+    assert out["rsa_same_base"]["p_value"] is None and out["rsa_same_base"]["p_min"] > ALPHA
+    assert "rsa_params_p_min" in METRICS and "one-sided" not in METRICS["rsa_params_p"][1].lower()  # filled in at use
+    from harness.analyses.heterogeneity import _m
+
+    assert "One-sided (greater" in _m("rsa_params_p", 0.1).definition
+
+
+# ---------------------------------------------------------------------------------------------------- identity
+
+
+def paired_vocab(n_terms=12, shift=-3.0, spread=30.0, seed=0, tmp=None):
+    """A term list whose terms sit `shift` percentile points from their own controls, while pairs spread widely
+    along the ranking (what frequency matching is for): paired inference sees the shift, unpaired cannot."""
+    rng = np.random.default_rng(seed)
+    lines = ["axis: toy", "terms:"]
+    n_filler = 4000
+    filler = rng.uniform(0, 100, n_filler)
+    decoded = [f"f{i}" for i in range(n_filler)]
+    scores = list(filler)
+    for i in range(n_terms):
+        level = 50 + rng.uniform(-spread, spread)
+        lines.append(f"  - {{term: T{i}, controls: [Ca{i}, Cb{i}]}}")
+        decoded += [f" T{i}", f" Ca{i}", f" Cb{i}"]
+        scores += [level + shift + rng.normal(0, 0.5), level + rng.normal(0, 0.5), level + rng.normal(0, 0.5)]
+    path = Path(tmp) / "toy.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return make_table(decoded, scores), path
+
+
+def test_paired_gap_equals_its_definition_and_uses_the_pairing(tmp_path):
+    df, lst = paired_vocab(tmp=tmp_path)
+    res = identity_bias({"m": {"best": df}}, lists_path=str(lst))
+    m = res.metrics
+    pct = 100 * (stats.rankdata(df["score"]) - 1) / (len(df) - 1)
+    by = dict(zip(df["decoded"], pct))
+    d = np.array([by[f" T{i}"] - (by[f" Ca{i}"] + by[f" Cb{i}"]) / 2 for i in range(12)])
+    assert m["best/toy/percentile_gap"].value == pytest.approx(d.mean())
+    assert m["best/toy/term_percentile"].value - m["best/toy/control_percentile"].value == pytest.approx(d.mean())
+    ref = sign_flip_test(d)
+    assert m["best/toy/gap_p_value"].value == pytest.approx(ref.p_value)
+    assert (m["best/toy/gap_ci_low"].value, m["best/toy/gap_ci_high"].value) == pytest.approx((ref.ci_low, ref.ci_high))
+    assert m["best/toy/gap_p_value"].value <= 2 / 4096 * 2  # every term below its own controls
+    # an unpaired test on the same percentiles sees nothing: the pairs' spread swamps the shift
+    terms = [by[f" T{i}"] for i in range(12)]
+    controls = [by[f" C{k}{i}"] for i in range(12) for k in "ab"]
+    unpaired = stats.mannwhitneyu(terms, controls).pvalue
+    assert unpaired > 0.2
+    assert m["best/toy/n_pairs"].value == 12 and m["best/toy/low_n"].value == 0
+
+
+def test_holm_family_is_every_gap_test_of_the_model(tmp_path):
+    df, lst = paired_vocab(tmp=tmp_path)
+    other, _ = paired_vocab(shift=0.0, seed=3, tmp=tmp_path / "..")
+    tables = {"m": {"best": df, "worst": other, "greatest": df}, "n": {"best": other}}
+    res = identity_bias(tables, lists_path=str(lst))
+    m = res.metrics
+    keys = [k for k in m if k.startswith("m/") and k.endswith("/gap_p_value")]
+    assert len(keys) == 6  # 3 prompts x (toy axis + pooled)
+    raw = [m[k].value for k in keys]
+    for k, want in zip(keys, hand_holm(raw)):
+        assert m[k.replace("gap_p_value", "gap_p_holm")].value == pytest.approx(want)
+    # another model is another family: its one prompt has two tests of its own
+    n_keys = [k for k in m if k.startswith("n/") and k.endswith("/gap_p_value")]
+    for k, want in zip(n_keys, hand_holm([m[k].value for k in n_keys])):
+        assert m[k.replace("gap_p_value", "gap_p_holm")].value == pytest.approx(want)
+
+
+def test_bottom_rate_and_bottom_share_differ_as_defined(tmp_path):
+    """1,000 rows; the bottom 1% is the 10 lowest. 4 of the 8 identity tokens are among them: the rate of identity
+    tokens in the bottom is 4/8, the share of the bottom that is identity tokens 4/10."""
+    lst = tmp_path / "t.yaml"
+    lst.write_text("axis: toy\nterms:\n" + "".join(f"  - {{term: T{i}, controls: [C{i}]}}\n" for i in range(8)))
+    decoded = [f" T{i}" for i in range(8)] + [f" C{i}" for i in range(8)] + [f"f{i}" for i in range(984)]
+    # bottom 10: T0-T3, C0 and the 5 lowest fillers; the other terms and controls are at the top
+    scores = [0, 1, 2, 3, 5000, 5001, 5002, 5003] + [4, 5004, 5005, 5006, 5007, 5008, 5009, 5010] + \
+        list(range(10, 994))
+    res = identity_bias({"m": {"best": make_table(decoded, scores)}}, lists_path=str(lst), n_resamples=999)
+    m = res.metrics
+    assert res.data["tables"]["best"]["n_bottom"] == 10  # percentile <= 1: rank <= 1 + 0.01 * 999
+    assert m["best/toy/term_bottom_rate"].value == pytest.approx(4 / 8)
+    assert m["best/toy/control_bottom_rate"].value == pytest.approx(1 / 8)
+    assert m["best/toy/bottom_identity_share"].value == pytest.approx(4 / 10)
+
+
+def test_controls_are_looked_up_in_the_casings_their_term_was_found_in(tmp_path):
+    lst = tmp_path / "t.yaml"
+    lst.write_text("axis: toy\nterms:\n  - {term: atheist, variants: [atheist, Atheist], controls: [attic]}\n"
+                   "  - {term: deaf, variants: [deaf, Deaf], controls: [oval]}\n")
+    decoded = [f"f{i}" for i in range(100)] + [" atheist", "Atheist", " attic", " Attic", " deaf", " oval", " Oval"]
+    scores = list(range(100)) + [10.5, 20.5, 30.5, 40.5, 50.5, 60.5, 70.5]
+    res = identity_bias({"m": {"best": make_table(decoded, scores)}}, lists_path=str(lst), n_resamples=999)
+    det = res.data["tables"]["best"]
+    pct = {r["decoded"]: r["percentile"] for t in det["terms"] for r in t["rows"]}
+    pct |= {r["decoded"]: r["percentile"] for c in det["controls"] for r in c["rows"]}
+    terms = {t["term"]: t for t in det["terms"]}
+    # atheist was found in both casings, so attic is too; deaf only lower case, so " Oval" is not used
+    assert terms["atheist"]["casings"] == ["as written", "capitalised"]
+    assert terms["atheist"]["control_percentile"] == pytest.approx((pct[" attic"] + pct[" Attic"]) / 2)
+    assert terms["deaf"]["casings"] == ["as written"]
+    assert terms["deaf"]["control_percentile"] == pytest.approx(pct[" oval"])
+    assert " Oval" not in pct
+
+
+def test_percentile_base_leaves_special_tokens_out_and_says_so(tmp_path):
+    lst = tmp_path / "t.yaml"
+    lst.write_text("axis: toy\nterms:\n  - {term: T, controls: [C]}\n")
+    decoded = ["<s>", "</s>", " T", " C"] + [f"f{i}" for i in range(96)]
+    scores = [-50.0, 999.0, 10.0, 20.0] + [float(i) for i in range(96)]
+    special = [True, True] + [False] * 98
+    df = make_table(decoded, scores, special=special)
+    res = identity_bias({"m": {"best": df}}, lists_path=str(lst), n_resamples=999)
+    keep = ~np.array(special)
+    base = np.array(scores)[keep]
+    want = 100 * (stats.rankdata(base)[0] - 1) / (len(base) - 1)  # " T" is the first non-special row
+    assert res.metrics["best/term_percentile"].value == pytest.approx(want)
+    assert res.data["tables"]["best"]["n_scored"] == 98 and "special=false" in res.data["percentile_base"]
+    assert "special=false" in res.metrics["best/term_percentile"].definition
+    every = identity_bias({"m": {"best": df}}, lists_path=str(lst), n_resamples=999, filters={})
+    assert every.data["tables"]["best"]["n_scored"] == 100
+    assert every.metrics["best/term_percentile"].value != pytest.approx(want)
+
+
+def test_low_n_axes_are_marked(tmp_path):
+    df, lst = paired_vocab(n_terms=9, tmp=tmp_path)
+    m = identity_bias({"m": {"best": df}}, lists_path=str(lst)).metrics
+    assert m["best/toy/low_n"].value == 1 and m["best/toy/n_pairs"].value == 9
+
+
+def test_definitions_state_method_level_resamples_and_unit(tmp_path):
+    df, lst = paired_vocab(tmp=tmp_path)
+    m = identity_bias({"m": {"best": df}}, lists_path=str(lst), n_resamples=4999, seed=3).metrics
+    ci = m["best/toy/gap_ci_low"].definition
+    for words in ("95%", "sign-flip", "4999", "seed 3", "term", "invert"):
+        assert words in ci, words
+    assert "two-sided" in m["best/toy/gap_p_value"].definition
+    assert "Holm" in m["best/toy/gap_p_holm"].definition
+    assert "bottom 1%" in m["best/toy/term_bottom_rate"].definition
+    assert "{" not in "".join(v.definition for v in m.values())  # every placeholder filled
+    assert set(k.split("/")[-1] for k in m) <= set(ID_METRICS)
+
+
+# ---------------------------------------------------------------------------------------------------- frequency
+
+
+def frequency_words(n=300, beta=0.5, seed=0, hetero=True):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(-9, 2, n)
+    afinn = rng.integers(-5, 6, n).astype(float)
+    sd = 0.3 + (np.abs(x + 9) ** 2 if hetero else 1.0)
+    y = 1.0 + beta * x + 0.2 * afinn + rng.normal(0, 1, n) * sd
+    return pd.DataFrame({"log_freq": x, "afinn": afinn, "score": y})
+
+
+def check_frequency_inference(words: pd.DataFrame) -> None:
+    """HC3 sandwich written out, t with n - 3 df, and the standardised coefficient as the OLS slope of z-scores."""
+    fit = fb.fit_frequency(words)
+    X = np.column_stack([np.ones(len(words)), words["log_freq"], words["afinn"]])
+    y = words["score"].to_numpy(float)
+    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
+    e = y - X @ beta
+    bread = np.linalg.inv(X.T @ X)
+    h = np.einsum("ij,jk,ik->i", X, bread, X)
+    meat = X.T @ (X * (e**2 / (1 - h) ** 2)[:, None])
+    se = np.sqrt(np.diag(bread @ meat @ bread))
+    df = len(y) - 3
+    t = stats.t.ppf(0.975, df)
+    assert fit["log_freq_coef"] == pytest.approx(beta[1])
+    assert fit["log_freq_se"] == pytest.approx(se[1], rel=1e-9)
+    assert fit["afinn_se"] == pytest.approx(se[2], rel=1e-9)
+    assert (fit["log_freq_ci_low"], fit["log_freq_ci_high"]) == pytest.approx((beta[1] - t * se[1], beta[1] + t * se[1]))
+    assert fit["log_freq_p"] == pytest.approx(2 * stats.t.sf(abs(beta[1] / se[1]), df))
+    z = lambda v: (v - v.mean()) / v.std(ddof=1)  # noqa: E731
+    Z = np.column_stack([np.ones(len(y)), z(words["log_freq"].to_numpy(float)), words["afinn"]])
+    std_beta = np.linalg.lstsq(Z, z(y), rcond=None)[0][1]
+    assert fit["log_freq_beta"] == pytest.approx(std_beta)
+    assert fit["log_freq_beta_ci_low"] / fit["log_freq_ci_low"] == pytest.approx(std_beta / beta[1])
+
+
+def check_frequency_coverage(n_sims: int = 500) -> None:
+    hit = 0
+    for i in range(n_sims):
+        fit = fb.fit_frequency(frequency_words(n=120, seed=1000 + i))
+        hit += fit["log_freq_ci_low"] <= 0.5 <= fit["log_freq_ci_high"]
+    lo, hi = binomial_band(n_sims, 0.95)
+    assert lo <= hit / n_sims <= hi, hit / n_sims
+
+
+def test_frequency_inference_against_hand_computation():
+    check_frequency_inference(frequency_words())
+    check_frequency_inference(frequency_words(hetero=False, seed=3))
+
+
+def test_frequency_interval_coverage_under_heteroskedasticity():
+    check_frequency_coverage()
+
+
+def test_ordinary_standard_errors_would_fail_the_coverage_check(monkeypatch):
+    monkeypatch.setattr(fb, "SE_TYPE", "nonrobust")
+    with pytest.raises(AssertionError):
+        check_frequency_coverage()
+
+
+# ---------------------------------------------------------------------------------------------------- human agreement
+
+
+def test_human_agreement_correlations_match_scipy_with_ties(tmp_path):
+    from harness.analyses.human_agreement import human_agreement
+
+    rng = np.random.default_rng(8)
+    n = 60
+    items = [f"thing {i}" for i in range(n)]
+    elo = np.round(rng.normal(1000, 100, n), -1)  # ties in the Elo
+    score = np.round(0.01 * elo + rng.normal(0, 1, n))  # and in the scores
+    csv = tmp_path / "elo.csv"
+    pd.DataFrame({"elo_rank": range(1, n + 1), "elo_score": elo, "name": items, "elo_matches": 10}).to_csv(csv)
+    df = make_table([f"x{i}" for i in range(n)], score, items=items)
+    m = human_agreement({"a": {"greatest_ever": df}}, elo_path=str(csv)).metrics
+    assert m["greatest_ever/spearman"].value == pytest.approx(stats.spearmanr(score, elo).statistic)
+    assert m["greatest_ever/kendall_tau"].value == pytest.approx(stats.kendalltau(score, elo, variant="b").statistic)
+
+
+# ---------------------------------------------------------------------------------------------------- the mutants
+
+
+def test_mutant_permutation_p_without_plus_one_is_caught(monkeypatch):
+    def no_plus_one(hits, n, exact):
+        h = np.asarray(hits, float)
+        out = h / n
+        return float(out) if out.ndim == 0 else out
+
+    monkeypatch.setattr(rank_stats, "permutation_p", no_plus_one)
+    with pytest.raises(AssertionError):
+        check_monte_carlo_p()
+
+
+def test_mutant_mantel_permuting_only_rows_is_caught(monkeypatch):
+    def rows_only(rank_mat, perms, iu, ju):
+        return rank_mat[perms[:, iu], ju[None, :]]
+
+    monkeypatch.setattr(rank_stats, "_joint_permuted", rows_only)
+    with pytest.raises(AssertionError):
+        check_rsa_matches_enumeration()
+
+
+def test_mutant_one_sided_identity_test_is_caught(monkeypatch):
+    real = rank_stats.extreme
+
+    def one_sided(null, observed, alternative):
+        return real(null, observed, "greater" if alternative == "two-sided" else alternative)
+
+    monkeypatch.setattr(rank_stats, "extreme", one_sided)
+    with pytest.raises(AssertionError):
+        check_sign_flip_matches_enumeration()
+
+
+def test_mutant_interval_at_80_percent_is_caught(monkeypatch):
+    real = rank_stats.sign_flip_interval
+
+    def at_80(d, signs, exact, alpha):
+        return real(d, signs, exact, 0.20)
+
+    monkeypatch.setattr(rank_stats, "sign_flip_interval", at_80)
+    with pytest.raises(AssertionError):
+        check_sign_flip_interval_inverts_the_test()
+    with pytest.raises(AssertionError):
+        check_interval_coverage(n_sims=500)
