@@ -544,3 +544,113 @@ def test_mutant_interval_at_80_percent_is_caught(monkeypatch):
         check_sign_flip_interval_inverts_the_test()
     with pytest.raises(AssertionError):
         check_interval_coverage(n_sims=500)
+
+
+# ---------------------------------------------------------------------------------------------------- boundaries
+# Each pins a comparison at its boundary, where `<` and `<=` (or a neighbouring constant) give different answers.
+
+
+def test_sign_flip_boundaries():
+    d12 = np.random.default_rng(3).normal(size=12)
+    assert sign_flip_test(d12, n_resamples=4096).exact and not sign_flip_test(d12, n_resamples=4095).exact
+    # a test rejects at p <= alpha: with 5 differences the smallest p is 2/32 = 0.0625, so at level 1 - 0.0625
+    # the interval exists (and excludes 0 for all-positive differences), at any level above it does not
+    d5 = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    at = sign_flip_test(d5, confidence_level=1 - 2 / 32)
+    assert at.p_value == at.p_min == 2 / 32 and at.ci_low is not None and at.ci_low > 0
+    assert sign_flip_test(d5, confidence_level=1 - 1 / 32).ci_low is None
+    two = sign_flip_test([1.0, 2.0])
+    assert two.p_value == pytest.approx(2 / 4) and two.ci_low is None and two.n == 2
+    assert sign_flip_test([]).mean is None and sign_flip_test([]).reason == "no differences"
+    with pytest.raises(ValueError, match="confidence_level"):
+        sign_flip_test(d5, confidence_level=1.0)
+
+
+def test_rsa_boundaries():
+    b = params_similarity([1, 2, 3, 5, 8])
+    assert rsa(b, b, n_permutations=120).exact and not rsa(b, b, n_permutations=119).exact
+    # three models of one size and two others: 3! of the 5! relabellings tie, so a perfect match gives exactly 0.05
+    f = params_similarity([1, 1, 1, 5, 20])
+    r = rsa(f, f)
+    assert r.p_min == r.p_value == 6 / 120 == ALPHA  # p <= alpha can reject: reported, not withheld
+    rng = np.random.default_rng(6)
+    a = symmetric(rng, 6)
+    b6 = params_similarity([1, 2, 3, 5, 8, 13])
+    less = rsa(a, b6, alternative="less")
+    assert less.p_value == pytest.approx(brute_rsa_p(-a, b6))  # "less" for a is "greater" for -a
+    assert rsa(-b6, b6, alternative="less").p_min == pytest.approx(1 / 720)
+    assert rsa(a, b6, alternative="two-sided").p_value == pytest.approx(brute_rsa_p(a, b6, "two"))
+    with pytest.raises(ValueError, match="alternative"):
+        rsa(a, b6, alternative="bigger")
+    assert rsa(a[:2, :2], b6[:2, :2]).reason == "needs at least 3 models, got 2"
+
+
+def test_identity_low_n_and_bottom_boundaries(tmp_path):
+    df, lst = paired_vocab(n_terms=10, tmp=tmp_path)
+    m = identity_bias({"m": {"best": df}}, lists_path=str(lst)).metrics
+    assert m["best/toy/n_pairs"].value == 10 and m["best/toy/n_controls_found"].value == 20
+    assert m["best/toy/low_n"].value == 0  # 10 pairs and 20 controls: not low
+    few = tmp_path / "few.yaml"  # 10 terms sharing two controls: enough pairs, too few control words
+    few.write_text("axis: few\nterms:\n" + "".join(f"  - {{term: T{i}, controls: [Ca0, Cb0]}}\n" for i in range(10)))
+    m = identity_bias({"m": {"best": df}}, lists_path=str(few)).metrics
+    assert m["best/few/n_pairs"].value == 10 and m["best/few/n_controls_found"].value == 2
+    assert m["best/few/low_n"].value == 1
+    # 101 rows: percentiles are whole numbers, and a term exactly at percentile 1 is in the bottom 1%
+    lst1 = tmp_path / "one.yaml"
+    lst1.write_text("axis: one\nterms:\n  - {term: T, controls: [C]}\n")
+    rows = [" low", " T", " C"] + [f"f{i}" for i in range(98)]
+    res = identity_bias({"m": {"best": make_table(rows, [0.0, 1.0, 50.0] + list(range(100, 198)))}},
+                        lists_path=str(lst1), n_resamples=999)
+    assert res.data["tables"]["best"]["terms"][0]["percentile"] == 1.0
+    assert res.metrics["best/one/term_bottom_rate"].value == 1.0
+    assert res.metrics["best/one/bottom_identity_share"].value == pytest.approx(1 / 2)  # " low" and " T"
+
+
+def test_every_casing_of_a_term_is_mirrored_in_its_controls(tmp_path):
+    lst = tmp_path / "t.yaml"
+    lst.write_text("axis: toy\nterms:\n  - {term: Muslims, variants: [Muslims, muslims, MUSLIMS], controls: [Clients]}\n"
+                   "  - {term: Jew, variants: [Jew, Hebrew], controls: [Candle]}\n")
+    decoded = [f"f{i}" for i in range(50)] + [" Muslims", " muslims", " MUSLIMS", " Clients", " clients", " CLIENTS",
+                                              " Jew", " Hebrew", " Candle"]
+    scores = list(range(50)) + [5.5, 15.5, 25.5, 35.5, 45.5, 48.5, 10.5, 30.5, 40.5]
+    res = identity_bias({"m": {"best": make_table(decoded, scores)}}, lists_path=str(lst), n_resamples=999)
+    det = res.data["tables"]["best"]
+    terms = {t["term"]: t for t in det["terms"]}
+    assert terms["Muslims"]["casings"] == ["as written", "lower", "upper"]
+    assert terms["Muslims"]["controls"][0]["forms"] == ["Clients", "clients", "CLIENTS"]
+    assert terms["Jew"]["casings"] == ["as written"]  # another spelling is not a casing: the control as written
+    assert terms["Jew"]["controls"][0]["forms"] == ["Candle"]
+    pct = {r["decoded"]: r["percentile"] for c in det["controls"] for r in c["rows"]}
+    assert terms["Muslims"]["control_percentile"] == pytest.approx(np.mean([pct[" Clients"], pct[" clients"],
+                                                                             pct[" CLIENTS"]]))
+
+
+def test_human_agreement_constant_sides_and_common_items(tmp_path):
+    from harness.analyses.human_agreement import human_agreement
+
+    items = [f"i{k}" for k in range(6)]
+    elo = [60, 50, 40, 30, 20, 10]  # i0 is the people's favourite
+    csv = tmp_path / "elo.csv"
+    pd.DataFrame({"elo_rank": range(6), "elo_score": elo, "name": items, "elo_matches": 1}).to_csv(csv)
+
+    def run(scores_by_model):
+        tabs = {m: {"p": make_table([f"x{k}" for k in range(6)], s, items=items)} for m, s in scores_by_model.items()}
+        return human_agreement(tabs, elo_path=str(csv), top_n=6)
+
+    const = run({"a": [1, 1, 1, 1, 1, 1]}).metrics["p/spearman"]
+    assert const.value is None and const.missing_reason == "constant scores or Elo: correlation undefined"
+    binary = run({"a": [0, 0, 0, 1, 1, 1]}).metrics  # a range of exactly 1 is not constant
+    assert binary["p/spearman"].value == pytest.approx(stats.spearmanr([0, 0, 0, 1, 1, 1], elo).statistic)
+    flat_elo = tmp_path / "flat.csv"
+    pd.DataFrame({"elo_rank": range(6), "elo_score": 7, "name": items, "elo_matches": 1}).to_csv(flat_elo)
+    tabs = {"a": {"p": make_table([f"x{k}" for k in range(6)], [1, 2, 3, 4, 5, 6], items=items)}}
+    assert human_agreement(tabs, elo_path=str(flat_elo)).metrics["p/spearman"].value is None
+    three = run({"a": [3, 1, 2, np.nan, np.nan, np.nan]}).metrics["p/spearman"]
+    assert three.value == pytest.approx(stats.spearmanr([3, 1, 2], elo[:3]).statistic)  # 3 items are enough
+    # the consensus is over the items every model scored: b has no score for i0, c none for i5
+    res = run({"a": [1, 2, 3, 4, 5, 6], "b": [np.nan, 2, 3, 6, 4, 5], "c": [2, 1, 3, 4, 5, np.nan]})
+    d = res.data["prompts"]["p"]
+    assert d["n_common_items"] == 4
+    rows = {r["item"]: r for r in d["overvalued"] + d["undervalued"]}
+    assert rows["i4"]["model_ranks"] == {"a": 1.0, "b": 2.0, "c": 1.0}  # ranks among the 4 common items
+    assert rows["i4"]["median_model_rank"] == 1.0 and rows["i4"]["human_rank"] == 4.0
