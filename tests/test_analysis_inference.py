@@ -664,3 +664,16 @@ def test_human_agreement_constant_sides_and_common_items(tmp_path):
     rows = {r["item"]: r for r in d["overvalued"] + d["undervalued"]}
     assert rows["i4"]["model_ranks"] == {"a": 1.0, "b": 2.0, "c": 1.0}  # ranks among the 4 common items
     assert rows["i4"]["median_model_rank"] == 1.0 and rows["i4"]["human_rank"] == 4.0
+
+
+def test_percentile_ranks_edges():
+    from harness.analyses.rank_stats import percentile_ranks
+
+    one = percentile_ranks([np.nan, 3.0, np.inf])
+    assert np.isnan(one[0]) and one[1] == 50.0 and np.isnan(one[2])
+    assert np.isnan(percentile_ranks([np.nan, -np.inf])).all() and percentile_ranks([]).shape == (0,)
+    x = np.array([5.0, 1.0, 3.0, 3.0, np.nan, 9.0])
+    fin = np.isfinite(x)
+    want = 100 * (stats.rankdata(x[fin]) - 1) / (fin.sum() - 1)
+    got = percentile_ranks(x)
+    assert np.allclose(got[fin], want) and np.isnan(got[~fin]).all()
