@@ -655,6 +655,11 @@ def test_human_agreement_constant_sides_and_common_items(tmp_path):
     pd.DataFrame({"elo_rank": range(6), "elo_score": 7, "name": items, "elo_matches": 1}).to_csv(flat_elo)
     tabs = {"a": {"p": make_table([f"x{k}" for k in range(6)], [1, 2, 3, 4, 5, 6], items=items)}}
     assert human_agreement(tabs, elo_path=str(flat_elo)).metrics["p/spearman"].value is None
+    two_level = tmp_path / "two.csv"  # an Elo whose range is exactly 1 is not constant either
+    pd.DataFrame({"elo_rank": range(6), "elo_score": [1, 1, 1, 2, 2, 2], "name": items, "elo_matches": 1}).to_csv(
+        two_level)
+    got = human_agreement(tabs, elo_path=str(two_level)).metrics["p/spearman"].value
+    assert got == pytest.approx(stats.spearmanr([1, 2, 3, 4, 5, 6], [1, 1, 1, 2, 2, 2]).statistic)
     three = run({"a": [3, 1, 2, np.nan, np.nan, np.nan]}).metrics["p/spearman"]
     assert three.value == pytest.approx(stats.spearmanr([3, 1, 2], elo[:3]).statistic)  # 3 items are enough
     # the consensus is over the items every model scored: b has no score for i0, c none for i5
