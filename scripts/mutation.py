@@ -138,7 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     patterns = write_config(work, groups)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}  # the copy's code, not the checkout's
     env.setdefault("RM_HARNESS_SHARED_DATA", str(REPO.parent / "shared" / "data"))
-    env.update(HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false", MPLBACKEND="Agg")
+    # one thread per worker: torch's thread pool does not survive mutmut's fork (workers spin until killed)
+    env.update(HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false", MPLBACKEND="Agg", OMP_NUM_THREADS="1",
+               MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
     mutmut = [sys.executable, "-m", "mutmut"]
     run = subprocess.run(mutmut + ["run", "--max-children", str(args.max_children), *patterns], cwd=work, env=env,
                          capture_output=True, text=True)
