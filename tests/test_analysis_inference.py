@@ -682,3 +682,44 @@ def test_percentile_ranks_edges():
     want = 100 * (stats.rankdata(x[fin]) - 1) / (fin.sum() - 1)
     got = percentile_ranks(x)
     assert np.allclose(got[fin], want) and np.isnan(got[~fin]).all()
+
+
+def test_rsa_against_facts_entries_and_similarity_matrices():
+    from harness.analyses.heterogeneity import rsa_against_facts, similarity_matrix
+
+    models = [f"m{i}" for i in range(8)]
+    params = [1, 2, 3, 5, 8, 13, 21, 34]
+    tau = pd.DataFrame(params_similarity(params) + 0.05 * symmetric(np.random.default_rng(1), 8),
+                       index=models, columns=models)
+    facts = {m: {"base_family": "A" if i < 4 else "B", "developer": f"d{i % 3}", "params": str(p), "rank": i + 1}
+             for i, (m, p) in enumerate(zip(models, params))}  # numbers as text (as YAML may give them)
+    kept, sim, excluded = similarity_matrix(models, facts, "params", "inverse_distance")
+    assert kept == models and excluded == {}
+    assert np.allclose(sim, params_similarity(params))  # exactly 1 / (1 + |params_i - params_j|)
+    fam = similarity_matrix(models, facts, "base_family", "same")[1]
+    assert np.array_equal(fam, [[float((i < 4) == (j < 4)) for j in range(8)] for i in range(8)])
+    odd = {**facts, "m1": {"params": "big"}, "m2": {"params": float("inf")}, "m3": {}}
+    kept, sim, excluded = similarity_matrix(models, odd, "params", "inverse_distance")
+    assert excluded == {"m1": "'params' is not a number: 'big'", "m2": "'params' is not finite",
+                        "m3": "no 'params' fact"}
+    assert kept == ["m0", "m4", "m5", "m6", "m7"]  # the models after a bad one are still read
+    # defaults: 10,000 seeded permutations (seed 0), one-sided greater
+    out = rsa_against_facts(tau, facts)
+    entry = out["rsa_params"]
+    ref = rsa(tau.to_numpy(), params_similarity(params), n_permutations=10_000, seed=0)
+    assert entry["n_permutations"] == 10_000 and entry["exact"] is False and entry["alternative"] == "greater"
+    assert entry["p_value"] == ref.p_value and entry["p_min"] == ref.p_min and entry["rho"] == ref.statistic
+    assert set(entry) == {"fact", "models", "excluded", "similarity", "n_permutations", "exact", "p_min",
+                          "alternative", "rho", "p_value", "reason"}
+    # arguments are passed through
+    two = rsa_against_facts(tau, facts, n_permutations=999, seed=4, alternative="two-sided")["rsa_params"]
+    ref = rsa(tau.to_numpy(), params_similarity(params), n_permutations=999, seed=4, alternative="two-sided")
+    assert two["n_permutations"] == 999 and two["p_value"] == ref.p_value and two["alternative"] == "two-sided"
+    # exactly three models with the fact are enough; two are not, and the reason names who lacks it
+    three = {m: ({"params": p} if i < 3 else {}) for i, (m, p) in enumerate(zip(models, params))}
+    got = rsa_against_facts(tau, three)["rsa_params"]
+    assert got["models"] == ["m0", "m1", "m2"] and got["rho"] is not None
+    two_only = {m: ({"params": p} if i < 2 else {}) for i, (m, p) in enumerate(zip(models, params))}
+    got = rsa_against_facts(tau, two_only)["rsa_params"]
+    assert got["rho"] is None and got["reason"] == (
+        "needs at least 3 models with a 'params' fact, have 2 (lacking: m2, m3, m4, m5, m6, m7)")
