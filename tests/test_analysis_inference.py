@@ -593,6 +593,16 @@ def test_rsa_boundaries():
     with pytest.raises(ValueError, match="alternative"):
         rsa(a, b6, alternative="bigger")
     assert rsa(a[:2, :2], b6[:2, :2]).reason == "needs at least 3 models, got 2"
+    for x, y in ((np.eye(3), np.eye(4)), (np.eye(4), np.ones((4, 3)))):
+        with pytest.raises(ValueError, match=r"need two square matrices of the same size, got \(\d, \d\) and"):
+            rsa(x, y)
+    # defaults: 10,000 random permutations with seed 0 beyond 7 models
+    b9 = params_similarity([1, 2, 3, 5, 8, 13, 21, 34, 55])
+    a9 = b9 + symmetric(np.random.default_rng(2), 9)
+    default = rsa(a9, b9)
+    assert default.n_permutations == 10_000 and not default.exact
+    assert default.p_value == rsa(a9, b9, n_permutations=10_000, seed=0).p_value
+    assert default.p_value != rsa(a9, b9, n_permutations=10_000, seed=1).p_value
 
 
 def test_identity_low_n_and_bottom_boundaries(tmp_path):
