@@ -733,3 +733,61 @@ def test_rsa_against_facts_entries_and_similarity_matrices():
     got = rsa_against_facts(tau, two_only)["rsa_params"]
     assert got["rho"] is None and got["reason"] == (
         "needs at least 3 models with a 'params' fact, have 2 (lacking: m2, m3, m4, m5, m6, m7)")
+
+
+def test_identity_gap_stats_pass_their_settings_and_say_why_when_undefined(tmp_path):
+    from harness.analyses.identity_bias import _bottom, gap_stats
+
+    rng = np.random.default_rng(12)
+    t, c = rng.normal(40, 5, 20), rng.normal(45, 5, 20)  # 2^20 sign vectors: the random path, where seeds matter
+    got = gap_stats(t, c, 999, 0.9, 7)
+    ref = sign_flip_test(t - c, n_resamples=999, confidence_level=0.9, seed=7)
+    assert (got["p_value"], got["ci_low"], got["ci_high"]) == (ref.p_value, ref.ci_low, ref.ci_high)
+    assert got["n_resamples"] == 999 and got["exact"] is False and got["p_min"] == ref.p_min and got["reason"] is None
+    one = gap_stats([50.0], [40.0], 999, 0.95, 0)
+    assert one["gap"] == 10.0 and one["p_value"] is None and one["reason"] == "a test needs at least 2 differences, have 1"
+    none = gap_stats([], [], 999, 0.95, 0)
+    assert none["gap"] is None and none["reason"] == (
+        "no identity term of this scope was found together with one of its controls")
+    assert _bottom(set(), np.array([True, False])) is None and _bottom({1}, np.array([True, False])) == 0.0
+    # the analysis passes its seed and resample count down (16 pairs: random sign vectors)
+    df, lst = paired_vocab(n_terms=16, tmp=tmp_path)
+    res = identity_bias({"m": {"best": df}}, lists_path=str(lst), n_resamples=999, seed=5)
+    s = res.data["tables"]["best"]["axes"]["toy"]
+    d = np.array(s["term_percentiles"]) - np.array(s["control_percentiles"])
+    ref = sign_flip_test(d, n_resamples=999, seed=5)
+    assert (s["p_value"], s["ci_low"], s["ci_high"]) == (ref.p_value, ref.ci_low, ref.ci_high)
+    assert set(s) == {"term_percentile", "control_percentile", "gap", "ci_low", "ci_high", "p_value", "p_holm",
+                      "p_min", "n_resamples_used", "exact", "gap_reason", "term_bottom_rate", "control_bottom_rate",
+                      "bottom_identity_share", "n_bottom", "n_term_tokens", "n_control_tokens", "n_pairs",
+                      "n_terms_found", "n_terms_missing", "n_controls_found", "low_n", "term_percentiles",
+                      "control_percentiles"}
+    assert s["n_resamples_used"] == 999 and s["exact"] is False and s["p_min"] == ref.p_min
+    assert (s["n_term_tokens"], s["n_control_tokens"], s["n_bottom"]) == (16, 32, 41)  # bottom 1% of 4,048 rows
+
+
+def test_identity_scopes_without_pairs_and_odd_tables(tmp_path):
+    lst = tmp_path / "t.yaml"
+    lst.write_text("axis: lonely\nterms:\n  - {term: T0, controls: [Nowhere]}\n")
+    ten = tmp_path / "ten.yaml"  # ten terms with one control each: 10 pairs, 10 control words, not low n
+    ten.write_text("axis: ten\nterms:\n" + "".join(f"  - {{term: T{i}, controls: [Ca{i}]}}\n" for i in range(10)))
+    df, _ = paired_vocab(n_terms=10, tmp=tmp_path / "..")
+    m = identity_bias({"m": {"best": df}}, lists_path=[str(lst), str(ten)]).metrics
+    assert m["best/ten/n_pairs"].value == 10 and m["best/ten/n_controls_found"].value == 10
+    assert m["best/ten/low_n"].value == 0
+    # T0 is found but none of its controls: no pair, so no percentiles, gap or rates for the scope's pairs
+    assert m["best/lonely/n_terms_found"].value == 1 and m["best/lonely/n_pairs"].value == 0
+    for name in ("term_percentile", "control_percentile", "percentile_gap", "gap_p_value", "control_bottom_rate"):
+        assert m[f"best/lonely/{name}"].value is None, name
+    assert m["best/lonely/term_bottom_rate"].value is not None
+    # ids come from the table's id column (or are row numbers without one); a non-numeric score is not finite
+    rows = [" T0", " Ca0", " x", " y"]
+    odd = make_table(rows, [1.0, 2.0, 3.0, 4.0], ids=[70, 71, 72, 73])
+    res = identity_bias({"m": {"best": odd}}, lists_path=str(ten), n_resamples=99)
+    assert res.data["tables"]["best"]["terms"][0]["rows"][0]["id"] == 70
+    no_id = odd.drop(columns="id")
+    no_id["score"] = pd.Series([1.0, "oops", 3.0, 4.0], dtype=object)
+    res = identity_bias({"m": {"best": no_id}}, lists_path=str(ten), n_resamples=99)
+    det = res.data["tables"]["best"]
+    assert det["terms"][0]["rows"][0]["id"] == 0 and det["n_scored"] == 3
+    assert {"axis": "ten", "control": "Ca0", "forms": ["Ca0"]} in det["missing_controls"]
