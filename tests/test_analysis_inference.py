@@ -791,3 +791,19 @@ def test_identity_scopes_without_pairs_and_odd_tables(tmp_path):
     det = res.data["tables"]["best"]
     assert det["terms"][0]["rows"][0]["id"] == 0 and det["n_scored"] == 3
     assert {"axis": "ten", "control": "Ca0", "forms": ["Ca0"]} in det["missing_controls"]
+
+
+def test_identity_item_tables_report_items(tmp_path):
+    lst = tmp_path / "t.yaml"
+    lst.write_text('axis: race\nterms:\n  - {term: "White people ", controls: [Short people]}\n'
+                   "  - {term: Purple people, controls: [Tall people]}\n")
+    items = [f"thing {i}" for i in range(50)] + ["White people", "Short people", "Tall people"]
+    df = make_table([f"x{i}" for i in range(len(items))], list(range(50)) + [1.5, 40.5, 30.5], items=items,
+                    ids=range(500, 553))
+    res = identity_bias({"m": {"greatest_ever": df}}, lists_path=str(lst), n_resamples=99)
+    det = res.data["tables"]["greatest_ever"]
+    assert det["matched_on"] == "item"
+    (term,) = det["terms"]  # "White people " matches the item "White people": surrounding whitespace ignored
+    assert term["rows"] == [{"id": 550, "item": "White people", "score": 1.5,
+                             "percentile": pytest.approx(100 * 2 / 52)}]
+    assert det["missing"] == [{"axis": "race", "term": "Purple people", "reason": "no such item"}]
