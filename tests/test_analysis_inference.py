@@ -807,3 +807,21 @@ def test_identity_item_tables_report_items(tmp_path):
     assert term["rows"] == [{"id": 550, "item": "White people", "score": 1.5,
                              "percentile": pytest.approx(100 * 2 / 52)}]
     assert det["missing"] == [{"axis": "race", "term": "Purple people", "reason": "no such item"}]
+
+
+def test_undefined_results_are_complete_and_helpers_strict():
+    from harness.analyses.rank_stats import RSAResult, extreme
+
+    b4 = params_similarity([1, 2, 3, 5])
+    assert rsa(np.eye(2), np.eye(2)) == RSAResult(None, None, 0, False, 2, "needs at least 3 models, got 2")
+    nan = b4.copy()
+    nan[0, 1] = nan[1, 0] = np.nan
+    for x, y in ((nan, b4), (b4, nan)):
+        assert rsa(x, y) == RSAResult(None, None, 0, False, 4, "a matrix has non-finite entries")
+    const = RSAResult(None, None, 0, False, 4, "a matrix is constant off the diagonal (correlation undefined)")
+    assert rsa(np.ones((4, 4)), b4) == const and rsa(b4, np.ones((4, 4))) == const
+    two_valued = np.array([[float((i < 2) == (j < 2)) for j in range(4)] for i in range(4)])  # range exactly 1
+    assert rsa(two_valued, b4).statistic is not None
+    with pytest.raises(ValueError, match=r"^alternative must be one of two-sided, greater, less, got 'bogus'$"):
+        extreme(np.zeros(2), 0.0, "bogus")
+    assert type(permutation_p(3, 10, True)) is float and permutation_p(np.array([0, 9]), 9, False).shape == (2,)
