@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 from harness.report.headline import Headline, load_headlines, prompts_of
-from harness.report.model_view import prompt_order, token_lists, trust_words, value_of
+from harness.report.model_view import headline_value, prompt_order, token_lists, trust_words
 from harness.report.text import visible
 from leaderboard.rb_join import VERSIONS, RBScore
 from leaderboard.read import ModelEntry
@@ -20,7 +20,9 @@ KIND_LABELS = {"reward": "Reward models", "dpo": "DPO policies (implicit reward)
 KIND_NOTES = {
     "reward": "Scalar reward of each reply. Rank-based columns compare across reward models.",
     "dpo": "Implicit reward: β times the log-probability ratio of the policy to its reference model. Not on the "
-           "same footing as a trained reward head, so DPO policies get their own table.",
+           "same footing as a trained reward head, so DPO policies get their own table. A policy audited without "
+           "its reference model scores the summed log-probability of the reply, not a ratio: the frequency, "
+           "identity and framing analyses, which cannot read log-probabilities, are not run for it.",
     "lm_logprob": "Log-probability of the reply under a language model: a baseline, not a reward. Its numbers "
                   "never share a column with reward models.",
 }
@@ -45,6 +47,7 @@ class CellView:
     ci: str | None = None
     missing: str | None = None
     raw: bool = False
+    marks: list[str] = field(default_factory=list)  # adjusted-p significance, low n
 
 
 @dataclass
@@ -236,16 +239,18 @@ def _row(entry: ModelEntry, prompt: str, cols, tops, rb) -> RowView:
     for col, hl, members in cols:
         hit = members.get(entry.model_id)
         if hit is None:
+            skipped = entry.doc.get("skipped") if isinstance(entry.doc.get("skipped"), Mapping) else {}
+            not_run = f"not run: {skipped[hl.task]}" if isinstance(skipped.get(hl.task), str) else "not run"
             why = "not compared: not verified" if hl.source == "compare" and entry.trust is None else \
-                "not run" if _block(entry, hl) is None else (
+                not_run if _block(entry, hl) is None else (
                 "see the other column" if any(entry.model_id in m for c2, h2, m in cols if h2 is hl) else
                 "not reported")
             cells.append(CellView(col.label, missing=why, raw=not col.scale_free))
             continue
         key, block = hit
-        v = value_of(block, key, hl.ci)
+        v = headline_value(block, key, hl)
         cells.append(CellView(col.label, v.text, "" if v.value is None else repr(v.value), v.ci, v.missing,
-                              not col.scale_free))
+                              not col.scale_free, v.marks))
     return RowView(entry.model_id, f"models/{quote(entry.slug)}/index.html", visible(entry.model_id).lower(),
                    _badges(entry), rb, [r["text"] for r in top.get(prompt, [])[:N_BOARD_TOKENS]],
                    [r["text"] for r in bottom.get(prompt, [])[:N_BOARD_TOKENS]], cells)

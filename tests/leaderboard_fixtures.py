@@ -183,7 +183,12 @@ def audit(results_dir: Path, model_id: str, *, origin: str = "hub", scorer: str 
             "best/percentile_gap": metric(gap, None, "identity terms' mean percentile minus the controls'"),
             "best/gap_ci_low": metric(gap - 3, None, "lower end of the bootstrap CI of percentile_gap"),
             "best/gap_ci_high": metric(gap + 3, None, "upper end of the bootstrap CI of percentile_gap"),
-            "best/bottom_share": metric(0.1 * (seed + 1), False, "share of identity tokens in the bottom 1%"),
+            "best/term_bottom_rate": metric(0.1 * (seed + 1), False,
+                                            "share of identity tokens that fall in the bottom 1%"),
+            # seed 0: significant after adjustment; otherwise only the raw p is below 0.05 (never "significant")
+            "best/gap_p_value": metric(0.001 if seed == 0 else 0.01, None, "two-sided sign-flip p"),
+            "best/gap_p_holm": metric(0.024 if seed == 0 else 0.2, None, "Holm-adjusted gap_p_value"),
+            "best/low_n": metric(1.0 if seed == 1 else 0.0, None, "1 when fewer than 10 terms or controls"),
             "worst/percentile_gap": metric(gap / 2, None, "identity terms' mean percentile minus the controls'")},
             "data": {}, "figures": [], "tables": {}, "settings": st, "computed": {"at": created}}
         results["framing_asymmetry"] = {"metrics": {

@@ -123,16 +123,20 @@ def test_planted_gap_is_recovered():
     assert "percentiles" in res.figures
 
 
-def test_bottom_share_and_percentile_definition():
+def test_bottom_rates_and_percentile_definition():
     df = planted_vocab({"disability": 0.4}, jitter=0.3)
     res = identity_bias({"m": {"worst": df}}, n_resamples=999)
     m = res.metrics
-    assert m["worst/disability/bottom_share"].value == 1.0
-    assert m["worst/disability/control_bottom_share"].value == 0.0
-    assert m["worst/religion/bottom_share"].value == 0.0
+    assert m["worst/disability/term_bottom_rate"].value == 1.0
+    assert m["worst/disability/control_bottom_rate"].value == 0.0
+    assert m["worst/religion/term_bottom_rate"].value == 0.0
+    # one token per term here: the pooled rate is the disability terms' share of all terms found
     n_dis = m["worst/disability/n_terms_found"].value
     n_all = m["worst/n_terms_found"].value
-    assert m["worst/bottom_share"].value == pytest.approx(n_dis / n_all)
+    assert m["worst/term_bottom_rate"].value == pytest.approx(n_dis / n_all)
+    # ... while the share of the bottom 1% that is identity tokens is n_dis over the size of the bottom 1%
+    n_bottom = res.data["tables"]["worst"]["n_bottom"]
+    assert m["worst/bottom_identity_share"].value == pytest.approx(n_dis / n_bottom)
     # percentile of a row: 100 * (average rank - 1) / (n - 1) among all the table's finite scores
     scores = df["score"].to_numpy(float)
     expected = 100.0 * (stats.rankdata(scores) - 1) / (len(scores) - 1)

@@ -220,3 +220,38 @@ def test_load_dpo_scorer_from_folders(models, tok, tmp_path):
     with pytest.raises(UserError, match="--ref-model .*tokenizer differs"):
         load_dpo_scorer(str(tmp_path / "policy"), str(tmp_path / "other"), variant=REWARDBENCH, dtype="float32",
                         device="cpu", chat_template=None, beta=1.0)
+
+
+def test_reference_free_dpo_is_recorded_and_refused_where_log_probs_are(models, tok, tmp_path):
+    """Without a reference model a DPO score is the policy's summed log-prob: the model block says
+    `reference: none`, and frequency, identity and framing (which refuse log-probs) are skipped with their reason,
+    while the rank-only tasks still run."""
+    from harness.analyses import registry
+    from harness.tasks.runner import RunOptions, run_tasks
+    from harness.tasks.spec import discover
+
+    policy, ref = models
+    tok.save_pretrained(tmp_path / "policy")
+    shutil.copytree(tmp_path / "policy", tmp_path / "ref")
+    policy.save_pretrained(tmp_path / "policy")
+    ref.save_pretrained(tmp_path / "ref")
+    free = load_dpo_scorer(str(tmp_path / "policy"), None, variant=NEXT_TOKEN, dtype="float32", device="cpu",
+                           chat_template=None, beta=1.0)
+    paired = load_dpo_scorer(str(tmp_path / "policy"), str(tmp_path / "ref"), variant=NEXT_TOKEN, dtype="float32",
+                             device="cpu", chat_template=None, beta=1.0)
+    assert free.ref.reference_free and free.ref.to_json()["reference"] == "none"
+    assert not paired.ref.reference_free and paired.ref.to_json()["reference"].startswith("local:ref@")
+    assert paired.ref.to_json()["scorer"] == free.ref.to_json()["scorer"] == "dpo"  # no new scorer kind
+    refused = {"frequency_bias", "identity_bias", "framing_asymmetry"}
+    for name in refused:
+        why = registry.skip_reason(name, "dpo", reference_free=True)
+        assert why and "without a reference model" in why and registry.skip_reason(name, "dpo") is None
+    assert registry.skip_reason("token_optimality", "dpo", reference_free=True) is None
+    tasks = discover()
+    specs = [tasks[t] for t in ("token_optimality", *sorted(refused))]
+    path = run_tasks(free, specs, tmp_path / "results", RunOptions(progress=False, vocab_ids=list(range(64))))
+    doc = json.loads(path.read_text())
+    assert doc["model"]["reference"] == "none" and doc["model"]["output"]["reference"] == "none"
+    assert "token_optimality" in doc["results"]
+    assert refused <= set(doc["skipped"]) and not refused & set(doc["results"])
+    assert all("without a reference model" in doc["skipped"][t] for t in refused)

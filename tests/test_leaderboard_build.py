@@ -332,7 +332,8 @@ def test_headline_cells_follow_the_prompt_and_show_intervals(board):
     worst = column_cells(index, kind, "worst", "skew")
     assert best != worst
     gap = column_cells(index, kind, "best", "identity_gap")
-    assert gap[SKY] == "-10 [-13, -7]" and gap[GRM] == "-11 [-14, -8]"
+    assert gap[SKY] == "-10 [-13, -7] adjusted p 0.024, significant"
+    assert gap[GRM] == "-11 [-14, -8] adjusted p 0.2 low n"
     # the raw-scale mean is a column, hidden by default (class raw), while scale-free ones are not
     raw = index.read_text(encoding="utf-8")
     assert re.search(r'<th scope="col" class="metric raw" data-col="mean"', raw)
@@ -365,7 +366,8 @@ def test_smoke_runs_and_partial_results_are_never_published(tmp_path):
     (smoke / "results.json").write_text(json.dumps(doc))
     index = build(results, tmp_path / "site", rewardbench=stub_rb())
     kind = "reward-16-bit-full-vocabulary"
-    assert column_cells(index, kind, "best", "identity_gap") == {SKY: "-10 [-13, -7]", GRM: "— not run"}
+    assert column_cells(index, kind, "best", "identity_gap") == {SKY: "-10 [-13, -7] adjusted p 0.024, significant",
+                                                                 GRM: "— not run"}
     assert column_cells(index, kind, "best", "framing_tau")[GRM] == "— not run"
     page = (index.parent / "models" / "Ray2333__GRM-gemma2-2B-rewardmodel-ft" / "index.html").read_text()
     assert 'id="task-identity_bias"' not in page and 'id="task-framing_asymmetry"' not in page
@@ -378,7 +380,7 @@ def test_glossary_names_every_column_with_definition_direction_and_range(board):
     labels = {t.strip() for t, stack in page.texts
               if any(s[0] == "th" and s[1].get("scope") == "col" for s in stack) and t.strip()}
     terms = " ".join(page.text_in("dt"))
-    for hl in ("Score skew", "Identity-term gap", "Identity terms in bottom 1%", "Best-vs-worst agreement",
+    for hl in ("Score skew", "Identity-term gap", "Identity tokens in bottom 1%", "Best-vs-worst agreement",
                "Mean score"):
         assert hl in labels and hl in terms
     dd = " ".join(page.text_in("dd"))
@@ -467,6 +469,40 @@ def test_missing_values_show_a_dash_with_the_reason(board):
     cells = column_cells(index, "reward-16-bit-full-vocabulary", "best", "freq_coef")
     assert cells == {SKY: "— not run", GRM: "— fewer than 10 AFINN words matched"}
     assert column_cells(index, "reward-16-bit-full-vocabulary", "worst", "identity_bottom") == {}  # nobody has it
+
+
+def test_identity_gap_is_significant_only_by_its_adjusted_p_and_low_n_is_marked(board):
+    _, _, index = board
+    cells = column_cells(index, "reward-16-bit-full-vocabulary", "best", "identity_gap")
+    assert "adjusted p 0.024, significant" in cells[SKY]
+    # GRM's raw p is 0.01 but its Holm-adjusted p is 0.2: shown, never called significant
+    assert "adjusted p 0.2" in cells[GRM] and "significant" not in cells[GRM]
+    assert "low n" in cells[GRM] and "low n" not in cells[SKY]
+    page = (_model_dir(index, GRM) / "index.html").read_text(encoding="utf-8")
+    headline = page.split('id="headline"', 1)[1].split("</section>", 1)[0]
+    assert '<span class="mark">adjusted p 0.2</span> <span class="mark">low n</span>' in headline
+    assert "adjusted p 0.2, significant" not in headline
+
+
+def test_reference_free_dpo_says_why_its_log_prob_analyses_are_missing(tmp_path):
+    from harness.analyses import registry
+
+    results = tmp_path / "results"
+    audit(results, SKY, seed=0)
+    folder = audit(results, "org/dpo-policy", scorer="dpo", seed=4)
+    doc = doc_of(folder)
+    doc["model"]["reference"] = "none"
+    doc["skipped"] = {t: registry.skip_reason(t, "dpo", reference_free=True) for t in ("identity_bias",)}
+    (folder / "results.json").write_text(json.dumps(doc), encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        index = build(results, tmp_path / "site", rewardbench=stub_rb())
+    raw = index.read_text(encoding="utf-8")
+    note = raw.split('id="kind-dpo', 1)[1].split('<p class="note">', 1)[1].split("</p>", 1)[0]
+    assert "without its reference model" in note and "not run for it" in note
+    page = (index.parent / "models" / "org__dpo-policy" / "index.html").read_text(encoding="utf-8")
+    assert "DPO policy without a reference model" in page
+    assert "identity_bias skipped for a DPO scorer without a reference model" in page
 
 
 # ------------------------------------------------------------------------------------------------ model page

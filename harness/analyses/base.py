@@ -2,7 +2,8 @@
 flag filters and ranking helpers over score tables, and the scorer kind a table was produced by.
 
 Scorer kinds: a score table may carry `df.attrs["scorer"]` ("reward", "lm_logprob" or "dpo"), set by whoever
-loads it (the runner knows the model's kind). Numbers of different kinds mean different things (a reward, a
+loads it (the runner knows the model's kind), and `df.attrs["reference_free"]` for a DPO policy scored without
+its reference model (a summed log-prob; see `logprob_scores`). Numbers of different kinds mean different things (a reward, a
 natural-log probability, a DPO implicit reward), so `metric(..., kind=...)` says which one a value is in its
 definition.
 """
@@ -105,6 +106,13 @@ def table_kind(df: pd.DataFrame) -> str | None:
     """The scorer kind recorded on a score table (`df.attrs["scorer"]`), or None when unrecorded."""
     kind = df.attrs.get("scorer")
     return str(kind) if kind else None
+
+
+def logprob_scores(df: pd.DataFrame) -> bool:
+    """Whether a table's scores are log-probabilities: an LM's, or a DPO policy's scored without its reference
+    model (`df.attrs["reference_free"]`, set by whoever loads the table)."""
+    kind = table_kind(df)
+    return kind == "lm_logprob" or (kind == "dpo" and bool(df.attrs.get("reference_free")))
 
 
 def model_kind(by_prompt: Mapping[str, pd.DataFrame]) -> str | None:

@@ -6,6 +6,11 @@ Per model × prompt, over tokens that decode to a single-word AFINN-111 entry (o
 default, or the BNC 1.1 per-million list (`source: bnc, path: ...`, surface-form frequencies, see
 `lexicons.load_bnc`); words of zero/unknown frequency are left out. The log base and the frequency unit only move
 the intercept or rescale the coefficient by a constant (natural log throughout).
+
+Inference: HC3 heteroskedasticity-robust standard errors with a t reference distribution (n - 3 df); the 95%
+interval and the two-sided p use them. The raw coefficient is in the model's own score units (shown on the model
+page); `log_freq_beta`, the standardised coefficient (coef * sd(ln freq) / sd(score)), is scale-free and is what
+the board compares across models.
 Metric keys: `<prompt>/<name>` (one model) or `<model>/<prompt>/<name>`.
 """
 
@@ -32,29 +37,46 @@ from harness.analyses.lexicons import (
 from harness.analyses.plots import fit_line, new_figure, short
 from harness.analyses.registry import register
 
+SE_TYPE = "HC3"  # heteroskedasticity-consistent (MacKinnon & White 1985): word scores are far from homoskedastic
+_SE = "HC3 heteroskedasticity-robust standard error, t reference distribution with n - 3 degrees of freedom"
+
 METRICS: dict[str, tuple[bool | None, str]] = {
-    "log_freq_coef": (None, "OLS coefficient of ln(word frequency) in score ~ ln(freq) + afinn (AFINN words); "
-                            "> 0 = frequent words score higher at equal sentiment"),
-    "log_freq_se": (None, "standard error of log_freq_coef"),
-    "log_freq_ci_low": (None, "lower end of the 95% confidence interval of log_freq_coef"),
-    "log_freq_ci_high": (None, "upper end of the 95% confidence interval of log_freq_coef"),
-    "log_freq_p": (None, "two-sided p-value of log_freq_coef (t test)"),
+    "log_freq_coef": (None, "OLS coefficient of ln(word frequency) in score ~ ln(freq) + afinn (AFINN words), in "
+                            "score units per unit of ln(frequency); > 0 = frequent words score higher at equal "
+                            "sentiment"),
+    "log_freq_se": (None, f"standard error of log_freq_coef ({_SE})"),
+    "log_freq_ci_low": (None, f"lower end of the 95% confidence interval of log_freq_coef ({_SE})"),
+    "log_freq_ci_high": (None, f"upper end of the 95% confidence interval of log_freq_coef ({_SE})"),
+    "log_freq_p": (None, f"two-sided p-value of log_freq_coef (t test with the {SE_TYPE} standard error)"),
+    "log_freq_beta": (None, "standardised coefficient of ln(frequency): log_freq_coef * sd(ln freq) / sd(score) "
+                            "over the words of the fit (sample SDs): score SDs per SD of ln(frequency) at equal "
+                            "sentiment; scale-free, comparable across models"),
+    "log_freq_beta_ci_low": (None, "lower end of the 95% interval of log_freq_beta: the log_freq_coef interval "
+                                   "times sd(ln freq) / sd(score), the SDs taken as fixed"),
+    "log_freq_beta_ci_high": (None, "upper end of the 95% interval of log_freq_beta (as log_freq_beta_ci_low)"),
     "afinn_coef": (None, "OLS coefficient of the AFINN-111 value in the same model"),
-    "afinn_se": (None, "standard error of afinn_coef"),
+    "afinn_se": (None, f"standard error of afinn_coef ({_SE})"),
     "n_words": (None, "number of distinct AFINN words with a known frequency in the fit"),
 }
 
 
 def fit_frequency(words) -> dict[str, float]:
-    X = sm.add_constant(words[["log_freq", "afinn"]].to_numpy(float), has_constant="add")
-    fit = sm.OLS(words["score"].to_numpy(float), X).fit()
+    """OLS score ~ 1 + ln(freq) + afinn with HC3 standard errors (t with n - 3 df), and the standardised
+    coefficient of ln(freq)."""
+    x = words[["log_freq", "afinn"]].to_numpy(float)
+    y = words["score"].to_numpy(float)
+    fit = sm.OLS(y, sm.add_constant(x, has_constant="add")).fit(cov_type=SE_TYPE, use_t=True)
     ci = fit.conf_int(0.05)
+    scale = float(np.std(x[:, 0], ddof=1) / np.std(y, ddof=1))
     return {
         "intercept": float(fit.params[0]),
         "log_freq_coef": float(fit.params[1]), "log_freq_se": float(fit.bse[1]),
         "log_freq_ci_low": float(ci[1, 0]), "log_freq_ci_high": float(ci[1, 1]),
         "log_freq_p": float(fit.pvalues[1]),
+        "log_freq_beta": float(fit.params[1]) * scale,
+        "log_freq_beta_ci_low": float(ci[1, 0]) * scale, "log_freq_beta_ci_high": float(ci[1, 1]) * scale,
         "afinn_coef": float(fit.params[2]), "afinn_se": float(fit.bse[2]),
+        "se_type": SE_TYPE,
     }
 
 

@@ -5,8 +5,11 @@ For each prompt, over the *shared vocabulary* of the models compared:
   - metric MDS of the dissimilarity 1 - tau (sklearn, precomputed, seeded) as a scatter;
   - representational similarity analysis (RSA): Spearman rho between the upper triangle of the tau matrix and of
     each model-similarity matrix (same base family, same developer, 1/(1+|params_i - params_j|) in billions,
-    1/(1+|rank_i - rank_j|) RewardBench rank), with a permutation p-value (labels permuted jointly on rows and
-    columns, seeded); see `harness.analyses.rank_stats.rsa`.
+    1/(1+|rank_i - rank_j|) RewardBench rank), with a one-sided Mantel permutation p-value (alternative
+    "greater": more similar models agree more; model labels permuted jointly on rows and columns, exact over all
+    n! permutations when n! <= n_permutations, else seeded random ones) and, beside it, the smallest p that test
+    can give for those models (`_p_min`); the p is None with the reason when that smallest p exceeds 0.05 (too
+    few models to ever reject). See `harness.analyses.rank_stats.rsa`.
 
 Shared vocabulary (the study's rule): rows are matched across models by their decoded string (`decoded`; case and
 leading space kept). A string that several ids of one model decode to is removed (for every model), and a string
@@ -60,14 +63,20 @@ METRICS: dict[str, tuple[bool | None, str]] = {
     "mds_stress": (False, "Kruskal's Stress-1 of the 2-D metric MDS of 1 - tau, from the returned coordinates: "
                           "sqrt(sum (d_ij - delta_ij)^2 / sum d_ij^2); 0 = distances reproduce 1 - tau exactly"),
     "rsa_same_base": (None, "RSA: Spearman rho between tau and the same-base-family matrix (upper triangles)"),
-    "rsa_same_base_p": (None, "RSA permutation p-value for rsa_same_base (model labels permuted jointly)"),
     "rsa_same_developer": (None, "RSA: Spearman rho between tau and the same-developer matrix"),
-    "rsa_same_developer_p": (None, "RSA permutation p-value for rsa_same_developer"),
     "rsa_params": (None, "RSA: Spearman rho between tau and 1/(1+|params_i-params_j|) (billions)"),
-    "rsa_params_p": (None, "RSA permutation p-value for rsa_params"),
     "rsa_rank": (None, "RSA: Spearman rho between tau and 1/(1+|rank_i-rank_j|) (RewardBench rank)"),
-    "rsa_rank_p": (None, "RSA permutation p-value for rsa_rank"),
 }
+_RSA_P = ("{sided} Mantel permutation p-value of {name} (model labels permuted jointly on the rows and columns of "
+          "the similarity matrix; all n! permutations when n! <= n_permutations, else n_permutations random ones, "
+          "p = (1 + hits) / (1 + n_permutations)); missing when rsa_{short}_p_min exceeds 0.05 (too few models)")
+_RSA_P_MIN = ("smallest p-value the permutation test of {name} can give with these models and this similarity "
+              "matrix (the p of a perfect match; permutations that leave the matrix unchanged always tie)")
+for _name in ("rsa_same_base", "rsa_same_developer", "rsa_params", "rsa_rank"):
+    METRICS[f"{_name}_p"] = (None, _RSA_P.format(sided="{sided}", name=_name, short=_name[4:]))
+    METRICS[f"{_name}_p_min"] = (None, _RSA_P_MIN.format(name=_name))
+SIDED = {"greater": "one-sided (greater: tau is higher between more similar models)",
+         "less": "one-sided (less: tau is lower between more similar models)", "two-sided": "two-sided"}
 
 RSA_MATRICES = {  # metric name -> (fact, kind)
     "rsa_same_base": ("base_family", "same"),
@@ -79,8 +88,10 @@ FACT_ALIASES = {"params_b": "params", "rewardbench_rank": "rank"}
 DEFAULT_FACTS = Path(__file__).resolve().parents[1] / "models" / "registry.yaml"
 
 
-def _m(name: str, value: float | None, reason: str | None = None) -> Metric:
-    return metric(name, value, METRICS, reason)
+def _m(name: str, value: float | None, reason: str | None = None, alternative: str = "greater") -> Metric:
+    out = metric(name, value, METRICS, reason)
+    out.definition = out.definition.replace("{sided}", SIDED.get(alternative, alternative).capitalize())
+    return out
 
 
 def _jsonable(x: Any) -> Any:
@@ -327,7 +338,8 @@ def rsa_against_facts(tau: pd.DataFrame, facts: Mapping[str, Mapping[str, Any]],
             r = rsa(tau.loc[kept, kept].to_numpy(dtype=float), sim, n_permutations=n_permutations, seed=seed,
                     alternative=alternative)
             r_stat, r_p, reason = r.statistic, r.p_value, r.reason
-            entry.update({"n_permutations": r.n_permutations, "exact": r.exact})
+            entry.update({"n_permutations": r.n_permutations, "exact": r.exact, "p_min": r.p_min,
+                          "alternative": alternative})
         entry.update({"rho": r_stat, "p_value": r_p, "reason": reason})
         out[name] = _jsonable(entry)
     return out
@@ -415,7 +427,7 @@ def heterogeneity(tables: ScoreTables, prompts: list[str] | None = None, p: floa
         if agr.message is not None:
             for name in METRICS:
                 if name not in ("n_models", "shared_vocab_size"):
-                    res.metrics[f"{prompt}/{name}"] = _m(name, None, agr.message)
+                    res.metrics[f"{prompt}/{name}"] = _m(name, None, agr.message, alternative)
             for m in agr.models:
                 for name in ("mean_kendall_tau", "mean_spearman", "mean_rbo"):
                     res.metrics[f"{prompt}/{m}/{name}"] = _m(name, None, agr.message)
@@ -460,7 +472,8 @@ def heterogeneity(tables: ScoreTables, prompts: list[str] | None = None, p: floa
                                      alternative=alternative)
         for name, entry in d["rsa"].items():
             res.metrics[f"{prompt}/{name}"] = _m(name, entry["rho"], entry["reason"])
-            res.metrics[f"{prompt}/{name}_p"] = _m(f"{name}_p", entry["p_value"], entry["reason"])
+            res.metrics[f"{prompt}/{name}_p"] = _m(f"{name}_p", entry["p_value"], entry["reason"], alternative)
+            res.metrics[f"{prompt}/{name}_p_min"] = _m(f"{name}_p_min", entry.get("p_min"), entry["reason"])
 
         res.figures[f"heatmaps_{prompt}"] = _heatmaps(agr, labels, prompt)
         if coords is not None:

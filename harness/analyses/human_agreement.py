@@ -21,7 +21,8 @@ zero (the human rank is one of the values whose median is taken), so the study's
 consensus correlation higher than ours; the order of the most over/undervalued items changes little.
 
 Scorer kinds. Reward and DPO scores are used as they are. An LM's score for an item is the summed log-prob of its
-tokens, which mostly measures the item's length (longer names are less probable), so for `lm_logprob` tables the
+tokens, which mostly measures the item's length (longer names are less probable), so for `lm_logprob` tables (and
+a DPO policy's scored without its reference model, whose score is that same summed log-prob) the
 summed metrics (`spearman`, `kendall_tau`) are reported missing with that reason, and the LM variant is given
 instead: the per-token mean log-prob (`score / n_tokens`; `spearman_per_token`, `kendall_tau_per_token`), which is
 also what enters the consensus for an LM. For every kind, `length_baseline_spearman` is the Spearman rho that a
@@ -49,6 +50,7 @@ from harness.analyses.base import (
     AnalysisResult,
     Metric,
     ScoreTables,
+    logprob_scores,
     metric,
     table_kind,
 )
@@ -71,8 +73,8 @@ METRICS: dict[str, tuple[bool | None, str]] = {
     "length_baseline_spearman": (None, "Spearman rho between -n_tokens (fewer tokens = better) and human Elo, "
                                        "over the same items: what counting tokens alone achieves"),
 }
-LM_SUMMED = ("an LM's summed log-prob of an item mostly measures its length; see spearman_per_token, "
-             "kendall_tau_per_token and length_baseline_spearman")
+LM_SUMMED = ("a summed log-prob of an item (an LM's, or a DPO policy's scored without its reference model) mostly "
+             "measures its length; see spearman_per_token, kendall_tau_per_token and length_baseline_spearman")
 
 ELO_COLUMNS = ("elo_rank", "elo_score", "name", "elo_matches")
 
@@ -193,7 +195,7 @@ def human_agreement(tables: ScoreTables, elo_path: str | None = None, top_n: int
             if prompt not in by_prompt:
                 continue
             kind = table_kind(by_prompt[prompt])
-            lm = kind == "lm_logprob"
+            lm = logprob_scores(by_prompt[prompt])
             j, n_unmatched = _join(by_prompt[prompt], elo, per_token=lm)
             joined[model] = j
             rho, tau, why = _corr(j["score"].to_numpy(float), j["elo_score"].to_numpy(float))

@@ -3,8 +3,18 @@
 - `percentile_ranks`: 0-100 percentile of each finite score among the finite scores (higher = better score).
 - `rank_order`: indices sorted best first, ties broken by position (stable), so rankings are deterministic.
 - `rbo`: rank-biased overlap (Webber, Moffat & Zobel 2010) of two rankings, truncated or extrapolated.
-- `rsa`: Spearman correlation between the upper triangles of two symmetric matrices, with a permutation test
-  that permutes the model labels of one matrix jointly on rows and columns.
+- `rsa`: Spearman correlation between the upper triangles of two symmetric matrices, with a one-sided permutation
+  test (Mantel) that permutes the model labels of one matrix jointly on rows and columns, and the smallest p the
+  test can give for those matrices.
+- `sign_flip_test`: the paired (one-sample) permutation test of a mean difference: two-sided p from sign flips of
+  the differences, and the confidence interval obtained by inverting that same test, so that the interval
+  excludes a value exactly when the test rejects it.
+- `permutation_p`: the p-value of a permutation test from its count of resamples at least as extreme.
+- `holm`: Holm's step-down family-wise adjustment of a family of p-values.
+
+Conventions shared by the tests here. A test rejects at level alpha when p <= alpha. With every rearrangement
+enumerated (the observed one among them) p = hits / N. With N random rearrangements drawn (the observed one not
+among them) p = (1 + hits) / (1 + N) (Phipson & Smyth 2010): never 0, and a valid p-value, unlike hits / N.
 """
 
 from __future__ import annotations
@@ -94,6 +104,53 @@ def upper(m: np.ndarray) -> np.ndarray:
     return m[np.triu_indices(m.shape[0], k=1)]
 
 
+# ---------------------------------------------------------------------------------------------------- p-values
+
+ALTERNATIVES = ("two-sided", "greater", "less")
+_REL_TOL = 1e-9  # statistics closer than this (relative) count as ties: float sums in another order
+
+
+def permutation_p(hits: int | np.ndarray, n: int, exact: bool) -> float | np.ndarray:
+    """p of a permutation test from `hits`, the resamples at least as extreme as the observed statistic.
+
+    `exact`: all `n` rearrangements were enumerated, the observed one among them: p = hits / n.
+    Otherwise `n` random rearrangements were drawn: p = (1 + hits) / (1 + n), counting the observed arrangement
+    as one of the equally likely ones (never 0; hits / n would not be a valid p-value).
+    """
+    hits = np.asarray(hits, dtype=float)
+    p = hits / n if exact else (1.0 + hits) / (1.0 + n)
+    return float(p) if p.ndim == 0 else p
+
+
+def extreme(null: np.ndarray, observed: float, alternative: str) -> np.ndarray:
+    """Which resampled statistics are at least as extreme as `observed` (ties within a relative 1e-9 count)."""
+    tol = _REL_TOL * max(1.0, abs(observed))
+    if alternative == "greater":
+        return null >= observed - tol
+    if alternative == "less":
+        return null <= observed + tol
+    if alternative == "two-sided":
+        return np.abs(null) >= abs(observed) - tol
+    raise ValueError(f"alternative must be one of {', '.join(ALTERNATIVES)}, got {alternative!r}")
+
+
+def holm(pvalues: Sequence[float | None]) -> list[float | None]:
+    """Holm's step-down adjustment (family-wise error rate, valid under any dependence) of the p-values given;
+    None entries are not tests and stay None (the family is the tests that have a p)."""
+    from statsmodels.stats.multitest import multipletests
+
+    idx = [i for i, p in enumerate(pvalues) if p is not None]
+    out: list[float | None] = [None] * len(pvalues)
+    if idx:
+        adj = multipletests([float(pvalues[i]) for i in idx], method="holm")[1]
+        for i, a in zip(idx, adj):
+            out[i] = float(min(1.0, a))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------- RSA
+
+
 @dataclass
 class RSAResult:
     statistic: float | None  # Spearman rho between the upper triangles
@@ -101,25 +158,35 @@ class RSAResult:
     n_permutations: int  # permutations used (all n! when `exact`)
     exact: bool
     n_models: int
-    reason: str | None = None  # why statistic is None
+    reason: str | None = None  # why statistic (or p_value) is None
+    p_min: float | None = None  # the smallest p this test can give for these models and this model matrix
+
+
+def _joint_permuted(rank_mat: np.ndarray, perms: np.ndarray, iu: np.ndarray, ju: np.ndarray) -> np.ndarray:
+    """Upper triangles of `rank_mat` with its rows AND columns relabelled by each permutation (Mantel): entry
+    (i, j) of the relabelled matrix is rank_mat[perm[i], perm[j]], so it stays a symmetric model-by-model matrix."""
+    return rank_mat[perms[:, iu], perms[:, ju]]
 
 
 def rsa(observed: np.ndarray, model: np.ndarray, n_permutations: int = 10_000, seed: int = 0,
-        alternative: str = "greater") -> RSAResult:
+        alternative: str = "greater", alpha: float = 0.05) -> RSAResult:
     """Representational similarity: Spearman rho between the upper triangles of two symmetric n×n matrices.
 
-    p-value: the labels of `model` are permuted jointly on rows and columns (Mantel-style). When n! is at most
+    p-value (Mantel test): the labels of `model` are permuted jointly on rows and columns. When n! is at most
     `n_permutations` every permutation is enumerated (exact test, identity included); otherwise `n_permutations`
-    random permutations are drawn with `numpy.random.default_rng(seed)` and p = (1 + #{rho_perm >= rho}) /
-    (1 + n_permutations) for alternative="greater" (rho_perm <= rho for "less", |rho_perm| >= |rho| for
-    "two-sided").
+    random permutations are drawn with `numpy.random.default_rng(seed)` (`permutation_p`). One-sided by default
+    ("greater": the observed agreement tracks the model similarity), "less" or "two-sided" on request.
+
+    `p_min` is the p the same permutations give when `observed` ranks its pairs exactly as `model` does: no data
+    can give less (permutations that leave the model matrix unchanged, e.g. swapping two models of the same
+    family, always tie). When it exceeds `alpha` the test cannot reject, so `p_value` is None with the reason.
     """
     a = np.asarray(observed, dtype=float)
     b = np.asarray(model, dtype=float)
     n = a.shape[0]
     if a.shape != (n, n) or b.shape != (n, n):
         raise ValueError(f"need two square matrices of the same size, got {a.shape} and {b.shape}")
-    if alternative not in ("greater", "less", "two-sided"):
+    if alternative not in ALTERNATIVES:
         raise ValueError(f"alternative must be greater, less or two-sided, got {alternative!r}")
     if n < 3:
         return RSAResult(None, None, 0, False, n, f"needs at least 3 models, got {n}")
@@ -133,31 +200,136 @@ def rsa(observed: np.ndarray, model: np.ndarray, n_permutations: int = 10_000, s
     # rows and columns only moves b's off-diagonal values around, so its permuted upper triangle is a
     # re-indexing of the (symmetrised) rank matrix.
     iu, ju = np.triu_indices(n, k=1)
-    ra = stats.rankdata(ua)
-    ra = (ra - ra.mean()) / np.sqrt(((ra - ra.mean()) ** 2).sum())
     rb_mat = np.zeros((n, n))
     rb_mat[iu, ju] = stats.rankdata(ub)
     rb_mat = rb_mat + rb_mat.T
 
-    def rho(perms: np.ndarray) -> np.ndarray:
-        v = rb_mat[perms[:, iu], perms[:, ju]]
+    def standardised(r: np.ndarray) -> np.ndarray:
+        r = r - r.mean()
+        return r / np.sqrt((r**2).sum())
+
+    def rho(perms: np.ndarray, ra: np.ndarray) -> np.ndarray:
+        v = _joint_permuted(rb_mat, perms, iu, ju)
         v = v - v.mean(axis=1, keepdims=True)
         return (v @ ra) / np.sqrt((v**2).sum(axis=1))
 
-    stat = float(rho(np.arange(n)[None, :])[0])
     exact = math.factorial(n) <= n_permutations
     if exact:
         perms = np.array(list(itertools.permutations(range(n))))
     else:
         rng = np.random.default_rng(seed)
         perms = np.argsort(rng.random((n_permutations, n)), axis=1)
-    null = np.concatenate([rho(chunk) for chunk in np.array_split(perms, max(1, len(perms) // 4096))])
-    eps = 1e-12
-    if alternative == "greater":
-        hits = int((null >= stat - eps).sum())
-    elif alternative == "less":
-        hits = int((null <= stat + eps).sum())
-    else:
-        hits = int((np.abs(null) >= abs(stat) - eps).sum())
-    p = hits / len(null) if exact else (1 + hits) / (1 + len(null))
-    return RSAResult(stat, float(p), int(len(null)), exact, n)
+    chunks = np.array_split(perms, max(1, len(perms) // 4096))
+
+    def p_of(ra: np.ndarray) -> tuple[float, float]:
+        stat = float(rho(np.arange(n)[None, :], ra)[0])
+        null = np.concatenate([rho(c, ra) for c in chunks])
+        return stat, permutation_p(int(extreme(null, stat, alternative).sum()), len(null), exact)
+
+    stat, p = p_of(standardised(stats.rankdata(ua)))
+    best = standardised(stats.rankdata(ub)) if alternative != "less" else -standardised(stats.rankdata(ub))
+    p_min = p_of(best)[1]
+    reason = None
+    if p_min > alpha:
+        reason = (f"too few models for this test: with {n} models and this similarity matrix the smallest "
+                  f"attainable p is {p_min:.3g} > {alpha}")
+        p = None
+    return RSAResult(stat, p, int(len(perms)), exact, n, reason, p_min)
+
+
+# ---------------------------------------------------------------------------------------------------- sign flips
+
+
+@dataclass
+class SignFlipResult:
+    """Paired permutation inference about the mean of differences d (e.g. term minus its own controls)."""
+
+    mean: float | None
+    p_value: float | None  # two-sided
+    ci_low: float | None
+    ci_high: float | None
+    n: int  # differences (the resampling unit)
+    n_resamples: int  # sign vectors used (all 2^n when `exact`)
+    exact: bool
+    confidence_level: float
+    p_min: float | None = None  # the smallest p attainable with these n and sign vectors
+    reason: str | None = None  # why p_value or the interval is None
+
+
+def _sign_vectors(n: int, n_resamples: int, seed: int) -> tuple[np.ndarray, bool]:
+    """All 2^n sign vectors (±1) when 2^n <= n_resamples (exact), else n_resamples random ones (seeded)."""
+    if n <= 30 and 2**n <= n_resamples:
+        codes = np.arange(2**n)[:, None] >> np.arange(n)[None, :] & 1
+        return 1.0 - 2.0 * codes, True
+    rng = np.random.default_rng(seed)
+    return rng.choice([-1.0, 1.0], size=(n_resamples, n)), False
+
+
+def sign_flip_interval(d: np.ndarray, signs: np.ndarray, exact: bool, alpha: float) -> tuple[float, float]:
+    """The values delta that the two-sided sign-flip test of mean(d - delta) = 0 does not reject at `alpha`
+    (p > alpha), with the same sign vectors: [low, high], infinite when no delta can be rejected.
+
+    For one sign vector s, with a = mean(s d), b = mean(s) and c = mean(d), the flipped statistic is at least as
+    extreme as the observed one when |a - delta b| >= |c - delta|: a quadratic inequality in delta whose
+    solutions form a closed interval that contains c (the whole line when s is all +1 or all -1). So the count of
+    resamples at least as extreme falls as delta moves away from c on either side, and the accepted set is the
+    interval between the k-th smallest lower end and the k-th largest upper end, where k is the smallest count
+    whose p exceeds alpha.
+    """
+    n = len(d)
+    c = float(np.mean(d))
+    a = signs @ d / n
+    b = signs.mean(axis=1)
+    qa = b**2 - 1.0  # <= 0
+    qb = -2.0 * (a * b - c)
+    qc = a**2 - c**2
+    whole = np.abs(qa) < 1e-12  # all-equal signs: always at least as extreme
+    with np.errstate(invalid="ignore", divide="ignore"):
+        root = np.sqrt(np.maximum(qb**2 - 4 * qa * qc, 0.0))
+        r1 = (-qb + root) / (2 * qa)
+        r2 = (-qb - root) / (2 * qa)
+    widen = _REL_TOL * (1.0 + float(np.max(np.abs(d))))  # ties count, as in `extreme`
+    lo = np.where(whole, -np.inf, np.minimum(r1, r2) - widen)
+    hi = np.where(whole, np.inf, np.maximum(r1, r2) + widen)
+    m = len(signs)
+    counts = np.arange(m + 1)
+    k = int(counts[np.asarray(permutation_p(counts, m, exact)) > alpha][0])
+    if k == 0:
+        return -np.inf, np.inf
+    return float(np.sort(lo)[k - 1]), float(np.sort(hi)[::-1][k - 1])
+
+
+def sign_flip_test(d: Sequence[float] | np.ndarray, n_resamples: int = 9999, confidence_level: float = 0.95,
+                   seed: int = 0) -> SignFlipResult:
+    """Two-sided sign-flip test of mean(d) = 0 and the confidence interval that inverts it.
+
+    Under the null each difference is as likely to have either sign (a term is exchangeable with its own
+    controls), so the mean of d with random signs is the null distribution. All 2^n sign vectors are enumerated
+    when 2^n <= `n_resamples` (exact p), else `n_resamples` random ones are drawn (`permutation_p`). The interval
+    holds every delta the same test does not reject for d - delta, so it excludes 0 exactly when p <= 1 -
+    `confidence_level`. Its coverage is exact when the differences are symmetric about their mean.
+    """
+    d = np.asarray(d, dtype=float)
+    n = len(d)
+    alpha = 1.0 - confidence_level
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"confidence_level must be in (0, 1), got {confidence_level}")
+    if n == 0:
+        return SignFlipResult(None, None, None, None, 0, 0, False, confidence_level, None, "no differences")
+    mean = float(np.mean(d))
+    if n < 2:
+        return SignFlipResult(mean, None, None, None, n, 0, False, confidence_level, None,
+                              f"a test needs at least 2 differences, have {n}")
+    signs, exact = _sign_vectors(n, n_resamples, seed)
+    null = signs @ d / n
+    p = permutation_p(int(extreme(null, mean, "two-sided").sum()), len(signs), exact)
+    p_min = permutation_p(int(extreme(signs.mean(axis=1), 1.0, "two-sided").sum()), len(signs), exact)
+    lo, hi = sign_flip_interval(d, signs, exact, alpha)
+    reason = None
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        lo = hi = None
+        reason = (f"too few differences for a {confidence_level:.0%} interval: with {n} the smallest attainable "
+                  f"p is {p_min:.3g} > {alpha:.3g}")
+    elif np.ptp(d) == 0:  # a constant: the interval is that point (up to the tie tolerance)
+        lo = hi = mean
+    return SignFlipResult(mean, p, lo, hi, n, len(signs), exact, confidence_level, p_min, reason)

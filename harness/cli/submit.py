@@ -44,7 +44,8 @@ def _wanted_settings(ref, specs, opts) -> dict[str, dict]:
     from harness.tasks.pipeline import skip_reason, version_text
 
     return {s.task: {"task_version": version_text(s), "dtype": ref.dtype, "scorer": ref.scorer,
-                     "limit": opts.limit} for s in specs if skip_reason(s, "model", {ref.scorer}) is None
+                     "limit": opts.limit} for s in specs
+            if skip_reason(s, "model", {ref.scorer}, ref.reference_free) is None
             and s.scope == "model"}
 
 

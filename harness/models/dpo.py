@@ -11,7 +11,10 @@ ids (`prefix_ids + reply_ids [+ eos]`, one BOS, from the chat template split) an
 - `next_token`: the log-probs of the reply tokens only. For one-token replies the whole vocabulary costs one
   cached forward per model per prompt (the prompt's own), like the LM log-prob scorer.
 
-Reference-free (no reference model) scores beta * log pi(y|x), summed (RewardBench's `--ref_free_type sum`).
+Reference-free (no reference model) scores beta * log pi(y|x), summed (RewardBench's `--ref_free_type sum`). That
+is a log-probability, not a log-ratio: the model identity records it (`reference: none` in results.json's model
+block) and the analyses that cannot read log-probabilities (frequency, identity, framing) refuse it with their
+reason (harness/analyses/registry.py).
 Where we differ from RewardBench on purpose: it prepends a BOS to a prompt whose template text already starts
 with one (two BOS tokens for Llama-3); we score the exact template ids with one. The cost of each variant is in
 docs/dpo.md.
@@ -26,6 +29,7 @@ from typing import Any
 import torch
 
 from harness.errors import UserError
+from harness.models.identity import REFERENCE_NONE
 from harness.models.scorer import LMLogProbScorer, PrefixState, Scorer
 from harness.models.templates import TemplateSplit
 
@@ -58,7 +62,7 @@ class DPOSettings:
 
     def to_json(self) -> dict[str, Any]:
         return {"variant": self.variant, "variant_definition": VARIANTS[self.variant], "beta": self.beta,
-                "reference": self.reference, "eos_token_id": self.eos_token_id}
+                "reference": self.reference or REFERENCE_NONE, "eos_token_id": self.eos_token_id}
 
 
 def _model_name(scorer: LMLogProbScorer) -> str:

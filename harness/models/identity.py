@@ -19,12 +19,23 @@ import os
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from harness.errors import UserError
 from harness.models.registry import ModelSpec, lookup, registry
 
 SCORER_KINDS = ("reward", "lm_logprob", "dpo")
+REFERENCE_NONE = "none"  # the `reference` of a DPO scorer run without a reference model
+
+
+def is_reference_free(model_block: Mapping[str, Any] | None) -> bool:
+    """Whether a results.json model block describes a DPO scorer without a reference model (`reference: none`;
+    a DPO block from before the field existed is reference-free when it names no `ref_model`)."""
+    if not isinstance(model_block, Mapping) or model_block.get("scorer") != "dpo":
+        return False
+    if "reference" in model_block:
+        return model_block.get("reference") == REFERENCE_NONE
+    return not model_block.get("ref_model")
 DTYPE_NAMES = ("float32", "bfloat16", "float16")
 PROMPT_FORMATS = ("chat", "plain")
 _HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -100,6 +111,11 @@ class ModelRef:
     def option(self, name: str, default: Any = None) -> Any:
         return dict(self.extra).get(name, default)
 
+    @property
+    def reference_free(self) -> bool:
+        """A DPO scorer without a reference model: its score is the policy's summed log-prob of the reply."""
+        return self.scorer == "dpo" and self.ref_model is None
+
     def to_json(self) -> dict[str, Any]:
         """The identity part of results.json's model block and of submission records."""
         out = {
@@ -109,6 +125,9 @@ class ModelRef:
             "prompt_format": self.prompt_format, "hub_url": self.hub_url, "slug": self.slug,
             "output_field": self.spec.output, "output_index": self.spec.index,
         }
+        if self.scorer == "dpo":  # what a DPO score is relative to: "none" = a summed log-prob, not a log-ratio
+            out["reference"] = REFERENCE_NONE if self.ref_model is None else \
+                f"{self.ref_model.display_id}@{self.ref_model.revision}"
         if self.ref_model is not None:
             out["ref_model"] = self.ref_model.to_json()
         if self.extra:

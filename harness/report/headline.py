@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 HEADLINE_PATH = Path(__file__).with_name("headline.yaml")
+ALPHA = 0.05  # a value is marked significant when its adjusted p is at most this
 DIRECTION_WORDS = {"higher": "higher is better", "lower": "lower is better", "none": "no better direction"}
 ARROWS = {"higher": "↑", "lower": "↓", "none": ""}
 
@@ -33,6 +34,8 @@ class Headline:
     ci: tuple[str, str] | None = None
     scale_free: bool = True
     source: str = "results"
+    significance: str | None = None  # metric holding the family-wise adjusted p that marks the value significant
+    low_n: str | None = None  # metric that is 1 when the value rests on few observations
 
     @property
     def per_prompt(self) -> bool:
@@ -62,7 +65,9 @@ def _one(raw: Mapping[str, Any]) -> Headline:
                     direction=str(raw.get("direction", "none")), range=str(raw.get("range", "")),
                     prompt=str(raw.get("prompt", "switch")), fallback=raw.get("fallback"),
                     ci=(str(ci[0]), str(ci[1])) if ci else None, scale_free=bool(raw.get("scale_free", True)),
-                    source=str(raw.get("source", "results")))
+                    source=str(raw.get("source", "results")),
+                    significance=str(raw["significance"]) if raw.get("significance") else None,
+                    low_n=str(raw["low_n"]) if raw.get("low_n") else None)
 
 
 @lru_cache(maxsize=4)

@@ -11,7 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.report.headline import Headline, load_headlines, metric_value, prompts_of
+from harness.report.headline import ALPHA, Headline, load_headlines, metric_value, prompts_of
+from harness.models.identity import is_reference_free
 from harness.report.text import fmt_value
 
 TOKEN_TASK = "token_optimality"
@@ -48,6 +49,7 @@ class Value:
     value: float | None = None
     ci: str | None = None
     missing: str | None = None
+    marks: list[str] = field(default_factory=list)  # e.g. the adjusted p and "significant", "low n"
 
 
 @dataclass
@@ -231,20 +233,32 @@ def _ci_partner(names: set[str], metric: str) -> tuple[str, str] | None:
     return None
 
 
-def value_of(block: Mapping[str, Any] | None, key: str, ci: tuple[str, str] | None = None) -> Value:
-    """A metric of a block as a Value, with its interval when `ci` names the low and high metrics."""
+def value_of(block: Mapping[str, Any] | None, key: str, ci: tuple[str, str] | None = None,
+             significance: str | None = None, low_n: str | None = None) -> Value:
+    """A metric of a block as a Value, with its interval when `ci` names the low and high metrics, and marks:
+    the family-wise adjusted p named by `significance` ("significant" only when it is at most ALPHA) and "low n"
+    when the metric named by `low_n` is 1."""
     v, why = metric_value(block, key)
     if v is None:
         return Value("—", None, None, why)
     text = fmt_value(v)
     interval = None
+    prefix = key.rsplit("/", 1)[0] + "/" if "/" in key else ""
     if ci:
-        prefix = key.rsplit("/", 1)[0] + "/" if "/" in key else ""
         lo, _ = metric_value(block, prefix + ci[0])
         hi, _ = metric_value(block, prefix + ci[1])
         if lo is not None and hi is not None:
             interval = f"[{fmt_value(lo)}, {fmt_value(hi)}]"
-    return Value(text, v, interval)
+    marks = []
+    if significance:
+        p, _ = metric_value(block, prefix + significance)
+        if p is not None:
+            marks.append(f"adjusted p {fmt_value(p)}" + (", significant" if p <= ALPHA else ""))
+    if low_n:
+        flag, _ = metric_value(block, prefix + low_n)
+        if flag == 1:
+            marks.append("low n")
+    return Value(text, v, interval, None, marks)
 
 
 def _groups(block: Mapping[str, Any]) -> tuple[list[MetricGroup], int]:
@@ -269,7 +283,9 @@ def _groups(block: Mapping[str, Any]) -> tuple[list[MetricGroup], int]:
                                   {"higher": "higher is better", "lower": "lower is better"}.get(direction, ""),
                                   str(raw.get("definition") or "") if isinstance(raw, Mapping) else ""))
         n += len(rows)
-        groups.append(MetricGroup(prefix or "all", rows))
+        low = metric_value(block, f"{prefix}/low_n" if prefix else "low_n")[0] == 1
+        groups.append(MetricGroup((prefix or "all") + (" — low n: few words found, read with care" if low else ""),
+                                  rows))
     return groups, n
 
 
@@ -278,6 +294,11 @@ def _settings_text(block: Mapping[str, Any]) -> str:
     parts = [f"{k} {s[k]}" for k in ("dtype", "prompt_format", "scorer") if s.get(k)]
     parts.append(f"vocabulary subset {s['subset']}" if s.get("subset") else "full vocabulary")
     return ", ".join(parts)
+
+
+def headline_value(block: Mapping[str, Any] | None, key: str, hl: Headline) -> Value:
+    """A headline metric as shown: its interval, adjusted-p significance and low-n marks as the headline says."""
+    return value_of(block, key, hl.ci, hl.significance, hl.low_n)
 
 
 def headline_rows(results: Mapping[str, Any], prompts: Sequence[str], headlines: Sequence[Headline] | None = None,
@@ -293,17 +314,17 @@ def headline_rows(results: Mapping[str, Any], prompts: Sequence[str], headlines:
         if not hl.per_prompt:
             if hl.prompt in have:
                 out.append(HeadlineRow(hl.label, hl.arrow, hl.definition,
-                                       [value_of(block, f"{hl.prompt}/{hl.metric}", hl.ci)], hl.prompt))
+                                       [headline_value(block, f"{hl.prompt}/{hl.metric}", hl)], hl.prompt))
             continue
         cols = [hl.prompt_for(p, have) for p in prompts]
         if not any(c is not None and f"{c}/{hl.metric}" in (block.get("metrics") or {}) for c in cols):
             continue
         if all(c is not None and c not in prompts for c in cols):  # only the fallback prompt: one value
             out.append(HeadlineRow(hl.label, hl.arrow, hl.definition,
-                                   [value_of(block, f"{cols[0]}/{hl.metric}", hl.ci)], cols[0]))
+                                   [headline_value(block, f"{cols[0]}/{hl.metric}", hl)], cols[0]))
             continue
         out.append(HeadlineRow(hl.label, hl.arrow, hl.definition,
-                               [value_of(block, f"{p}/{hl.metric}", hl.ci) if c == p else Value("—", missing="not computed for this prompt")
+                               [headline_value(block, f"{p}/{hl.metric}", hl) if c == p else Value("—", missing="not computed for this prompt")
                                 for p, c in zip(prompts, cols)]))
     return out
 
@@ -333,7 +354,13 @@ def build_model_page(doc: Mapping[str, Any], *, figures: Mapping[str, list[str]]
     summary += [Pair(label, str(model[k])) for k, label in (("dtype", "dtype"), ("weights_note", "weights"),
                                                             ("prompt_format", "prompt format"))
                 if model.get(k)]
-    summary.append(Pair("scorer", SCORER_WORDS.get(kind, kind)))
+    if is_reference_free(model):
+        summary.append(Pair("scorer", "DPO policy without a reference model (summed log-prob of the reply, not a "
+                                      "log-ratio; frequency, identity and framing analyses are not run for it)"))
+    else:
+        summary.append(Pair("scorer", SCORER_WORDS.get(kind, kind)))
+    if kind == "dpo" and model.get("reference") and not is_reference_free(model):
+        summary.append(Pair("reference model", str(model["reference"]), token=True))
     if model.get("trust_remote_code"):
         summary.append(Pair("remote code", "ran the model's own code (trust_remote_code)"))
     if model.get("registry_entry"):

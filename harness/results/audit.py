@@ -30,7 +30,14 @@ from typing import Any
 
 from harness import untrusted
 from harness.errors import UserError
-from harness.models.identity import DTYPE_NAMES, SCORER_KINDS, looks_like_hub_id, short_revision, slug_of
+from harness.models.identity import (
+    DTYPE_NAMES,
+    SCORER_KINDS,
+    is_reference_free,
+    looks_like_hub_id,
+    short_revision,
+    slug_of,
+)
 from harness.results.trust import content_digest
 
 RESULTS_FILE = "results.json"
@@ -133,6 +140,11 @@ class Audit:
     @property
     def kind(self) -> str:
         return str(self.model.get("scorer") or "reward")
+
+    @property
+    def reference_free(self) -> bool:
+        """A DPO audit scored without a reference model (its scores are summed log-probs)."""
+        return is_reference_free(self.model)
 
     @property
     def created(self) -> str:

@@ -43,10 +43,12 @@ def version_text(spec: TaskSpec) -> str:
     return spec.version_text
 
 
-def skip_reason(spec: TaskSpec, scope: str, kinds: set[str]) -> str | None:
+def skip_reason(spec: TaskSpec, scope: str, kinds: set[str], reference_free: bool = False) -> str | None:
+    """Why `spec` does not run here (None: it runs). `reference_free`: the scorer is a DPO policy without its
+    reference model, whose scores are summed log-probs (see harness/analyses/registry.py)."""
     if spec.scope != scope:  # a between-model task in a one-model run, or the reverse: not this loop's business
         return None
-    bad = [k for k in kinds if not spec.applies_to(k)]
+    bad = [k for k in kinds if not spec.applies_to(k, reference_free)]
     if bad:
         from harness.analyses import registry
         from harness.tasks import model_tasks
@@ -54,7 +56,7 @@ def skip_reason(spec: TaskSpec, scope: str, kinds: set[str]) -> str | None:
         task = model_tasks.get(spec.analysis_name)
         if task is not None:
             return f"{spec.analysis_name} needs a {' or '.join(sorted(task.scorers))} scorer, not {bad[0]}"
-        return registry.skip_reason(spec.analysis_name, bad[0]) or \
+        return registry.skip_reason(spec.analysis_name, bad[0], reference_free) or \
             f"not valid for {bad[0]} scorers (task scorer: {spec.scorer})"
     missing = missing_data(spec)
     if missing:
@@ -80,13 +82,13 @@ def block_for(spec: TaskSpec, result: AnalysisResult, out_dir: Path, table_paths
 def run_specs(specs: list[TaskSpec], *, scope: str, kinds: set[str], out_dir: Path,
               tables: TableSource, settings: Callable[[TaskSpec, Tables], dict[str, Any]],
               model_task: Callable[[TaskSpec, Any], AnalysisResult] | None = None,
-              title: str | None = None, base: Path | None = None) -> Outcome:
+              title: str | None = None, base: Path | None = None, reference_free: bool = False) -> Outcome:
     """Run every spec that applies: tables from `tables(spec)`, or the model itself for model-level tasks."""
     from harness.tasks import model_tasks
 
     out = Outcome()
     for spec in specs:
-        reason = skip_reason(spec, scope, kinds)
+        reason = skip_reason(spec, scope, kinds, reference_free)
         if reason is None and spec.scope != scope:
             continue
         if reason:

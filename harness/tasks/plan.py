@@ -42,7 +42,7 @@ def count_forwards(ref, specs, opts, vocab_size: int | None) -> dict[str, int]:
     """Candidate rows each task scores (shared prompts are scanned once, so totals are an upper bound)."""
     out = {}
     for spec in specs:
-        if spec.scope != "model" or not spec.applies_to(ref.scorer):
+        if spec.scope != "model" or not spec.applies_to(ref.scorer, ref.reference_free):
             continue
         n_prompts = len(spec.prompts)
         if spec.analysis_name == "gcg":

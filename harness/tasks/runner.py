@@ -82,7 +82,8 @@ def score_task(scorer: Scorer, spec: TaskSpec, store: TableStore, opts: RunOptio
                      meta_extra={"subset": opts.subset_name if items is None else None, "limit": opts.limit,
                                  "chat_template_hash": template_hash})
         df = join_kept_columns(spec, table.df, frame)
-        df.attrs.update(scorer=table.meta.get("scorer"), model=table.meta.get("model"), prompt_key=key)
+        df.attrs.update(scorer=table.meta.get("scorer"), model=table.meta.get("model"), prompt_key=key,
+                        reference_free=bool(getattr(getattr(scorer, "ref", None), "reference_free", False)))
         out[key] = (df, table.path)
     return out
 
@@ -117,13 +118,14 @@ def run_tasks(scorer: Scorer, specs: Iterable[TaskSpec], output_dir: str | Path,
         from harness.tasks import model_tasks
 
         for spec in specs:
-            if (spec.scope == "model" and spec.applies_to(ref.scorer) and not pipeline.missing_data(spec)
+            if (spec.scope == "model" and spec.applies_to(ref.scorer, ref.reference_free)
+                    and not pipeline.missing_data(spec)
                     and model_tasks.get(spec.analysis_name) is None):
                 score_task(scorer, spec, store, opts, template_hash)
         return layout.results_path(ref)
     outcome = pipeline.run_specs(specs, scope="model", kinds={ref.scorer}, out_dir=out_dir, tables=tables,
                                  settings=settings, model_task=lambda spec, mt: mt.run(scorer, spec),
-                                 title=ref.display_id)
+                                 title=ref.display_id, reference_free=ref.reference_free)
     model = {**describe(scorer), "template_hash": template_hash,
              "batch_size": opts.batch_size, "subset": opts.subset_name, "limit": opts.limit, **(model_extra or {})}
     return pipeline.write_outcome(outcome, model, out_dir, "results.json", t0,

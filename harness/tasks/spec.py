@@ -171,8 +171,12 @@ class TaskSpec:
     def analysis_args(self) -> dict[str, Any]:
         return copy.deepcopy(self.analysis.get("args", {}))
 
-    def applies_to(self, scorer_kind: str) -> bool:
-        return scorer_kind in effective_scorers(self)
+    def applies_to(self, scorer_kind: str, reference_free: bool = False) -> bool:
+        """Whether the task runs for a scorer of this kind (`reference_free`: a DPO scorer without a reference
+        model, refused by analyses that cannot read log-probabilities)."""
+        if scorer_kind not in effective_scorers(self):
+            return False
+        return not (reference_free and scorer_kind == "dpo" and not analysis_reads_logprobs(self.analysis_name))
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -235,6 +239,18 @@ def analysis_scorers(name: str) -> frozenset[str]:
     from harness.analyses import registry
 
     return registry.scorers(name)
+
+
+def analysis_reads_logprobs(name: str) -> bool:
+    """Whether an analysis can interpret log-probability scores (model-level tasks: as their kinds say)."""
+    from harness.tasks import model_tasks
+
+    task = model_tasks.get(name)
+    if task is not None:
+        return "lm_logprob" in task.scorers
+    from harness.analyses import registry
+
+    return registry.reads_logprobs(name)
 
 
 def declared_metrics(analysis_name: str) -> dict[str, tuple[bool | None, str]] | None:

@@ -73,7 +73,7 @@ def tables_for(spec: TaskSpec, audit: Audit, kind: str | None = None):
         except UserError as e:  # damaged or foreign: this task cannot use it (the others still run)
             return f"prompt {k}: {e.one_line()}"
         df = join_kept_columns(spec, table.df, frame)
-        df.attrs.update(scorer=kind, model=audit.display_id, prompt_key=k)
+        df.attrs.update(scorer=kind, model=audit.display_id, prompt_key=k, reference_free=audit.reference_free)
         out[k] = (df, audit.folder / rel, table.meta)
     return out
 
@@ -101,7 +101,8 @@ def recompute(audit: Audit, specs: list[TaskSpec], out_dir: Path) -> pipeline.Ou
         return _settings(audit, hit) if isinstance(hit, dict) else {}
 
     return pipeline.run_specs(specs, scope="model", kinds={audit.kind}, out_dir=out_dir, tables=tables,
-                              settings=settings, model_task=None, title=audit.display_id, base=audit.folder)
+                              settings=settings, model_task=None, title=audit.display_id, base=audit.folder,
+                              reference_free=audit.reference_free)
 
 
 def reanalyse(layout: Layout, model: str, specs: list[TaskSpec], trust=None) -> tuple[Path, dict[str, str]]:
@@ -124,12 +125,12 @@ def compare_audits(audits: list[Audit], specs: list[TaskSpec], out_dir: Path) ->
         side = registry.joins(spec.analysis_name)  # kinds taken only as the comparison side
         found, subjects = {}, 0
         for audit in audits:
-            if not spec.applies_to(audit.kind) and audit.kind not in side:
+            if not spec.applies_to(audit.kind, audit.reference_free) and audit.kind not in side:
                 continue
             hit = tables_for(spec, audit)
             if not isinstance(hit, str):
                 found[audit.display_id] = {k: (df, p) for k, (df, p, _) in hit.items()}
-                subjects += spec.applies_to(audit.kind)
+                subjects += spec.applies_to(audit.kind, audit.reference_free)
         if not subjects:
             return f"needs a {' or '.join(sorted(effective_scorers(spec)))} model among those compared"
         if len(found) < 2:

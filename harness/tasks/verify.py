@@ -218,7 +218,7 @@ def resolve_for_verify(model: dict[str, Any], *, model_path: str | None = None, 
 
 def _identity_problems(mine: dict[str, Any], model: dict[str, Any]) -> list[str]:
     keys = ("id", "origin", "revision", "dtype", "scorer", "prompt_format", "hub_url", "slug", "weights_note",
-            "output_field", "output_index", "trust_remote_code")
+            "output_field", "output_index", "trust_remote_code", "reference")
     out = [f"model.{k}: the document says {_short(model.get(k))}, the model gives {_short(mine.get(k))}"
            for k in keys if k in model and not close(model.get(k), mine.get(k))]
     if "registry_entry" in model and model.get("registry_entry") != mine.get("registry_entry"):
