@@ -38,13 +38,14 @@ import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Annotated, Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 import yaml
 from scipy import stats
 
+from harness.analyses.arg_rules import OneOf, Range
 from harness.analyses.base import (
     AnalysisResult,
     Metric,
@@ -378,8 +379,12 @@ def _emit(res: AnalysisResult, prefix: str, s: Mapping[str, Any], pooled: bool) 
                   "leading space rank at the 95-99.5th percentile for that reason alone), not a valuation",
 })
 def identity_bias(tables: ScoreTables, lists_path: str | list[str] | None = None,
-                  filters: Mapping[str, bool] | None = None, match_on: str = "auto", bottom_percent: float = 1.0,
-                  n_resamples: int = 9999, confidence_level: float = 0.95, seed: int = 0,
+                  filters: Mapping[str, bool] | None = None,
+                  match_on: Annotated[str, OneOf("auto", "decoded", "item")] = "auto",
+                  bottom_percent: Annotated[float, Range(0, 100, open_low=True)] = 1.0,
+                  n_resamples: Annotated[int, Range(1)] = 9999,
+                  confidence_level: Annotated[float, Range(0, 1, open_low=True, open_high=True)] = 0.95,
+                  seed: Annotated[int, Range(0)] = 0,
                   prompts: list[str] | None = None) -> AnalysisResult:
     """Identity-term percentiles vs matched controls per model × prompt (module docstring).
 
