@@ -22,7 +22,7 @@ from harness.scoring.responses import ItemSet, VocabularySet
 from harness.scoring.scan import scan
 from harness.scoring.table import TableStore
 from harness.tasks import pipeline
-from harness.tasks.items_source import item_source_name
+from harness.tasks.items_source import item_source_name, load_items  # noqa: F401 (load_items: re-exported)
 from harness.tasks.spec import TaskSpec
 
 log = logging.getLogger(__name__)
@@ -43,20 +43,6 @@ class RunOptions:
     vocab_ids: list[int] | None = None  # a declared subset of the vocabulary
     subset_name: str | None = None  # its name, recorded in every block computed from it
     limit: int | None = None  # first N ids or items per response set (smoke runs; never published)
-
-
-def load_items(spec: TaskSpec):
-    """The task's item texts (verbatim) and the frame holding any columns it keeps (CSV file or dataset)."""
-    responses = spec.responses
-    if "dataset" in responses:
-        from harness.tasks.items_source import load_item_frame
-
-        frame = load_item_frame(responses, Path(spec.source).parent if spec.source else None)
-        return list(frame[responses["column"]]), frame.reset_index(drop=True)
-    from harness.scoring.items import read_items
-
-    items = read_items(Path(responses["path"]), responses["column"])
-    return items.texts, items.frame
 
 
 def score_task(scorer: Scorer, spec: TaskSpec, store: TableStore, opts: RunOptions):
