@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 
+from harness.cli import args as cli_args
+
 
 def add_parser(sub) -> None:
     v = sub.add_parser("verify", help="reload the model at the recorded revision and rescore a sample of its tables")
     v.add_argument("target", help="a results.json, its folder, or a submission record")
-    v.add_argument("--n", type=int, default=32, help="rows rescored per table (seeded sample)")
+    v.add_argument("--n", type=cli_args.positive_int, default=32, help="rows rescored per table (seeded sample)")
     v.add_argument("--seed", type=int, default=0)
     v.add_argument("--device", default="auto")
     v.set_defaults(fn=cmd_verify)
