@@ -128,7 +128,7 @@ def test_item_set_checks_the_context(scorer):
     assert "read_items" not in str(e.value)
     kept = ItemSet(scorer.tokenizer, split, ["Love", "chocolate ice cream"], max_length=fixed + 1, skip_too_long=True)
     assert kept.items == ["Love"] and [t for t, _ in kept.skipped] == ["chocolate ice cream"]
-    with pytest.raises(ItemsError, match="all 1 item.*nothing is left to score"):
+    with pytest.raises(ItemsError, match="all 1 item.*would leave nothing to score"):
         ItemSet(scorer.tokenizer, split, ["chocolate ice cream"], max_length=fixed + 1, skip_too_long=True)
     with pytest.raises(ItemsError, match="empty"):
         ItemSet(scorer.tokenizer, split, [], max_length=fixed + 1)

@@ -64,7 +64,8 @@ def ols_slope(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
 def framing_asymmetry(tables: ScoreTables, pairs: Sequence[Sequence[str]] = (("best", "worst"), ("best", "greatest")),
                       k: Annotated[int, Range(1)] = 20, min_words: Annotated[int, Range(1)] = 10,
                       filters: Mapping[str, bool] | None = None,
-                      dedupe: Annotated[str, OneOf(*DEDUPE)] = "preferred", sentiment_prompts: Sequence[str] | None = None) -> AnalysisResult:
+                      dedupe: Annotated[str, OneOf(*DEDUPE)] = "preferred",
+                      sentiment_prompts: Sequence[str] | None = None) -> AnalysisResult:
     """Framing scatter, Kendall tau-b, hedges/valence lists and AFINN slopes per valence sign."""
     res = AnalysisResult()
     multi = len(tables) > 1

@@ -160,7 +160,7 @@ def read_items(
         if long and (not skip_too_long or len(long) == len(texts)):
             i, n = long[0]
             every = f"all {len(long)} item(s)" if len(long) == len(texts) else f"{len(long)} item(s)"
-            advice = "shorten them: nothing is left to score" if skip_too_long else \
+            advice = "leaving them out would leave nothing to score: shorten them" if skip_too_long else \
                 "shorten them, or leave them out with --skip-long-items"
             raise ItemsError(f"items file {path}: {every} longer than the model's context allows ({max_tokens} "
                              f"tokens), e.g. {texts[i][:40]!r}... ({n} tokens); {advice}")

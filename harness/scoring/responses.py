@@ -114,7 +114,8 @@ class ItemSet:
             long = [i for i, (ids, _) in enumerate(self._encoded) if fixed + len(ids) > self.max_length]
             if long and (not self.skip_too_long or len(long) == len(self.items)):
                 every = f"all {len(long)}" if len(long) == len(self.items) else f"{len(long)} of {len(self.items)}"
-                advice = "shorten them: nothing is left to score" if self.skip_too_long else self.too_long_advice
+                advice = ("leaving them out (--skip-long-items) would leave nothing to score: shorten them"
+                          if self.skip_too_long else self.too_long_advice)
                 raise ItemsError(f"{every} item(s) of {self.name!r} do not fit the model's context of {self.max_length} "
                                  f"tokens with the prompt ({fixed} tokens), e.g. {self.items[long[0]][:40]!r} "
                                  f"({len(self._encoded[long[0]][0])} tokens); {advice}")

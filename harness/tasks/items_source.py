@@ -38,6 +38,19 @@ def _local_path(dataset: str, base_dir: str | os.PathLike[str] | None) -> Path:
 def _load(responses: dict[str, Any], base_dir: str | os.PathLike[str] | None):
     import datasets
 
+    # An item list is small and read before anything else: no progress bars on stderr, which holds only warnings
+    # and the one error line.
+    was_on = datasets.is_progress_bar_enabled()
+    datasets.disable_progress_bars()
+    try:
+        return _load_quietly(datasets, responses, base_dir)
+    finally:
+        if was_on:
+            datasets.enable_progress_bars()
+
+
+def _load_quietly(datasets, responses: dict[str, Any], base_dir: str | os.PathLike[str] | None):
+
     dataset, split = responses["dataset"], responses.get("split") or "train"
     kwargs: dict[str, Any] = {"split": split}
     if responses.get("subset"):
