@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
-from pathlib import Path
 
 from harness.errors import UserError
 
@@ -195,14 +194,6 @@ def select_tasks(args: argparse.Namespace) -> list:
     return select(discover(args.include_path, shared_data=getattr(args, "shared_data", None)), args.tasks)
 
 
-def check_output_dir(path: str | Path) -> Path:
-    """A folder we can write to, or a one-line error naming it (checked before any model loads)."""
-    from harness.cli.outputs import check_output
-
-    check_output(path, "--output-dir", "dir")
-    return Path(path)
-
-
 def distributed_init(args: argparse.Namespace) -> None:
     """Join torchrun/accelerate's process group and pick this rank's device."""
     from harness.scoring import distributed
@@ -241,7 +232,6 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str):
         self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
-
 
 
 class Interrupted(KeyboardInterrupt):
@@ -288,6 +278,6 @@ def run_guarded(fn, argv: list[str], debug: bool) -> int:
         print(f"error: cannot write{where}: {os_error_advice(e)} (--output-dir, --out)", file=sys.stderr)
         return 2
     except KeyboardInterrupt as e:
-        note = e.note if isinstance(e, Interrupted) else RESUME_NOTE
+        note = e.note if isinstance(e, Interrupted) else GENERIC_NOTE  # outside a command: nothing was started
         print(f"error: {note}", file=sys.stderr)
         return 130

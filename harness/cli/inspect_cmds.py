@@ -33,9 +33,6 @@ def add_parser(sub) -> None:
     pa.set_defaults(fn=cmd_parity)
 
 
-check_prompt = cli_args.check_prompt  # gcg imports it from here
-
-
 def cmd_scan(args: argparse.Namespace) -> int:
     from harness.scoring.items import read_items
 
