@@ -21,6 +21,24 @@ SHARED_DATA_FLAG = "--shared-data"
 _PACKAGE_PARENT = Path(__file__).resolve().parents[1]
 
 
+# Where each reference-data folder comes from, for the reason a task is skipped without it (README, "Reference data").
+REFERENCE_SOURCES = {
+    "eloeverything": "the EloEverything snapshot released with the study, data/elo/ of "
+                     "github.com/brchristian/reward_model_optimal_pessimal_tokens (MIT)",
+    "bnc": "the BNC frequency list 1.1 (Leech, Rayson and Wilson 2001), 1_1_all_alpha.txt from "
+           "ucrel.lancs.ac.uk/bncfreq",
+}
+
+
+def reference_source(path: str) -> str | None:
+    """Where a reference-data file comes from, by its folder under the shared data (None for other files)."""
+    parts = Path(str(path).replace("${SHARED_DATA}", "shared")).parts
+    for part in parts:
+        if part in REFERENCE_SOURCES:
+            return REFERENCE_SOURCES[part]
+    return None
+
+
 class SharedDataNotFound(UserError, FileNotFoundError):
     """No reference-data folder could be found; the message names the variable and the flag."""
 

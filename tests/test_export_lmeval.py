@@ -36,8 +36,9 @@ def test_layout_and_values_from_todays_document():
     assert LM_EVAL_KEYS <= set(out)
     json.dumps(out)
     assert out["results"]["token_optimality"] == {
-        "alias": "token_optimality", "best/mean,none": 1.25, "best/n_nonfinite,none": 0.0, "spearman,none": "N/A",
+        "alias": "token_optimality", "best/mean,none": 1.25, "best/n_nonfinite,none": 0.0, "spearman,none": None,
     }
+    assert out["missing_reasons"] == {"token_optimality": {"spearman,none": "no items matched"}}
     assert out["higher_is_better"]["token_optimality"] == {"best/mean": None, "best/n_nonfinite": False,
                                                            "spearman": True}
     assert out["versions"] == {"token_optimality": 1.5}
@@ -66,10 +67,32 @@ def test_written_versions_provenance_and_limit_from_the_new_layout():
         },
     }
     out = to_lm_eval(doc)
-    assert out["versions"] == {"a": 1.0, "b": 1, "c": "v2"}
+    assert out["versions"] == {"a": 1.0, "b": 1, "c": None}, "a version that is not a number is null"
+    assert out["missing_reasons"]["c"] == {"version": "task version 'v2' is not a number"}
     assert isinstance(out["versions"]["a"], float) and isinstance(out["versions"]["b"], int), "1.0 is not 1"
     assert out["git_hash"] == "0123456789abcdef" and out["rm_harness_version"] == "0.2.0"
     assert out["date"] == datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc).timestamp()
     assert out["config"]["limit"] == 5, "a limited run says so"
     assert out["config"]["batch_size"] == 64 and out["config"]["model_args"].startswith("pretrained=/models/rm,")
     assert out["configs"]["b"] == {"task": "b"} and out["results"]["b"] == {"alias": "b"}
+
+
+def test_non_numbers_become_null_with_the_reason_apart():
+    """A results.json is untrusted: NaN, Infinity, strings, booleans or lists where lm-eval has numbers become null,
+    the reason goes under missing_reasons, and the whole export is strict JSON."""
+    doc = {"model": {"id": "org/rm"}, "created": "not a date",
+           "results": {"t": {"metrics": {"a": {"value": float("nan")}, "b": {"value": float("inf")},
+                                         "c": {"value": "0.5"}, "d": {"value": True}, "e": {"value": [1]},
+                                         "f": {"value": 3, "higher_is_better": "yes"}},
+                             "settings": {"task_version": float("nan"), "limit": "all"}}},
+           "configs": {"t": {"task": "t", "analysis": {"args": {"p": float("-inf")}}}}}
+    out = to_lm_eval(doc)
+    json.dumps(out, allow_nan=False)
+    assert out["results"]["t"] == {"alias": "t", "a,none": None, "b,none": None, "c,none": None, "d,none": None,
+                                   "e,none": None, "f,none": 3}
+    why = out["missing_reasons"]["t"]
+    assert why["a,none"] == "not finite (nan)" and why["b,none"] == "not finite (inf)"
+    assert why["c,none"].startswith("not a number") and "version" in why and "f,none" not in why
+    assert out["higher_is_better"]["t"]["f"] is None and out["versions"]["t"] is None
+    assert out["date"] is None and out["config"]["limit"] is None
+    assert out["configs"]["t"]["analysis"]["args"]["p"] is None

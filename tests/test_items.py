@@ -114,16 +114,24 @@ def test_context_helpers():
 @pytest.mark.parametrize("bad", [float("nan"), None, pd.NA, 3, ""])
 def test_item_set_refuses_non_text(scorer, bad):
     split = scorer.split(PROMPT)
-    with pytest.raises(ItemsError, match="item 1 .*read_items"):
+    with pytest.raises(ItemsError, match="item 1 .*remove it") as e:
         ItemSet(scorer.tokenizer, split, ["Love", bad], name="t")
+    assert "read_items" not in str(e.value), "the advice is for users, not Python callers"
 
 
 def test_item_set_checks_the_context(scorer):
     split = scorer.split(PROMPT)
     fixed = len(split.prefix_ids) + len(split.suffix_ids)
     ItemSet(scorer.tokenizer, split, ["Love"], max_length=fixed + 1)
-    with pytest.raises(ItemsError, match="do not fit the model's context"):
+    with pytest.raises(ItemsError, match="do not fit the model's context") as e:
         ItemSet(scorer.tokenizer, split, ["Love", "chocolate ice cream"], max_length=fixed + 1)
+    assert "read_items" not in str(e.value)
+    kept = ItemSet(scorer.tokenizer, split, ["Love", "chocolate ice cream"], max_length=fixed + 1, skip_too_long=True)
+    assert kept.items == ["Love"] and [t for t, _ in kept.skipped] == ["chocolate ice cream"]
+    with pytest.raises(ItemsError, match="all 1 item.*would leave nothing to score"):
+        ItemSet(scorer.tokenizer, split, ["chocolate ice cream"], max_length=fixed + 1, skip_too_long=True)
+    with pytest.raises(ItemsError, match="empty"):
+        ItemSet(scorer.tokenizer, split, [], max_length=fixed + 1)
 
 
 def test_na_like_items_survive_verbatim_into_the_score_table(scorer, tmp_path):

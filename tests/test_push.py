@@ -21,6 +21,10 @@ class StandIn:
         self.calls = []
         StandIn.made.append(self)
 
+    def whoami(self):
+        self.calls.append(("whoami", {}))
+        return {"name": "me"}
+
     def create_repo(self, **kw):
         self.calls.append(("create_repo", kw))
 
@@ -68,8 +72,10 @@ def test_nothing_is_uploaded_unless_asked(tmp_path, monkeypatch, mistral_dir):
     assert [c for api in StandIn.made for c in api.calls] == []
     assert main(args + ["--push", "me/rm-audits"]) == 0  # already audited: this run only uploads
     calls = [c for api in StandIn.made for c in api.calls]
-    assert [name for name, _ in calls] == ["create_repo", "create_commit"]
-    assert calls[0][1]["private"] is True and calls[0][1]["repo_type"] == "dataset"
-    paths = {op.path_in_repo for op in calls[1][1]["operations"]}
-    assert {"README.md", "results.json", "data/items-best.parquet"} <= paths
+    assert [name for name, _ in calls] == ["whoami", "create_repo", "create_commit"], "the Hub is asked first"
+    assert calls[1][1]["private"] is True and calls[1][1]["repo_type"] == "dataset"
+    paths = {op.path_in_repo for op in calls[2][1]["operations"]}
+    assert {"README.md", "results.json"} <= paths
+    (table,) = [p for p in paths if p.startswith("data/")]
+    assert table.startswith("data/items-best-") and table.endswith(".parquet"), "named by settings and table key"
     assert any(p.startswith("requests/") for p in paths)

@@ -13,12 +13,13 @@ the prompt.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Annotated, Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from harness.analyses.arg_rules import Range
 from harness.analyses.base import (
     AnalysisResult,
     ScoreTables,
@@ -61,7 +62,7 @@ def shared_frame(lm: pd.DataFrame, rm: pd.DataFrame) -> pd.DataFrame:
     "reward": "it ranks a language model's next-token log-probs; reward-model tables join it as the comparison side",
     "dpo": "it ranks a language model's next-token log-probs; a DPO model's implicit reward is not one",
 })
-def base_model_comparison(tables: ScoreTables, k: int = 20, lm_models: Sequence[str] | None = None,
+def base_model_comparison(tables: ScoreTables, k: Annotated[int, Range(1)] = 20, lm_models: Sequence[str] | None = None,
                           filters: Mapping[str, bool] | None = None) -> AnalysisResult:
     """Top/bottom k tokens of each LM per prompt; Kendall tau-b against each RM on the same prompt."""
     res = AnalysisResult()

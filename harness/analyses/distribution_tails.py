@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import re
 import string
-from typing import Any, Mapping, Sequence
+from typing import Annotated, Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from harness.analyses.arg_rules import Range
 from harness.analyses.base import (
     SCORER_KINDS,
     AnalysisResult,
@@ -73,7 +74,8 @@ def classify_frame(df: pd.DataFrame) -> pd.Series:
 
 
 @register("distribution_tails", scorers=SCORER_KINDS)  # token classes of the tails: scale-free
-def distribution_tails(tables: ScoreTables, n: int = 100, filters: Mapping[str, bool] | None = None,
+def distribution_tails(tables: ScoreTables, n: Annotated[int, Range(1)] = 100,
+                       filters: Mapping[str, bool] | None = None,
                        standardize: bool = False, prompts: Sequence[str] | None = None) -> AnalysisResult:
     """Class shares in the top/bottom n per model × prompt, and the score distributions side by side."""
     if not isinstance(n, int) or n < 1:

@@ -18,12 +18,13 @@ Metric keys: `<prompt>/<name>` (one model) or `<model>/<prompt>/<name>`; pair me
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, Sequence
+from typing import Annotated, Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
+from harness.analyses.arg_rules import OneOf, Range
 from harness.analyses.base import (
     AnalysisResult,
     ScoreTables,
@@ -32,7 +33,7 @@ from harness.analyses.base import (
     metric,
 )
 from harness.analyses.framing_tables import framing_pairs, scatter_figure
-from harness.analyses.lexicons import afinn_words, load_afinn111
+from harness.analyses.lexicons import DEDUPE, afinn_words, load_afinn111
 from harness.analyses.plots import fit_line, new_figure, short
 from harness.analyses.registry import register
 
@@ -61,8 +62,10 @@ def ols_slope(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
                   "the best+worst and best-worst tables for LMs are the framing_tables analysis",
 })
 def framing_asymmetry(tables: ScoreTables, pairs: Sequence[Sequence[str]] = (("best", "worst"), ("best", "greatest")),
-                      k: int = 20, min_words: int = 10, filters: Mapping[str, bool] | None = None,
-                      dedupe: str = "preferred", sentiment_prompts: Sequence[str] | None = None) -> AnalysisResult:
+                      k: Annotated[int, Range(1)] = 20, min_words: Annotated[int, Range(1)] = 10,
+                      filters: Mapping[str, bool] | None = None,
+                      dedupe: Annotated[str, OneOf(*DEDUPE)] = "preferred",
+                      sentiment_prompts: Sequence[str] | None = None) -> AnalysisResult:
     """Framing scatter, Kendall tau-b, hedges/valence lists and AFINN slopes per valence sign."""
     res = AnalysisResult()
     multi = len(tables) > 1

@@ -15,12 +15,13 @@ Metric keys: `<a>_vs_<b>/<name>` (one model) or `<model>/<a>_vs_<b>/<name>`; lis
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Annotated, Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from harness.analyses.arg_rules import Range
 from harness.analyses.base import (
     SCORER_KINDS,
     AnalysisResult,
@@ -83,7 +84,8 @@ def framing_pairs(tables: ScoreTables, pairs: Sequence[Sequence[str]], k: int,
 
 
 @register("framing_tables", scorers=SCORER_KINDS)
-def framing_tables(tables: ScoreTables, pairs: Sequence[Sequence[str]] = (("best", "worst"),), k: int = 20,
+def framing_tables(tables: ScoreTables, pairs: Sequence[Sequence[str]] = (("best", "worst"),),
+                   k: Annotated[int, Range(1)] = 20,
                    filters: Mapping[str, bool] | None = None) -> AnalysisResult:
     """Kendall tau-b, best+worst and best-worst tables per model and prompt pair (module docstring)."""
     res = AnalysisResult()

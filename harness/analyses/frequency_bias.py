@@ -16,11 +16,12 @@ Metric keys: `<prompt>/<name>` (one model) or `<model>/<prompt>/<name>`.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Annotated, Any, Mapping, Sequence
 
 import numpy as np
 import statsmodels.api as sm
 
+from harness.analyses.arg_rules import OneOf, Range
 from harness.analyses.base import (
     AnalysisResult,
     ScoreTables,
@@ -29,6 +30,7 @@ from harness.analyses.base import (
     metric,
 )
 from harness.analyses.lexicons import (
+    DEDUPE,
     add_log_frequency,
     afinn_words,
     frequency_lookup,
@@ -84,8 +86,10 @@ def fit_frequency(words) -> dict[str, float]:
     "lm_logprob": "an LM's log-prob is itself a frequency estimate, so a positive log-frequency coefficient is "
                   "expected by construction and says nothing about bias",
 })
-def frequency_bias(tables: ScoreTables, source: str = "wordfreq", path: str | None = None, lang: str = "en",
-                   bnc_variants: str = "forms", min_words: int = 10, dedupe: str = "preferred",
+def frequency_bias(tables: ScoreTables, source: Annotated[str, OneOf("wordfreq", "bnc")] = "wordfreq",
+                   path: str | None = None, lang: str = "en",
+                   bnc_variants: Annotated[str, OneOf("forms", "headword")] = "forms",
+                   min_words: Annotated[int, Range(1)] = 10, dedupe: Annotated[str, OneOf(*DEDUPE)] = "preferred",
                    filters: Mapping[str, bool] | None = None, prompts: Sequence[str] | None = None) -> AnalysisResult:
     """score ~ ln(frequency) + afinn per model × prompt."""
     res = AnalysisResult()

@@ -39,13 +39,14 @@ import math
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Annotated, Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from harness import safe_yaml
+from harness.analyses.arg_rules import OneOf, Range
 from harness.analyses.base import AnalysisResult, Metric, ScoreTables, metric
 from harness.analyses.plots import new_figure, short
 from harness.analyses.rank_stats import rank_order, rbo, rsa
@@ -392,10 +393,15 @@ def mds_embedding(dissimilarity: np.ndarray, seed: int = 0) -> tuple[np.ndarray,
     "lm_logprob": "it compares reward models' rankings with each other and with RewardBench facts; an LM's ranking "
                   "is compared with reward models by base_model_comparison",
 })
-def heterogeneity(tables: ScoreTables, prompts: list[str] | None = None, p: float = 0.9, depth: int = 132,
-                  rbo_variant: str = "truncated", model_facts: Mapping[str, Mapping[str, Any]] | None = None,
-                  model_facts_path: str | None = None, n_permutations: int = 10_000, seed: int = 0,
-                  alternative: str = "greater", column: str = "decoded") -> AnalysisResult:
+def heterogeneity(tables: ScoreTables, prompts: list[str] | None = None,
+                  p: Annotated[float, Range(0, 1, open_low=True, open_high=True)] = 0.9,
+                  depth: Annotated[int, Range(1)] = 132,
+                  rbo_variant: Annotated[str, OneOf("truncated", "ext")] = "truncated",
+                  model_facts: Mapping[str, Mapping[str, Any]] | None = None,
+                  model_facts_path: str | None = None, n_permutations: Annotated[int, Range(1)] = 10_000,
+                  seed: Annotated[int, Range(0)] = 0,
+                  alternative: Annotated[str, OneOf("greater", "less", "two-sided")] = "greater",
+                  column: str = "decoded") -> AnalysisResult:
     """Cross-model agreement matrices, MDS and RSA per prompt (module docstring)."""
     if not isinstance(depth, int) or depth < 1:
         raise ValueError(f"depth must be a positive integer, got {depth!r}")

@@ -39,12 +39,13 @@ Metric keys: `<prompt>/<name>` for one model (`<model>/<prompt>/<name>` for seve
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Annotated, Any, Mapping
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from harness.analyses.arg_rules import CsvColumns, Range
 from harness.analyses.base import (
     SCORER_KINDS,
     AnalysisResult,
@@ -57,6 +58,7 @@ from harness.analyses.base import (
 from harness.analyses.plots import new_figure, short
 from harness.analyses.registry import register
 from harness.data_paths import portable_path
+from harness.errors import UserError
 
 METRICS: dict[str, tuple[bool | None, str]] = {
     "spearman": (True, "Spearman rho between the model's item scores and human Elo (items with both)"),
@@ -83,12 +85,16 @@ def _m(name: str, value: float | None, reason: str | None = None, kind: str | No
     return metric(name, value, METRICS, reason, kind=kind)
 
 
+class EloFileError(UserError, ValueError):
+    """The human Elo file cannot be used as given (a user's data file, so one line, not a traceback)."""
+
+
 def load_elo(path: str | Path) -> pd.DataFrame:
     """Human Elo table: `name` (stripped) and `elo_score`, plus `elo_rank`/`elo_matches` when present."""
     df = pd.read_csv(path, keep_default_na=False, na_values=[""])  # names like 'NA' or 'null' are text
     for col in ("name", "elo_score"):
         if col not in df.columns:
-            raise ValueError(f"{path}: needs columns name and elo_score (has {', '.join(df.columns)})")
+            raise EloFileError(f"{path}: needs columns name and elo_score (has {', '.join(df.columns)})")
     keep = [c for c in ELO_COLUMNS if c in df.columns]
     out = df[keep].copy()
     out["name"] = out["name"].astype("string").str.strip()
@@ -96,9 +102,19 @@ def load_elo(path: str | Path) -> pd.DataFrame:
     out = out[out["name"].notna() & np.isfinite(out["elo_score"].to_numpy(dtype=float))]
     dup = out["name"].duplicated(keep=False)
     if dup.any():
-        raise ValueError(f"{path}: {int(dup.sum())} rows share a name (e.g. {out.loc[dup, 'name'].iloc[0]!r}); "
+        raise EloFileError(f"{path}: {int(dup.sum())} rows share a name (e.g. {out.loc[dup, 'name'].iloc[0]!r}); "
                          "names must be unique to join on")
     return out.reset_index(drop=True)
+
+
+def check_task(args: Mapping[str, Any], responses: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(field, problem) when a task gives the analysis no human Elo: neither `elo_path` nor an `elo_score` column
+    kept from the item file (read by the task loader, so the gap fails validation, not the run after the scan)."""
+    if args.get("elo_path") is None and "elo_score" not in (responses.get("keep_columns") or []):
+        return ("analysis.args.elo_path", "human_agreement needs the human Elo: give elo_path (a CSV with name and "
+                                          "elo_score columns), or keep the item file's elo_score column "
+                                          "(responses: {keep_columns: [elo_score]})")
+    return None
 
 
 def tables_from_elo_snapshot(csv_path: str | Path, prompt_key: str) -> dict[str, dict[str, pd.DataFrame]]:
@@ -172,7 +188,8 @@ def _corr(x: np.ndarray, y: np.ndarray) -> tuple[float | None, float | None, str
 
 
 @register("human_agreement", scorers=SCORER_KINDS)  # LMs: per-token metrics only (module docstring)
-def human_agreement(tables: ScoreTables, elo_path: str | None = None, top_n: int = 20,
+def human_agreement(tables: ScoreTables, elo_path: Annotated[str | None, CsvColumns("name", "elo_score")] = None,
+                    top_n: Annotated[int, Range(1)] = 20,
                     prompts: list[str] | None = None, consensus_includes_humans: bool = False) -> AnalysisResult:
     """Per-model Spearman/Kendall vs human Elo, and the most over/undervalued items (module docstring)."""
     if not isinstance(top_n, int) or top_n < 1:
@@ -317,3 +334,6 @@ def _spread(y: np.ndarray, gap: float, lo: float, hi: float) -> np.ndarray:
     out = np.empty_like(pos)
     out[order] = pos
     return out
+
+
+human_agreement.check_task = check_task  # read by the task loader (harness.tasks.spec)

@@ -55,13 +55,14 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Annotated, Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 import yaml
 
 from harness import safe_yaml
+from harness.analyses.arg_rules import OneOf, Range
 from harness.analyses.base import (
     AnalysisResult,
     Metric,
@@ -496,9 +497,13 @@ def _emit(res: AnalysisResult, prefix: str, s: Mapping[str, Any], pooled: bool, 
                   "leading space rank at the 95-99.5th percentile for that reason alone), not a valuation",
 })
 def identity_bias(tables: ScoreTables, lists_path: str | list[str] | None = None,
-                  filters: Mapping[str, bool] | None = DEFAULT_FILTERS, match_on: str = "auto",
-                  bottom_percent: float = 1.0, n_resamples: int = 9999, confidence_level: float = 0.95,
-                  seed: int = 0, prompts: list[str] | None = None) -> AnalysisResult:
+                  filters: Mapping[str, bool] | None = DEFAULT_FILTERS,
+                  match_on: Annotated[str, OneOf("auto", "decoded", "item")] = "auto",
+                  bottom_percent: Annotated[float, Range(0, 100, open_low=True)] = 1.0,
+                  n_resamples: Annotated[int, Range(1)] = 9999,
+                  confidence_level: Annotated[float, Range(0, 1, open_low=True, open_high=True)] = 0.95,
+                  seed: Annotated[int, Range(0)] = 0,
+                  prompts: list[str] | None = None) -> AnalysisResult:
     """Identity-term percentiles vs their own matched controls per model × prompt (module docstring).
 
     `lists_path`: a term-list file or folder, or a list of them (default: harness/data/identity/).

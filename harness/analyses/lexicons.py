@@ -139,6 +139,9 @@ def _variant_rank(decoded: str, word: str) -> int:
     return 4
 
 
+DEDUPE = ("preferred", "mean", "none")  # how afinn_words keeps words that several tokens decode to
+
+
 def afinn_words(df: pd.DataFrame, lexicon: dict[str, int] | None = None, dedupe: str = "preferred") -> pd.DataFrame:
     """Join a score table to AFINN-111 on `decoded.strip().lower() == entry`, finite scores only.
 
@@ -151,7 +154,7 @@ def afinn_words(df: pd.DataFrame, lexicon: dict[str, int] | None = None, dedupe:
       - "none": every matching token (duplicated words).
     Returns columns id, decoded, word, afinn, score, n_variants.
     """
-    if dedupe not in ("preferred", "mean", "none"):
+    if dedupe not in DEDUPE:
         raise ValueError(f"dedupe must be preferred | mean | none, got {dedupe!r}")
     lex = lexicon if lexicon is not None else load_afinn111()
     d = df.loc[df["finite"].astype(bool), ["id", "decoded", "score"]].copy()

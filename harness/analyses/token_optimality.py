@@ -11,10 +11,11 @@ Data: `top` / `bottom` keyed the same way (`<prompt>` or `<model>/<prompt>`), ea
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Annotated, Mapping
 
 import numpy as np
 
+from harness.analyses.arg_rules import Range
 from harness.analyses.base import (
     SCORER_KINDS,
     AnalysisResult,
@@ -39,7 +40,7 @@ METRICS: dict[str, tuple[bool | None, str]] = {
 }
 
 @register("token_optimality", scorers=SCORER_KINDS)  # LM metrics say they are log-probs
-def token_optimality(tables: ScoreTables, k: int = 20, filters: Mapping[str, bool] | None = None,
+def token_optimality(tables: ScoreTables, k: Annotated[int, Range(1)] = 20, filters: Mapping[str, bool] | None = None,
                      prompts: list[str] | None = None) -> AnalysisResult:
     """Top/bottom k tokens per model × prompt and mean / variance / skewness of the finite scores."""
     if not isinstance(k, int) or k < 1:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from harness.cli.args import normalise_argv, run_guarded
+from harness.cli.args import call_command, normalise_argv, run_guarded
 from harness.cli.parser import build_parser
 
 
@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     def dispatch(argv: list[str]) -> int:
         args = build_parser().parse_args(argv)
         args.debug = debug
-        return args.fn(args)
+        return call_command(args.fn, args)
 
     return run_guarded(dispatch, argv, debug)
 

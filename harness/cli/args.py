@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
-from pathlib import Path
 
 from harness.errors import UserError
 
@@ -36,7 +35,7 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--ref-model", help="reference policy of a DPO scorer (Hub id or folder; omit: reference-free)")
     g.add_argument("--dpo-variant", choices=["rewardbench", "next_token"], default=None,
                    help="DPO implicit reward: rewardbench (reply + EOS, RewardBench's; default) or next_token")
-    g.add_argument("--beta", type=float, default=None, help="DPO beta (default 1, as RewardBench)")
+    g.add_argument("--beta", type=positive_float, default=None, help="DPO beta (default 1, as RewardBench)")
     g.add_argument("--output-field", help="output field holding the reward (registry default: logits)")
     g.add_argument("--output-index", type=int, help="column of a multi-output head")
     g.add_argument("--batch-size", default="auto", help="rows per forward, or auto (halves on out-of-memory)")
@@ -89,43 +88,101 @@ def check_prompt(prompt: str) -> str:
 
 def check_args(args: argparse.Namespace) -> None:
     """The checks that need no tasks, model or torch, run first so a typo fails in a second: batch size, limit,
-    prompt, output folder (each only where the subcommand has the option)."""
+    prompt, and every output location the subcommand declares (`outputs`; see harness.cli.outputs)."""
+    from harness.cli.outputs import check_declared
+
     batch_size(args)
     limit = getattr(args, "limit", None)
     if limit is not None and limit < 1:
         raise ArgumentError(f"--limit must be a positive integer, not {limit}")
     if hasattr(args, "prompt"):
         check_prompt(args.prompt)
-    if getattr(args, "output_dir", None) is not None:
-        check_output_dir(args.output_dir)
+    check_declared(args)
 
 
-def check_chat_template(ref, prompts) -> None:
-    """Render a user's --chat-template for each prompt with the model's tokenizer (no weights), so a broken
-    template fails before anything is loaded or written."""
-    if not getattr(ref, "chat_template", None) or ref.prompt_format != "chat":
-        return
-    from transformers import AutoTokenizer
+def check_model_outputs(args: argparse.Namespace, ref) -> None:
+    """The output locations again, now that the model is known: none may lie inside a local model's folder."""
+    from harness.cli.outputs import check_declared, model_folders
 
-    from harness.models.templates import split_template
+    check_declared(args, not_inside=model_folders(ref))
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer of at least 1."""
+    try:
+        value = int(text)
+    except (TypeError, ValueError):
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text!r}")
+    return value
+
+
+def nonnegative_int(text: str) -> int:
+    """argparse type: an integer of at least 0 (seeds)."""
+    try:
+        value = int(text)
+    except (TypeError, ValueError):
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer of 0 or more, not {text!r}")
+    return value
+
+
+def _finite_float(text: str) -> float:
+    import math
 
     try:
-        tokenizer = AutoTokenizer.from_pretrained(ref.load_path, trust_remote_code=ref.trust_remote_code)
-    except Exception:  # noqa: BLE001 - the loader reports an unloadable tokenizer with its own message
-        return
-    for prompt in dict.fromkeys(prompts):
-        split_template(tokenizer, prompt, ref.chat_template)
+        value = float(text)
+    except (TypeError, ValueError):
+        raise argparse.ArgumentTypeError(f"must be a number, not {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, not {text!r}")
+    return value
 
 
-def check_task_items(ref, specs) -> None:
-    """Read the item CSV of every item-list task this model runs, so a bad file fails before anything is loaded
-    or written (the runner reads it again when it scores; the files are small)."""
-    from harness.tasks.items_source import load_items
+def nonnegative_float(text: str) -> float:
+    """argparse type: a finite number of at least 0 (tolerances)."""
+    value = _finite_float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number of 0 or more, not {text!r}")
+    return value
 
-    for spec in specs:
-        if spec.scope == "model" and spec.applies_to(ref.scorer) and spec.responses.get("type") == "items" \
-                and "path" in spec.responses:
-            load_items(spec)
+
+def positive_float(text: str) -> float:
+    """argparse type: a finite number above 0."""
+    value = _finite_float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number above 0, not {text!r}")
+    return value
+
+
+def check_inputs(ref, specs, limit: int | None = None) -> dict[str, int]:
+    """Every input a run will score, checked with the model's tokenizer and config (no weights): each prompt
+    (control strings, length against the context, a user's --chat-template) and each item list (columns, empty
+    items, length in context), and the columns the analyses need from their data files. Returns the item count of
+    each item-list task, for the cost plan. Tasks whose reference data is missing are left to be skipped."""
+    from harness.scoring.responses import ItemSet
+    from harness.tasks.items_source import item_source_name, load_items
+    from harness.tasks.spec import check_data_columns, missing_data
+
+    runnable = [s for s in specs if s.scope == "model" and s.applies_to(ref.scorer) and not missing_data(s)]
+    if not runnable:
+        return {}
+    scorer = load(ref)  # tokenizer and config now; the weights only on the first forward
+    splits = {p: scorer.split(p) for s in runnable for p in dict.fromkeys(s.prompts.values())}
+    counts = {}
+    for spec in runnable:
+        check_data_columns(spec)
+        if spec.responses.get("type") != "items":
+            continue
+        texts, _ = load_items(spec)
+        counts[spec.task] = len(texts)
+        texts = texts[:limit] if limit else texts  # a --limit run scores (and must fit) only these
+        for prompt in dict.fromkeys(spec.prompts.values()):
+            ItemSet(scorer.tokenizer, splits[prompt], texts, name=item_source_name(spec.responses),
+                    max_length=getattr(scorer, "max_length", None))
+    return counts
 
 
 def model_ref(args: argparse.Namespace, demo: str = "rm"):
@@ -153,23 +210,6 @@ def select_tasks(args: argparse.Namespace) -> list:
     from harness.tasks.spec import select_tasks as select
 
     return select(discover(args.include_path, shared_data=getattr(args, "shared_data", None)), args.tasks)
-
-
-def check_output_dir(path: str | Path) -> Path:
-    """A folder we can write to, or a one-line error naming it (checked before any model loads)."""
-    import os
-
-    p = Path(path)
-    if p.exists() and not p.is_dir():
-        raise ArgumentError(f"--output-dir {p} is a file; name a folder")
-    probe_root = p
-    while not probe_root.exists():
-        probe_root = probe_root.parent
-    if not probe_root.is_dir():
-        raise ArgumentError(f"--output-dir {p}: {probe_root} is a file, so the folder cannot be made; name a folder")
-    if not os.access(probe_root, os.W_OK | os.X_OK):
-        raise ArgumentError(f"--output-dir {p}: {probe_root} is not writable; choose a folder you can write")
-    return p
 
 
 def distributed_init(args: argparse.Namespace) -> None:
@@ -212,9 +252,31 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C, with what the interrupted command keeps and how to go on (`note`)."""
+
+    def __init__(self, note: str):
+        super().__init__(note)
+        self.note = note
+
+
+RESUME_NOTE = ("interrupted; finished score tables and the saved parts of an unfinished scan are kept: rerun the "
+               "same command to resume (a GCG search inside it starts again)")
+GENERIC_NOTE = "interrupted; files are replaced only when complete, so nothing was half-written: rerun the command"
+
+
+def call_command(fn, args: argparse.Namespace) -> int:
+    """Run a subcommand; Ctrl-C becomes `Interrupted` carrying the subcommand's own note (`args.on_interrupt`)."""
+    try:
+        return fn(args)
+    except Interrupted:
+        raise
+    except KeyboardInterrupt:
+        raise Interrupted(getattr(args, "on_interrupt", None) or GENERIC_NOTE) from None
+
 
 def run_guarded(fn, argv: list[str], debug: bool) -> int:
-    """Call `fn(argv)`; a UserError (or an unwritable disk) becomes one stderr line and exit 2."""
+    """Call `fn(argv)`; a UserError (or an unwritable place met while writing) becomes one stderr line, exit 2."""
     try:
         return fn(argv)
     except UserError as e:
@@ -223,20 +285,17 @@ def run_guarded(fn, argv: list[str], debug: bool) -> int:
         print(f"error: {e.one_line()}", file=sys.stderr)
         return e.exit_code
     except OSError as e:
-        import errno
+        from harness.cli.outputs import LATE_WRITE_ERRNOS, os_error_advice
 
-        if e.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES):
+        if e.errno not in LATE_WRITE_ERRNOS:
             raise
         if debug:
             traceback.print_exc()
         target = e.filename2 or e.filename  # a failed copy names its source first and the file it wrote second
         where = f" ({target})" if target else ""
-        print(f"error: cannot write{where}: {e.strerror}; free space there or write elsewhere (--output-dir, --out)",
-              file=sys.stderr)
+        print(f"error: cannot write{where}: {os_error_advice(e)} (--output-dir, --out)", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("error: interrupted; rerun the same command to resume (finished score tables are kept)",
-              file=sys.stderr)
+    except KeyboardInterrupt as e:
+        note = e.note if isinstance(e, Interrupted) else GENERIC_NOTE  # outside a command: nothing was started
+        print(f"error: {note}", file=sys.stderr)
         return 130
-
-

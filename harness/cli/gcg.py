@@ -45,11 +45,19 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     g.add_argument("--allow-non-printable", action="store_true", help="let candidates use non-printable tokens")
     g.add_argument("--no-prefix-cache", action="store_true", help="full forwards (slower; for comparison)")
     g.add_argument("--rescore-tol", type=float, help="allowed |searched - full-forward| x max(1, |score|)")
-    g.add_argument("--output-dir", default="results", help="writes <output-dir>/<model>/gcg/<name>.json and .png")
+    g.add_argument("--output-dir", default=None,
+                   help="writes <output-dir>/<model>/gcg/<name>.json and .png (default: results)")
     g.add_argument("--out", help="the JSON path instead (the figure goes beside it as .png)")
     g.add_argument("--no-progress", action="store_true")
-    p.set_defaults(fn=cmd_gcg)
+    p.set_defaults(fn=cmd_gcg, outputs=(("output_dir", "--output-dir", "dir"), ("out", "--out", "file")),
+                   on_interrupt=INTERRUPTED)
     return p
+
+
+# A search keeps its state in memory only: say so, rather than promise a resume.
+INTERRUPTED = ("interrupted; a GCG search cannot be resumed and nothing of this one was written (its result and "
+               "figure are saved only when it ends): rerun the command to search again, with fewer --steps to "
+               "finish sooner")
 
 
 def config_from_args(args: argparse.Namespace) -> GCGConfig:
@@ -68,27 +76,34 @@ def output_path(args: argparse.Namespace, config: GCGConfig, ref) -> Path:
     from harness.results.layout import Layout
 
     digest = hashlib.sha256(json.dumps([args.prompt, config.to_dict()], sort_keys=True).encode()).hexdigest()[:10]
-    return Layout(args.output_dir).gcg_dir(ref) / f"{config.direction}-{digest}.json"
+    layout = Layout(args.output_dir or "results")
+    layout.checked_audit_dir(ref)  # no link or special file in the audit folder a write could follow out of it
+    return layout.gcg_dir(ref) / f"{config.direction}-{digest}.json"
 
 
 def cmd_gcg(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
-    from harness.cli.inspect_cmds import check_prompt
     from harness.gcg.optimizer import RescoreMismatch, run_gcg
     from harness.report.text import visible
 
-    check_prompt(args.prompt)
+    cli_args.check_args(args)  # the prompt and the output locations, before anything is searched
     config = config_from_args(args)
     ref = cli_args.model_ref(args)
+    from harness.cli.outputs import check_output, model_folders
+
+    path = output_path(args, config, ref)
+    flag, keep_out = ("--out" if args.out else "--output-dir"), model_folders(ref)
+    for target in (path, path.with_suffix(".png")):  # the exact files, so a search is never lost at the end
+        check_output(target, flag, "file", keep_out)
     scorer = cli_args.load(ref)
+    scorer.split(args.prompt)  # control strings and the model's context, before the weights load
     status = 0
     try:
         result = run_gcg(scorer, args.prompt, config)
     except RescoreMismatch as e:
         print(f"RESCORE MISMATCH: {e}", file=sys.stderr)
         result, status = e.result, 1
-    path = output_path(args, config, ref)
     result.save(path)
     fig = result.figure()
     fig.savefig(path.with_suffix(".png"), dpi=110, bbox_inches="tight")

@@ -20,19 +20,17 @@ def add_parser(sub) -> None:
     sc.add_argument("--skip-long-items", action="store_true",
                     help="leave out (and list) items longer than the model's context instead of stopping")
     sc.add_argument("--output-dir", default="results")
-    sc.add_argument("-k", type=int, default=15, help="how many top and bottom rows to print")
-    sc.set_defaults(fn=cmd_scan)
+    sc.add_argument("-k", type=cli_args.positive_int, default=15, help="how many top and bottom rows to print")
+    sc.set_defaults(fn=cmd_scan, outputs=(("output_dir", "--output-dir", "dir"),), on_interrupt=cli_args.RESUME_NOTE)
 
     pa = sub.add_parser("parity", help="check the cached path against plain full forwards on sampled ids")
     cli_args.add_model_args(pa)
     pa.add_argument("--prompt", default=cli_args.DEFAULT_PROMPT)
-    pa.add_argument("--n", type=int, default=64)
-    pa.add_argument("--seed", type=int, default=0)
-    pa.add_argument("--tol", type=float, default=1e-4)
+    pa.add_argument("--n", type=cli_args.positive_int, default=64, help="vocabulary ids sampled (at least 1)")
+    pa.add_argument("--seed", type=cli_args.nonnegative_int, default=0)
+    pa.add_argument("--tol", type=cli_args.nonnegative_float, default=1e-4,
+                    help="largest allowed |cached - plain| (a finite number of 0 or more)")
     pa.set_defaults(fn=cmd_parity)
-
-
-check_prompt = cli_args.check_prompt  # gcg imports it from here
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
@@ -51,19 +49,18 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
     cli_args.distributed_init(args)
     ref = cli_args.model_ref(args)
-    scorer = cli_args.load(ref)
-    split = scorer.split(args.prompt)
+    cli_args.check_model_outputs(args, ref)
+    scorer = cli_args.load(ref)  # tokenizer and config: the weights load on the first forward, after the checks
+    split = scorer.split(args.prompt)  # control strings and the model's context checked here
     if items is not None:
-        texts = items.texts
-        limit = getattr(scorer, "max_length", None)
-        if args.skip_long_items and limit:
-            from harness.scoring.items import max_item_tokens
-
-            items = read_items(Path(args.items), args.column, dedupe=not args.keep_duplicates, tokenizer=scorer.tokenizer,
-                               max_tokens=max_item_tokens(limit, split.prefix_ids, split.suffix_ids), skip_too_long=True)
-            texts = items.texts
-        print(items.summary())
-        responses = ItemSet(scorer.tokenizer, split, texts, name=Path(args.items).stem, max_length=limit)
+        # Lengths are measured in context (as the conversation tokenises them), before anything is scored.
+        responses = ItemSet(scorer.tokenizer, split, items.texts, name=Path(args.items).stem,
+                            max_length=getattr(scorer, "max_length", None), skip_too_long=args.skip_long_items,
+                            too_long_advice="shorten them, or leave them out with --skip-long-items")
+        print(items.summary() + (f"; {len(responses.skipped)} left out by --skip-long-items (too long)"
+                                 if responses.skipped else ""))
+        for text, why in responses.skipped[:10]:
+            print(f"  skipped {visible(text[:60])!r}: {why}")
     else:
         responses = VocabularySet(scorer.tokenizer, split, scorer.vocab_size)
     table = scan(scorer, split, responses, TableStore(Layout(args.output_dir).tables_dir(ref)),

@@ -12,11 +12,12 @@ def add_parser(sub) -> None:
     lb.add_argument("--results-dir", default="results")
     lb.add_argument("--out", default="leaderboard/site")
     cli_args.add_trust_arg(lb)
-    lb.set_defaults(fn=cmd_leaderboard)
+    lb.set_defaults(fn=cmd_leaderboard, outputs=(("out", "--out", "dir"),))
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
     from leaderboard.build import build
 
+    cli_args.check_args(args)  # the site folder, before any results are read
     print(f"leaderboard: {build(args.results_dir, args.out, trust=cli_args.trust_store(args))}")
     return 0

@@ -17,36 +17,36 @@ def add_parser(sub) -> None:
                                                "limited, never replaces a full result, never on the board)")
     run.add_argument("--yes", action="store_true", help="go ahead even when the estimate is over an hour")
     cli_args.add_trust_arg(run)
-    run.set_defaults(fn=cmd_run)
+    run.set_defaults(fn=cmd_run, outputs=(("output_dir", "--output-dir", "dir"),), on_interrupt=cli_args.RESUME_NOTE)
 
     an = sub.add_parser("analyse", help="rerun analyses over a model's stored score tables (no model needed)")
     an.add_argument("--model", required=True, help="display id, Hub id, results folder or slug")
     an.add_argument("--results-dir", default="results")
     cli_args.add_task_args(an)
     cli_args.add_trust_arg(an)
-    an.set_defaults(fn=cmd_analyse)
+    an.set_defaults(fn=cmd_analyse, outputs=(("results_dir", "--results-dir", "dir"),))
 
     co = sub.add_parser("compare", help="between-model analyses over stored score tables")
     co.add_argument("--models", nargs="+", required=True, help="display ids (or results folders) of 2+ models")
     co.add_argument("--results-dir", default="results")
     cli_args.add_task_args(co)
-    co.set_defaults(fn=cmd_compare)
+    co.set_defaults(fn=cmd_compare, outputs=(("results_dir", "--results-dir", "dir"),))
 
 
 def prepare(args: argparse.Namespace, demo: str = "rm", only_vocabulary: bool = False):
-    """Everything checked before a model loads: tasks, output folder, limit, model identity, plan and cost."""
+    """Everything checked before a model loads: arguments and output locations, tasks, model identity, every
+    prompt and item list against the model's tokenizer and context, and the cost (from the real item counts)."""
     from harness.tasks.plan import confirm_cost
 
     cli_args.check_args(args)
     specs = cli_args.select_tasks(args)
     ref = cli_args.model_ref(args, demo=demo)
+    cli_args.check_model_outputs(args, ref)
     if only_vocabulary:
         specs = [s for s in specs if s.responses.get("type") == "vocabulary"]
-    cli_args.check_chat_template(ref, [p for s in specs if s.scope == "model" and s.applies_to(ref.scorer)
-                                       for p in s.prompts.values()])
-    cli_args.check_task_items(ref, specs)
+    counts = cli_args.check_inputs(ref, specs, limit=getattr(args, "limit", None))
     opts = run_options(args, ref)
-    confirm_cost(ref, specs, opts, yes=getattr(args, "yes", False))
+    confirm_cost(ref, specs, opts, yes=getattr(args, "yes", False), item_counts=counts)
     return ref, specs, opts
 
 
@@ -85,6 +85,7 @@ def cmd_analyse(args: argparse.Namespace) -> int:
     from harness.results.layout import Layout
     from harness.tasks.stored import reanalyse
 
+    cli_args.check_args(args)
     path, skipped = reanalyse(Layout(args.results_dir), args.model, cli_args.select_tasks(args),
                               trust=cli_args.trust_store(args))
     print_summary(path)
@@ -95,6 +96,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from harness.results.layout import Layout
     from harness.tasks.stored import compare
 
+    cli_args.check_args(args)
     specs = cli_args.select_tasks(args)
     out = compare(Layout(args.results_dir), args.models, specs)
     print(f"comparison: {out}\nreport:     {out.with_name('report.html')}")

@@ -32,12 +32,14 @@ def add_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rewardbench-results", metavar="FILE",
                    help="your own RewardBench results JSON for this model (shown as self-reported, never ranked)")
     cli_args.add_trust_arg(p)
+    p.set_defaults(outputs=(("output_dir", "--output-dir", "dir"), ("leaderboard_out", "--leaderboard-out", "dir")),
+                   on_interrupt=cli_args.RESUME_NOTE)
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("submit", help="audit one model end to end, record it, rebuild the board (= submit.py)")
     add_options(p)
-    p.set_defaults(fn=submit)
+    p.set_defaults(fn=submit)  # add_options set the outputs and the interrupt note
 
 
 def _wanted_settings(ref, specs, opts) -> dict[str, dict]:
@@ -92,8 +94,11 @@ def submit(args: argparse.Namespace) -> int:
     from harness.report.summary import print_summary
     from harness.results.layout import Layout
 
-    layout = Layout(cli_args.check_output_dir(args.output_dir))
+    from harness.models.identity import demo_request
     from harness.results.atomic import cleanup_temp_files
+
+    cli_args.check_args(args)  # output folders first: nothing is read, resolved or cleaned before they are known good
+    layout = Layout(args.output_dir)
 
     cleanup_temp_files(layout.root)
     cleanup_temp_files(layout.requests_dir, recursive=True)
@@ -101,7 +106,7 @@ def submit(args: argparse.Namespace) -> int:
         from harness.results.push import check_push_target
 
         check_push_target(args.push)
-    demos = ["rm", "lm"] if args.model in (None, "", "demo") else ["rm"]
+    demos = ["rm", "lm"] if demo_request(args.model) == ("rm", "lm") else ["rm"]
     refs = []
     for which in demos:
         # The demo's base LM is there for base_model_comparison: its vocabulary tasks cost one forward per prompt;
@@ -119,18 +124,31 @@ def submit(args: argparse.Namespace) -> int:
         if layout.results_path(ref).exists():
             print_summary(layout.results_path(ref))
     if args.push:
-        from harness.results.push import push_audit
-
-        for ref in refs:
-            print(push_audit(args.push, layout, ref, private=not args.public))
+        push_all(args, layout, refs)
     return 0
+
+
+def push_all(args: argparse.Namespace, layout, refs) -> None:
+    """Upload each audit; the Hub failing now keeps the audit and says, in one line, how to push it later."""
+    from harness.errors import UserError
+    from harness.results.push import PushError, hub_problem, push_audit
+
+    for ref in refs:
+        try:
+            print(push_audit(args.push, layout, ref, private=not args.public))
+        except UserError:
+            raise
+        except Exception as e:  # noqa: BLE001 - network, refusal: the audit on disk is complete either way
+            raise PushError(f"--push {args.push}: {hub_problem(e)}; the audit is kept in {layout.audit_dir(ref)}: "
+                            "push it later by rerunning this command (an audited revision is not scored again, "
+                            "only uploaded)") from e
 
 
 def main(argv: list[str] | None = None) -> int:
     """submit.py's entry point: the same options and error handling as `rm-harness submit`."""
     import logging
 
-    from harness.cli.args import Parser, normalise_argv, run_guarded
+    from harness.cli.args import Parser, call_command, normalise_argv, run_guarded
 
     argv, verbose, debug = normalise_argv(sys.argv[1:] if argv is None else list(argv))
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s")
@@ -140,6 +158,6 @@ def main(argv: list[str] | None = None) -> int:
     def go(argv: list[str]) -> int:
         args = p.parse_args(argv)
         args.debug = debug
-        return submit(args)
+        return call_command(submit, args)
 
     return run_guarded(go, argv, debug)

@@ -19,7 +19,7 @@ def add_parser(sub) -> None:
     ex.add_argument("--model", required=True, help="display id, results folder or slug")
     ex.add_argument("--results-dir", default="results")
     ex.add_argument("--format", default="lm-eval", choices=["lm-eval"])
-    ex.add_argument("--out", help="file to write (default: stdout)")
+    ex.add_argument("--out", help="file to write (default: stdout); never a folder, nor a file inside --results-dir")
     ex.set_defaults(fn=cmd_export)
 
 
@@ -39,8 +39,10 @@ def cmd_tasks(args: argparse.Namespace) -> int:
                  t.analysis_name, (t.description or "")[:70]] for t in tasks.values()]
         print(tabulate(rows, headers=["task", "tags", "group", "scope", "scorers", "analysis", "description"]))
         return 0
+    from harness.tasks.items_source import check_items
+
     errors = validate_paths(list(args.paths or [str(BUILTIN_TASKS_DIR)]) + list(args.include_path), check_data=True,
-                            shared_data=args.shared_data)
+                            shared_data=args.shared_data, check_items=check_items)
     for e in errors:  # one `error:` line per problem (one bad file: exactly one line), exit 2 as every user error
         print(f"error: {' '.join(str(e).split())}", file=sys.stderr)
     print("all task files valid" if not errors else f"{len(errors)} error(s)")
@@ -52,10 +54,16 @@ def cmd_export(args: argparse.Namespace) -> int:
     from harness.results.atomic import atomic_write_json
     from harness.results.layout import Layout
 
+    if args.out:  # before anything is read: a folder, a device, or a file of a results folder is refused
+        from harness.cli.outputs import check_output
+
+        check_output(args.out, "--out", "file", not_inside=[(
+            args.results_dir, "the results folder (--results-dir), whose files an export must never replace; write "
+                              "the export elsewhere")])
     doc = Layout(args.results_dir).open(args.model).doc
     out = to_lm_eval(doc)
     if args.out:
         print(f"wrote {atomic_write_json(args.out, out)}")
     else:
-        print(json.dumps(out, indent=2))
+        print(json.dumps(out, indent=2, allow_nan=False))
     return 0

@@ -10,16 +10,6 @@ import argparse
 from harness.cli import args as cli_args
 
 
-def _at_least_one(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text!r}")
-    return n
-
-
 def _share(text: str) -> float:
     try:
         x = float(text)
@@ -44,7 +34,7 @@ def add_parser(sub) -> None:
                    help="run the model's own code (never taken from the audit)")
     v.add_argument("--registry-entry", help="apply this entry of your registry to a local folder")
     v.add_argument("--chat-template", help="the template the audit was made with, when it was not the model's own")
-    v.add_argument("--n", type=_at_least_one, default=None, metavar="N",
+    v.add_argument("--n", type=cli_args.positive_int, default=None, metavar="N",
                    help="rows rescored at random per table, at least (the detection target sets the minimum; N can "
                         "only raise it)")
     v.add_argument("--detect", type=_share, default=DETECT_FRACTION, metavar="SHARE",

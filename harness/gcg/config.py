@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
-from typing import Any
+from typing import Annotated, Any
 
+from harness.analyses.arg_rules import OneOf, Range, problem, rules
 from harness.errors import UserError
 
 DIRECTIONS = ("maximize", "minimize")
@@ -18,34 +19,40 @@ class GCGError(UserError, ValueError):
 class GCGConfig:
     """How one GCG search runs. The defaults are cheap on a CPU; `GCGConfig.study()` is the paper's GPU setting."""
 
-    direction: str = "maximize"  # maximize | minimize: both the gradient and the candidate choice follow it
-    n_tokens: int = 8  # length of a random initial reply (an `init` string sets its own length)
-    steps: int = 20
-    search_width: int = 64  # candidates sampled per step (before de-duplication and filters)
-    topk: int = 64  # candidate tokens per position, by gradient
-    n_replace: int = 1  # positions changed per candidate
-    buffer_size: int = 1  # best sequences kept; the gradient is taken at the best of them
-    restarts: int = 1  # independent searches; at least len(init)
+    # Each numeric setting declares its range beside it: task validation (`tasks validate`) and construction read
+    # the same rules.
+    direction: Annotated[str, OneOf(*DIRECTIONS)] = "maximize"  # both the gradient and the candidate choice follow it
+    n_tokens: Annotated[int, Range(1)] = 8  # length of a random initial reply (an `init` string sets its own length)
+    steps: Annotated[int, Range(0)] = 20
+    search_width: Annotated[int, Range(1)] = 64  # candidates sampled per step (before de-duplication and filters)
+    topk: Annotated[int, Range(1)] = 64  # candidate tokens per position, by gradient
+    n_replace: Annotated[int, Range(1)] = 1  # positions changed per candidate
+    buffer_size: Annotated[int, Range(1)] = 1  # best sequences kept; the gradient is taken at the best of them
+    restarts: Annotated[int, Range(1)] = 1  # independent searches; at least len(init)
     init: tuple[str, ...] = ()  # initial replies for the first restarts (the rest start from random tokens)
-    seed: int = 0  # restart r samples with seed + r
-    patience: int | None = None  # stop a restart after this many steps without improvement
-    target_score: float | None = None  # stop a restart once the best score reaches this (in the direction)
+    seed: Annotated[int, Range(0)] = 0  # restart r samples with seed + r
+    patience: Annotated[int | None, Range(1)] = None  # stop a restart after this many steps without improvement
+    target_score: Annotated[float | None, Range()] = None  # stop a restart once the best score reaches this
     allow_non_ascii: bool = False
     allow_non_printable: bool = False
     prefix_cache: bool = True  # False: full forwards for gradient and candidates (benchmark reference)
     batch_size: int | str | None = "auto"  # candidates per forward; auto halves on out-of-memory
-    rescore_tol: float | None = None  # |cached - full forward| allowed for the final best; None: by dtype
+    rescore_tol: Annotated[float | None, Range(0)] = None  # |cached - full forward| allowed for the final best
     progress: bool = False  # a tqdm bar over steps
 
     def __post_init__(self) -> None:
-        if self.direction not in DIRECTIONS:
-            raise GCGError(f"direction must be one of {', '.join(DIRECTIONS)}, got {self.direction!r}")
-        for name in ("n_tokens", "steps", "search_width", "topk", "n_replace", "buffer_size", "restarts"):
+        for name, (base, declared) in rules(type(self)).items():
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < (0 if name == "steps" else 1):
-                raise GCGError(f"{name} must be a positive integer, got {value!r}")
-        if self.patience is not None and (not isinstance(self.patience, int) or self.patience < 1):
-            raise GCGError(f"patience must be a positive integer or null, got {self.patience!r}")
+            if value is None and "None" in str(base):
+                continue
+            wants_int = base is int or str(base).startswith("int")
+            if wants_int and (isinstance(value, bool) or not isinstance(value, int)):
+                raise GCGError(f"{name} must be an integer, got {value!r}")
+            if not wants_int and base is not str and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                raise GCGError(f"{name} must be a number, got {value!r}")
+            why = problem(declared, value)
+            if why:
+                raise GCGError(f"{name} {why}")
         if isinstance(self.init, str):
             object.__setattr__(self, "init", (self.init,))
         object.__setattr__(self, "init", tuple(self.init))
@@ -56,8 +63,9 @@ class GCGConfig:
         bs = self.batch_size
         if not (bs is None or bs == "auto" or (isinstance(bs, int) and not isinstance(bs, bool) and bs >= 1)):
             raise GCGError(f"batch_size must be a positive integer or 'auto', got {bs!r}")
-        if self.target_score is not None:
-            object.__setattr__(self, "target_score", float(self.target_score))
+        for name in ("target_score", "rescore_tol"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, float(getattr(self, name)))
 
     @property
     def sign(self) -> float:

@@ -102,13 +102,23 @@ def assemble(spec, searched: dict[str, GCGResult], draw: bool = True) -> Analysi
 
 
 def _signature() -> inspect.Signature:
-    """model, directions, and GCGConfig's fields as keyword arguments, so the spec loader checks arg names."""
+    """model, directions, and GCGConfig's fields as keyword arguments, with their declared rules (ranges), so the
+    spec loader checks arg names and values."""
+    from typing import Annotated, get_type_hints
+
+    from harness.analyses.arg_rules import OneOf
+
+    hints = get_type_hints(GCGConfig, include_extras=True)
     kw = inspect.Parameter.KEYWORD_ONLY
     params = [inspect.Parameter("model", inspect.Parameter.POSITIONAL_OR_KEYWORD),
-              inspect.Parameter("directions", kw, default=["maximize", "minimize"])]
+              inspect.Parameter("directions", kw, default=["maximize", "minimize"],
+                                annotation=Annotated[list[str] | str, OneOf(*DIRECTIONS, "both")])]
     for f in fields(GCGConfig):
         if f.name != "direction":
-            params.append(inspect.Parameter(f.name, kw, default=None if f.default is MISSING else f.default))
+            default = None if f.default is MISSING else f.default
+            ruled = getattr(hints[f.name], "__metadata__", None)  # only fields with declared rules carry a type
+            params.append(inspect.Parameter(f.name, kw, default=default,
+                                            annotation=hints[f.name] if ruled else inspect.Parameter.empty))
     return inspect.Signature(params, return_annotation=AnalysisResult)
 
 

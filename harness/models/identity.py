@@ -47,6 +47,43 @@ class ModelIdentityError(UserError, ValueError):
     """The model arguments do not name one loadable model; the message says what to pass."""
 
 
+# Words --model reads as the built-in demo rather than as a path: the plain request (both demo models for submit)
+# and each demo model's display id.
+DEMO_NAMES = {"demo:gemma-3-270m-sentiment-rm": ("rm",), "demo:gemma-3-270m-lm": ("lm",)}
+RESERVED_MODEL_WORDS = ("demo", *DEMO_NAMES)
+
+
+def demo_request(model: str | None) -> tuple[str, ...] | None:
+    """Which demo models `--model` asks for: ("rm", "lm") for none / "" / "demo", one for a demo's display id, None
+    for anything else. A reserved word that is also an existing file or folder is ambiguous, and an error: the
+    user writes `./demo` for the folder (a path, never reserved) or the demo's display id for the demo."""
+    if model in (None, ""):
+        return ("rm", "lm")
+    if model not in RESERVED_MODEL_WORDS:
+        return None
+    if os.path.lexists(os.path.expanduser(model)):
+        demo_way = "leave --model out" if model == "demo" else "run from another folder"
+        raise ModelIdentityError(f"--model {model} is ambiguous: the built-in demo, or the existing path ./{model}; "
+                                 f"write ./{model} for the path, or {demo_way} for the demo")
+    return DEMO_NAMES.get(model, ("rm", "lm"))
+
+
+def check_hub_id(model: str) -> str:
+    """A Hub id huggingface_hub accepts (ORG/NAME, each part at most 96 characters), or a one-line error saying
+    the id is invalid (never that the Hub is unreachable)."""
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
+    try:
+        validate_repo_id(model)
+    except HFValidationError:
+        shown = model if len(model) <= 60 else f"{model[:40]}… ({len(model)} characters)"
+        raise ModelIdentityError(
+            f"--model {shown} is not a valid Hub id: ORG/NAME, each part of letters, digits, '-', '_', '.' (not "
+            "starting or ending with '-' or '.', no '--' or '..') and at most 96 characters; check the id") from None
+    return model
+
+
 def looks_like_hub_id(text: str) -> bool:
     """ORG/NAME with Hub-safe characters (says nothing about whether the repository exists)."""
     return isinstance(text, str) and bool(_HUB_ID.match(text))
@@ -236,7 +273,7 @@ def _registry_entry(name: str) -> ModelSpec:
 def _resolve_hub(model: str, revision: str | None) -> tuple[str, str]:
     """(commit, load path) for a Hub id: asked once; offline, the local Hub cache answers."""
     from huggingface_hub import HfApi, snapshot_download
-    from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
+    from huggingface_hub.errors import HFValidationError, RepositoryNotFoundError, RevisionNotFoundError
 
     try:
         info = HfApi().model_info(model, revision=revision)
@@ -244,6 +281,9 @@ def _resolve_hub(model: str, revision: str | None) -> tuple[str, str]:
     except RevisionNotFoundError as e:
         raise ModelIdentityError(f"{model}: revision {revision!r} not found on the Hub; give a branch, tag or "
                                  "commit that exists") from e
+    except HFValidationError as e:  # an id or revision the Hub's client refuses before asking: not a network fault
+        raise ModelIdentityError(f"{model}: not a valid Hub id or revision ({e}); check --model and "
+                                 "--revision") from None
     except RepositoryNotFoundError as e:
         raise ModelIdentityError(f"{model}: no such model on the Hub (or it is private: log in with `hf auth "
                                  "login`); to audit a local copy pass its folder: --model ./path") from e
@@ -298,10 +338,10 @@ def resolve_model_ref(
     overrides = {"kind": scorer, "output": output_field,
                  "index": output_index}
     weights_note = None
-    named_demo = {"demo:gemma-3-270m-sentiment-rm": "rm", "demo:gemma-3-270m-lm": "lm"}
-    if model in named_demo:
-        model, demo = None, named_demo[model]
-    if model in (None, "", "demo"):
+    demos = demo_request(model)
+    if demos is not None:
+        demo = demos[0] if len(demos) == 1 else demo
+    if demos is not None:
         if revision:
             raise ModelIdentityError("--revision applies to Hub models; the demo model has one fixed build")
         folder, display_id, kind, pre, weights_note = _demo_facts(demo)
@@ -328,6 +368,7 @@ def resolve_model_ref(
                 raise ModelIdentityError(f"{model}: this local folder ships its own model code; rerun with "
                                          "--trust-remote-code if you trust it (nothing was executed)")
         elif looks_like_hub_id(model):
+            check_hub_id(model)
             base = _registry_entry(registry_entry) if registry_entry else lookup(model)
             rev, load_path = _resolve_hub(model, revision or base.revision)
             origin, source, display_id = "hub", model, model

@@ -54,6 +54,8 @@ def load_ref(ref: ModelRef, attn_implementation: str | None = None) -> Scorer:
                               beta=ref.option("beta", 1.0),
                               ref_name=ref.ref_model.display_id if ref.ref_model else None)
         scorer.ref = ref
+        limits = [s.max_length for s in (policy, reference) if s is not None and s.max_length]
+        scorer.max_length = min(limits) if limits else None  # both models read every input
         return scorer
     spec = ref.spec
     torch_dtype = DTYPES[ref.dtype]

@@ -15,7 +15,7 @@ import torch
 
 from harness.errors import UserError
 from harness.models.registry import ModelSpec
-from harness.models.templates import TemplateSplit, split_template
+from harness.models.templates import TemplateSplit, check_fits, split_template
 
 
 class OutputError(UserError, ValueError):
@@ -123,7 +123,9 @@ class Scorer:
     def split(self, prompt: str) -> TemplateSplit:
         # Pretrained LMs get the study's plain `User: ...\nAssistant:` string, whatever template the folder has.
         fmt = "plain" if self.spec.pretrained else "chat"
-        return split_template(self.tokenizer, prompt, self.chat_template, prompt_format=fmt)
+        split = split_template(self.tokenizer, prompt, self.chat_template, prompt_format=fmt)
+        check_fits(split, self.max_length)  # a prompt is checked against the context as items are
+        return split
 
     def continuation(self, split: TemplateSplit, reply_ids: list[int]) -> list[int]:
         """The ids that follow the cached prefix for one reply."""

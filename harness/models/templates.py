@@ -7,6 +7,7 @@ Two formats: "chat" (the model's own chat template, for reward models and instru
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -35,6 +36,11 @@ class TemplateSplit:
     strips_reply: bool  # the template trims whitespace around the reply (Llama-3, Gemma do)
     template_hash: str
     prompt_format: str = "chat"  # "chat" (a chat template) or "plain" (the study's pretrained-LM string)
+
+    @property
+    def fixed_tokens(self) -> int:
+        """Tokens every input spends on the prompt and the end of turn (the reply comes on top)."""
+        return len(self.prefix_ids) + len(self.suffix_ids)
 
     def reply_text(self, reply: str) -> str:
         """The reply as the template would write it."""
@@ -86,6 +92,46 @@ def _render(tokenizer, template: str, prompt: str, reply: str) -> str:
                             "that accepts it with --chat-template") from e
 
 
+class PromptError(TemplateError):
+    """A prompt that cannot be scored as one user turn within the model's context."""
+
+
+_PLAIN_TURN = re.compile(r"(?:^|\n)[ \t]*(User|Assistant):")
+
+
+def control_strings(tokenizer) -> list[str]:
+    """The texts this tokenizer reads as its special (control) tokens, longest first: written inside a prompt, each
+    becomes the control token itself, e.g. Llama-3's `<|eot_id|>` closes the user's turn."""
+    found = {str(t) for t in (getattr(tokenizer, "all_special_tokens", None) or [])}
+    for tok in (getattr(tokenizer, "added_tokens_decoder", None) or {}).values():
+        if getattr(tok, "special", False):
+            found.add(str(getattr(tok, "content", tok)))
+    return sorted((t for t in found if t.strip()), key=len, reverse=True)
+
+
+def check_prompt_text(tokenizer, prompt: str, prompt_format: str = "chat") -> None:
+    """Refuse a prompt holding the template's control strings: it would silently become a multi-turn conversation
+    (or end the user's turn early), so every score would answer another question than the one recorded."""
+    found = [(prompt.index(t), -len(t), t) for t in control_strings(tokenizer) if t in prompt]
+    if found:
+        text = min(found)[2]  # the first in the prompt
+        raise PromptError(f"the prompt contains {text!r}, a control string of this model's tokenizer: the model "
+                          "would read it as the control token itself, turning the prompt into another conversation; "
+                          "remove it (a prompt is one user turn, scored as written)")
+    m = _PLAIN_TURN.search(prompt) if prompt_format == "plain" else None
+    if m:
+        raise PromptError(f"the prompt contains a line starting {m.group(1) + ':'!r}, a turn marker of the plain "
+                          "'User: ...\\nAssistant:' format: the model would read a second turn; remove it")
+
+
+def check_fits(split: "TemplateSplit", max_length: int | None) -> None:
+    """The prompt (with the template's fixed tokens) leaves room for at least a one-token reply in the context."""
+    if max_length and split.fixed_tokens + 1 > max_length:
+        shown = split.prompt if len(split.prompt) <= 40 else split.prompt[:40] + "…"
+        raise PromptError(f"the prompt {shown!r} takes {split.fixed_tokens:,} tokens with the template, which leaves "
+                          f"no room for a reply in the model's context of {max_length:,} tokens; shorten the prompt")
+
+
 def _adds_bos(tokenizer) -> bool:
     bos = tokenizer.bos_token_id
     if bos is None:
@@ -132,6 +178,7 @@ def split_template(tokenizer, prompt: str, chat_template: str | None = None,
     """
     if prompt_format not in PROMPT_FORMATS:
         raise TemplateError(f"prompt format {prompt_format!r} is unknown; use one of {', '.join(PROMPT_FORMATS)}")
+    check_prompt_text(tokenizer, prompt, prompt_format)
     if prompt_format == "plain":
         if chat_template:
             raise TemplateError("--chat-template was given for a pretrained model scored in the plain "

@@ -1,7 +1,8 @@
 """Upload one audit to a Hub dataset the user names: score tables as parquet (one config per prompt), results.json,
 the submission records and a dataset card. Private unless the user asks for public; never called implicitly.
 
-`check_push_target` runs before any model loads, so a malformed repo id or missing credentials fail at once.
+`check_push_target` runs before any model loads, so a malformed repo id, missing credentials or an unreachable Hub
+fail at once; a push that still fails at the end keeps the audit and says how to push it later (submit's job).
 """
 
 from __future__ import annotations
@@ -22,15 +23,53 @@ class PushError(UserError, ValueError):
     """The push target or credentials are unusable; the message says what to fix."""
 
 
-def check_push_target(repo_id: str, token: str | None = None) -> str:
-    """The repo id if it is well formed and credentials exist (no network call)."""
+def check_push_target(repo_id: str, token: str | None = None, api: Any = None) -> str:
+    """The repo id if it is well formed, credentials exist and the Hub answers with them; before any audit, so an
+    unreachable Hub never costs a finished audit a traceback."""
     if not isinstance(repo_id, str) or not _REPO.match(repo_id) or "--" in repo_id or ".." in repo_id:
         raise PushError(f"--push {repo_id!r} is not a dataset id ORG/NAME (letters, digits, '.', '_', '-')")
     from huggingface_hub import get_token
 
-    if not (token or get_token()):
+    token = token or get_token()
+    if not token:
         raise PushError("--push needs Hugging Face credentials: run `hf auth login` or set HF_TOKEN, then rerun")
+    if api is None:
+        from huggingface_hub import HfApi
+
+        api = HfApi(token=token)
+    try:
+        api.whoami()
+    except Exception as e:  # noqa: BLE001 - every failure here means: no upload is possible now
+        raise PushError(f"--push {repo_id}: {hub_problem(e)}; nothing was audited yet: fix that and rerun, or "
+                        "run without --push and push later (rerunning with --push only uploads)") from None
     return repo_id
+
+
+def hub_problem(e: BaseException) -> str:
+    """What went wrong talking to the Hub, in words: refused credentials, or no answer at all."""
+    from huggingface_hub.errors import HfHubHTTPError
+
+    status = getattr(getattr(e, "response", None), "status_code", None)
+    if isinstance(e, HfHubHTTPError) and status in (401, 403):
+        return f"the Hub refused the credentials (HTTP {status}); log in again with `hf auth login`"
+    if isinstance(e, HfHubHTTPError) and status is not None:
+        return f"the Hub answered HTTP {status}"
+    if "offline mode" in str(e).lower():
+        return "the Hub is unreachable: offline mode is on (HF_HUB_OFFLINE=1)"
+    return f"the Hub is unreachable ({type(e).__name__})"
+
+
+def table_name(meta: dict[str, Any], key: str) -> str:
+    """A table's file and config name: what it scored, under which prompt, with the settings that tell two tables
+    apart (subset, limit), and the table key's first 8 characters, so no table is ever pushed over another (a
+    `--limit` table over a full one, a float32 table over a bfloat16 one, two prompts sharing a key)."""
+    parts = [meta.get("response_set"), meta.get("prompt_key")]
+    if meta.get("subset"):
+        parts.append(f"subset-{meta['subset']}")
+    if meta.get("limit") is not None:
+        parts.append(f"limit{meta['limit']}")
+    parts.append(key[:8])
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", "-".join(str(p) for p in parts if p not in (None, ""))).strip("-.")
 
 
 def dataset_card(doc: dict[str, Any], configs: dict[str, str]) -> str:
@@ -60,7 +99,7 @@ def push_audit(repo_id: str, layout: Layout, ref, *, private: bool = True, token
     ops, configs = [], {}
     for meta_path in sorted((folder / "tables").glob("*/meta.json")):
         meta = untrusted.read_json_object(meta_path, "score table's meta.json", max_bytes=untrusted.MAX_SMALL_JSON_BYTES)
-        name = f"{meta.get('response_set')}-{meta.get('prompt_key')}"
+        name = table_name(meta, meta_path.parent.name)
         target = f"data/{name}.parquet"
         configs[name] = target
         ops.append(CommitOperationAdd(target, str(meta_path.with_name("table.parquet"))))

@@ -88,13 +88,16 @@ def read_items(
     max_tokens: int | None = None,
     tokenizer=None,
     skip_too_long: bool = False,
+    required_columns: Sequence[str] = (),
 ) -> ItemList:
     """Read the items in `column` of the CSV file at `path`, verbatim.
 
     Only empty items (blank lines, or rows whose `column` cell is empty) are dropped, and counted. Duplicates are
     counted and kept once (first occurrence) unless `dedupe=False`. With `max_tokens` (the model's context minus
     the prompt's tokens: see `max_item_tokens`) and the model's `tokenizer`, an item longer than that is an
-    ItemsError before anything is scored, or is left out and listed in `skipped` with `skip_too_long=True`.
+    ItemsError before anything is scored, or is left out and listed in `skipped` with `skip_too_long=True` (the
+    CLI's `--skip-long-items`); leaving out every item is an error. `required_columns` (a task's `keep_columns`)
+    must be in the header too.
     """
     path = Path(path)
     try:
@@ -120,6 +123,10 @@ def read_items(
                     if column not in header:
                         raise ItemsError(f"items file {path} has no column {column!r} (its columns: "
                                          f"{', '.join(map(repr, header))}); name the right one with --column")
+                    absent = [c for c in required_columns if c not in header]
+                    if absent:
+                        raise ItemsError(f"items file {path} has no column {absent[0]!r}, which the task keeps "
+                                         f"(responses.keep_columns); its columns: {', '.join(map(repr, header))}")
                     idx = header.index(column)
                 continue
             if not row:
@@ -150,11 +157,13 @@ def read_items(
     skipped: list[tuple[str, str]] = []
     if max_tokens is not None:
         long = _too_long(texts, tokenizer, max_tokens)
-        if long and not skip_too_long:
+        if long and (not skip_too_long or len(long) == len(texts)):
             i, n = long[0]
-            raise ItemsError(f"items file {path}: {len(long)} item(s) longer than the model's context allows "
-                             f"({max_tokens} tokens), e.g. {texts[i][:40]!r}... ({n} tokens); shorten them, or "
-                             "skip them with --skip-too-long")
+            every = f"all {len(long)} item(s)" if len(long) == len(texts) else f"{len(long)} item(s)"
+            advice = "leaving them out would leave nothing to score: shorten them" if skip_too_long else \
+                "shorten them, or leave them out with --skip-long-items"
+            raise ItemsError(f"items file {path}: {every} longer than the model's context allows ({max_tokens} "
+                             f"tokens), e.g. {texts[i][:40]!r}... ({n} tokens); {advice}")
         if long:
             drop = {i for i, _ in long}
             skipped = [(texts[i], f"{n} tokens, over the {max_tokens} the model's context allows") for i, n in long]

@@ -79,33 +79,53 @@ class VocabularySet:
 
 @dataclass
 class ItemSet:
-    """Text replies (e.g. EloEverything names), tokenised as the rendered conversation tokenises them."""
+    """Text replies (e.g. EloEverything names), tokenised as the rendered conversation tokenises them.
+
+    Items longer than the model's context (with the prompt) are an error before anything is scored, or, with
+    `skip_too_long` (the CLI's `--skip-long-items`), left out and listed in `skipped`; an empty set is an error.
+    """
 
     tokenizer: object
     split: TemplateSplit
     items: Sequence[str]  # a list of str, or an ItemList from harness.scoring.items.read_items
     name: str = "items"
     max_length: int | None = None  # the model's context: longer conversations are an error before scoring
+    skip_too_long: bool = False
+    # what to do about items that do not fit, for the user who ran the command (scan has --skip-long-items)
+    too_long_advice: str = "shorten them, or remove them from the item list"
+    skipped: list[tuple[str, str]] = field(default_factory=list, init=False)  # (item, why) left out
 
     def __post_init__(self) -> None:
         self.items = list(self.items)
+        if not self.items:
+            raise ItemsError(f"item list {self.name!r} is empty: there is nothing to score")
         for i, x in enumerate(self.items):
             # Never str(x): a missing value would be scored as the text "nan" or "None".
             if not isinstance(x, str) or x == "":
-                raise ItemsError(f"item {i} of {self.name!r} is {x!r}, not a non-empty text; read item lists with "
-                                 "harness.scoring.items.read_items, which keeps 'NA', 'None' or 'null' verbatim")
+                raise ItemsError(f"item {i} of {self.name!r} is {x!r}, not a non-empty text; remove it from the "
+                                 "item list (items are kept verbatim: 'NA', 'None' or 'null' stay text)")
         self._encoded = reply_ids_in_context(self.tokenizer, self.split, self.items)
         empty = [i for i, (ids, _) in enumerate(self._encoded) if not ids]
         if empty:
             raise ItemsError(f"item {empty[0]} of {self.name!r} ({self.items[empty[0]]!r}) has no tokens once "
                              f"rendered ({len(empty)} such item(s)); remove them from the list")
         if self.max_length is not None:
-            fixed = len(self.split.prefix_ids) + len(self.split.suffix_ids)
+            fixed = self.split.fixed_tokens
             long = [i for i, (ids, _) in enumerate(self._encoded) if fixed + len(ids) > self.max_length]
+            if long and (not self.skip_too_long or len(long) == len(self.items)):
+                every = f"all {len(long)}" if len(long) == len(self.items) else f"{len(long)} of {len(self.items)}"
+                advice = ("leaving them out (--skip-long-items) would leave nothing to score: shorten them"
+                          if self.skip_too_long else self.too_long_advice)
+                raise ItemsError(f"{every} item(s) of {self.name!r} do not fit the model's context of {self.max_length} "
+                                 f"tokens with the prompt ({fixed} tokens), e.g. {self.items[long[0]][:40]!r} "
+                                 f"({len(self._encoded[long[0]][0])} tokens); {advice}")
             if long:
-                raise ItemsError(f"{len(long)} item(s) of {self.name!r} do not fit the model's context of "
-                                 f"{self.max_length} tokens with the prompt, e.g. {self.items[long[0]][:40]!r}; "
-                                 "shorten them or skip them (read_items(..., skip_too_long=True))")
+                drop = set(long)
+                room = self.max_length - fixed
+                self.skipped = [(self.items[i], f"{len(self._encoded[i][0])} tokens, over the {room} the model's "
+                                                f"context leaves with the prompt") for i in long]
+                self.items = [x for i, x in enumerate(self.items) if i not in drop]
+                self._encoded = [e for i, e in enumerate(self._encoded) if i not in drop]
 
     def __len__(self) -> int:
         return len(self.items)

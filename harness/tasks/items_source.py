@@ -38,6 +38,19 @@ def _local_path(dataset: str, base_dir: str | os.PathLike[str] | None) -> Path:
 def _load(responses: dict[str, Any], base_dir: str | os.PathLike[str] | None):
     import datasets
 
+    # An item list is small and read before anything else: no progress bars on stderr, which holds only warnings
+    # and the one error line.
+    was_on = datasets.is_progress_bar_enabled()
+    datasets.disable_progress_bars()
+    try:
+        return _load_quietly(datasets, responses, base_dir)
+    finally:
+        if was_on:
+            datasets.enable_progress_bars()
+
+
+def _load_quietly(datasets, responses: dict[str, Any], base_dir: str | os.PathLike[str] | None):
+
     dataset, split = responses["dataset"], responses.get("split") or "train"
     kwargs: dict[str, Any] = {"split": split}
     if responses.get("subset"):
@@ -108,15 +121,37 @@ def item_source_name(responses: dict[str, Any]) -> str:
 
 
 def load_items(spec) -> tuple[list[str], pd.DataFrame]:
-    """The task's item texts (verbatim) and the frame holding any columns it keeps (CSV file or dataset)."""
+    """A task's item texts (verbatim) and the frame holding the columns it keeps, from its CSV file or dataset.
+
+    The same reader serves `tasks validate`, the up-front checks of a run and the run itself, so a file that
+    validates is a file that runs: the item column and every `keep_columns` column must exist, and empty items
+    are dropped (CSV, counted) or refused (dataset)."""
     responses = spec.responses
     if "dataset" in responses:
         frame = load_item_frame(responses, Path(spec.source).parent if spec.source else None)
-        return list(frame[responses["column"]]), frame.reset_index(drop=True)
+        texts = list(frame[responses["column"]])
+        empty = [i for i, t in enumerate(texts) if t == ""]
+        if empty:  # an empty reply is not an item (a CSV's empty cells are dropped and counted; a dataset is explicit)
+            raise ItemSourceError(
+                f"responses.column: {responses['column']!r} of {responses['dataset']!r} has {len(empty)} empty "
+                f"item(s) (first at row {empty[0]}); remove them from the dataset"
+            )
+        return texts, frame.reset_index(drop=True)
     from harness.scoring.items import read_items
 
-    items = read_items(Path(responses["path"]), responses["column"])
+    items = read_items(Path(responses["path"]), responses["column"],
+                       required_columns=responses.get("keep_columns") or ())
     return items.texts, items.frame
+
+
+def check_items(spec) -> None:
+    """Read a task's item list if it is on this machine (a CSV file or a local dataset): for `tasks validate`."""
+    responses = spec.responses
+    if responses.get("type") != "items":
+        return
+    if "dataset" in responses and not is_local_dataset(responses["dataset"]):
+        return  # a Hub dataset is read when a run needs it (the Hub may be out of reach while validating)
+    load_items(spec)
 
 
 def join_kept_columns(spec, df: pd.DataFrame, frame: pd.DataFrame | None = None) -> pd.DataFrame:

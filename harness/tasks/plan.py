@@ -38,22 +38,33 @@ def params_billions(ref) -> float | None:
     return getattr(ref.spec, "params_b", None)
 
 
-def count_forwards(ref, specs, opts, vocab_size: int | None) -> dict[str, int]:
-    """Candidate rows each task scores (shared prompts are scanned once, so totals are an upper bound)."""
+def count_forwards(ref, specs, opts, vocab_size: int | None,
+                   item_counts: dict[str, int] | None = None) -> dict[str, int]:
+    """Candidate rows each task scores (shared prompts are scanned once, so totals are an upper bound).
+
+    Item lists count their real items (`item_counts`, task -> items, read before the plan); a task missing there
+    (its reference data is missing, so it will be skipped) costs nothing."""
+    from harness.tasks.spec import missing_data
+
     out = {}
+    counts = item_counts or {}
     for spec in specs:
-        if spec.scope != "model" or not spec.applies_to(ref.scorer, ref.reference_free):
-            continue
+        if spec.scope != "model" or not spec.applies_to(ref.scorer, ref.reference_free) or missing_data(spec):
+            continue  # not run, or skipped for missing reference data
         n_prompts = len(spec.prompts)
         if spec.analysis_name == "gcg":
             args = spec.analysis_args
-            out[spec.task] = n_prompts * 2 * int(args.get("steps", 20)) * int(args.get("search_width", 64))
+            directions = args.get("directions", ["maximize", "minimize"])
+            n_dir = 2 if directions == "both" else 1 if isinstance(directions, str) else len(directions)
+            restarts = max(int(args.get("restarts") or 1), len(args.get("init") or ()))
+            out[spec.task] = (n_prompts * n_dir * restarts * int(args.get("steps", 20))
+                              * int(args.get("search_width", 64)))
         elif spec.responses.get("type") == "vocabulary":
             n = len(opts.vocab_ids) if opts.vocab_ids is not None else (vocab_size or 0)
             n = min(n, opts.limit) if opts.limit else n
             out[spec.task] = n_prompts * (1 if ref.scorer == "lm_logprob" else n)
-        else:
-            n = opts.limit or 10_000
+        elif spec.task in counts:
+            n = min(counts[spec.task], opts.limit) if opts.limit else counts[spec.task]
             out[spec.task] = n_prompts * n
     return out
 
@@ -67,9 +78,9 @@ def _vocab_size(ref) -> int | None:
     return config.get("vocab_size")
 
 
-def estimate(ref, specs, opts) -> tuple[int, float | None]:
+def estimate(ref, specs, opts, item_counts: dict[str, int] | None = None) -> tuple[int, float | None]:
     """(rows to score, seconds or None when the model size is unknown)."""
-    rows = sum(count_forwards(ref, specs, opts, _vocab_size(ref)).values())
+    rows = sum(count_forwards(ref, specs, opts, _vocab_size(ref), item_counts).values())
     params = params_billions(ref)
     if not params:
         return rows, None
@@ -84,9 +95,9 @@ def _human(seconds: float) -> str:
     return f"{seconds:.0f} s"
 
 
-def confirm_cost(ref, specs, opts, yes: bool = False) -> None:
+def confirm_cost(ref, specs, opts, yes: bool = False, item_counts: dict[str, int] | None = None) -> None:
     """Print the estimate; refuse a run over an hour without --yes (cached tables make real runs shorter)."""
-    rows, seconds = estimate(ref, specs, opts)
+    rows, seconds = estimate(ref, specs, opts, item_counts)
     where = ref.device
     if seconds and seconds > CONFIRM_OVER_S and not yes:  # the error line carries the plan: one line on stderr
         raise CostError(f"{ref.display_id}: up to {rows:,} scored rows, estimated {_human(seconds)} on {where}; "

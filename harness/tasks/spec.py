@@ -16,12 +16,19 @@ import sys
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import yaml
 
 from harness import safe_yaml
-from harness.data_paths import SHARED_DATA_ENV, SharedDataNotFound, portable, portable_path, shared_data_dir  # noqa: F401
+from harness.data_paths import (  # noqa: F401 (SHARED_DATA_ENV re-exported)
+    SHARED_DATA_ENV,
+    SharedDataNotFound,
+    portable,
+    portable_path,
+    reference_source,
+    shared_data_dir,
+)
 from harness.errors import UserError
 
 TOP_KEYS = {
@@ -365,6 +372,15 @@ def _resolve_file(path: Path, variables: _Vars, stack: tuple[Path, ...] = ()) ->
     return loaded
 
 
+RESERVED_SELECTORS = ("all",)  # `--tasks all` means every task: no task, tag or group may take the name
+
+
+def _check_not_reserved(name: str, file: Path, field_name: str) -> None:
+    if name in RESERVED_SELECTORS:
+        raise TaskSpecError(file, field_name, f"{name!r} is reserved (`--tasks {name}` selects every task); "
+                                              "choose another name")
+
+
 def _check_str(value: Any, file: Path, name: str, optional: bool = False) -> str | None:
     if value is None and optional:
         return None
@@ -387,12 +403,19 @@ def _check_analysis_args(fn: Any, args: dict[str, Any], file: Path) -> None:
             raise TaskSpecError(
                 file, f"analysis.args.{key}", f"unknown argument (accepted: {', '.join(sorted(accepted)) or 'none'})"
             )
+    from harness.analyses.arg_rules import problem, rules
+
+    declared = rules(fn)  # value rules (ranges, choices) declared beside each argument with Annotated[...]
     for p in params:
         if p.default is inspect.Parameter.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
             if p.name not in args:
                 raise TaskSpecError(file, f"analysis.args.{p.name}", "required argument missing")
         if p.name in args:
-            _check_arg_type(p, args[p.name], file)
+            base, arg_rules = declared.get(p.name, (p.annotation, ()))
+            _check_arg_type(p.replace(annotation=base), args[p.name], file)
+            why = problem(arg_rules, args[p.name])
+            if why:
+                raise TaskSpecError(file, f"analysis.args.{p.name}", f"{why}; fix the value")
 
 
 # what a YAML value must be for a parameter annotated (or defaulted) as this type
@@ -405,7 +428,7 @@ def _expected_type(p: inspect.Parameter) -> tuple[str | None, bool]:
     """(int|float|bool|str|list or None when unchecked, whether None is allowed) from annotation or default."""
     ann = p.annotation
     if ann is not inspect.Parameter.empty:
-        text = (ann if isinstance(ann, str) else getattr(ann, "__name__", str(ann))).strip("'\"")
+        text = (ann if isinstance(ann, str) else ann.__name__ if isinstance(ann, type) else str(ann)).strip("'\"")
         parts = [t.strip() for t in text.split("|")]
         nullable = "None" in parts or text.startswith(("Optional[", "typing.Optional["))
         m = _ANNOTATION.match(parts[0]) if len([t for t in parts if t != "None"]) == 1 else None
@@ -428,6 +451,8 @@ def _check_arg_type(p: inspect.Parameter, value: Any, file: Path) -> None:
     if not ok:
         raise TaskSpecError(file, f"analysis.args.{p.name}",
                             f"must be {'a' if expected != 'int' else 'an'} {expected}, got {value!r}; fix the value")
+    if expected == "float" and not math.isfinite(value):  # YAML's .nan / .inf: never a meaningful setting
+        raise TaskSpecError(file, f"analysis.args.{p.name}", f"must be a finite number, got {value!r}; fix the value")
 
 
 def _resolve_args(value: Any, base_dir: Path, file: Path, name: str, variables: _Vars, key: str = "") -> Any:
@@ -566,6 +591,7 @@ def _build(loaded: _Loaded, file: Path, variables: _Vars) -> TaskSpec:
     task = _check_str(data["task"], src("task"), "task")
     if not _NAME_RE.match(task):
         raise TaskSpecError(src("task"), "task", f"{task!r}: use letters, digits, '_', '.', '-' only")
+    _check_not_reserved(task, src("task"), "task")
 
     tag = data.get("tag", [])
     if isinstance(tag, str):
@@ -573,6 +599,10 @@ def _build(loaded: _Loaded, file: Path, variables: _Vars) -> TaskSpec:
     if not isinstance(tag, list) or not all(isinstance(t, str) and t for t in tag):
         raise TaskSpecError(src("tag"), "tag", f"must be a string or a list of strings, got {tag!r}")
     group = _check_str(data.get("group"), src("group"), "group", optional=True)
+    for name in tag:
+        _check_not_reserved(name, src("tag"), "tag")
+    if group is not None:
+        _check_not_reserved(group, src("group"), "group")
     description = _check_str(data.get("description"), src("description"), "description", optional=True)
 
     prompts = data["prompts"]
@@ -611,6 +641,11 @@ def _build(loaded: _Loaded, file: Path, variables: _Vars) -> TaskSpec:
         raise TaskSpecError(afile, "analysis.args", "must be a mapping")
     args = _resolve_args(args, afile.parent, afile, "analysis.args", variables)
     _check_analysis_args(analysis_callable(aname), args, afile)
+    # an analysis may also declare how its arguments depend on the responses (e.g. where human Elo comes from)
+    cross_check = getattr(analysis_callable(aname), "check_task", None)
+    problem = cross_check(args, responses) if cross_check is not None else None
+    if problem:
+        raise TaskSpecError(afile, problem[0], problem[1])
     if scorer != "any" and scorer not in analysis_scorers(aname):  # a task may narrow the kinds, never widen
         raise TaskSpecError(src("scorer"), "scorer", f"analysis {aname!r} is not valid for {scorer!r} scorers "
                             f"(valid: {', '.join(sorted(analysis_scorers(aname)))}); use one of those or any")
@@ -724,13 +759,16 @@ def select_tasks(tasks: dict[str, TaskSpec], names: str | list[str]) -> list[Tas
 
 
 def validate_paths(
-    paths: Iterable[str | Path], check_data: bool = False, shared_data: str | os.PathLike[str] | None = None
+    paths: Iterable[str | Path], check_data: bool = False, shared_data: str | os.PathLike[str] | None = None,
+    check_items: Callable[[TaskSpec], Any] | None = None,
 ) -> list[str]:
     """Validate task files or folders; one message per problem (empty list = all valid).
 
     Fragments (`_*.yaml`) are only checked as part of the tasks that include them. A missing path, or a folder
     with no task file, is an error. With `check_data`, the `responses.path` files (and local `responses.dataset`
-    folders) and `*path` analysis arguments must exist.
+    folders) and `*path` analysis arguments must exist, and CSV files an analysis argument names must have the
+    columns the analysis declares (`CsvColumns`). `check_items(spec)` (the CLI passes the item reader the runs use)
+    reads each task's item list; a UserError it raises is one more problem.
     """
     variables = _Vars(shared_data)
     errors: list[str] = []
@@ -753,8 +791,60 @@ def validate_paths(
                 errors.append(f"{f}: task: duplicate task name {spec.task!r} (also in {names[spec.task]})")
             names.setdefault(spec.task, spec.source)
             if check_data:
-                errors.extend(f"{f}: {m}" for m in missing_data(spec))
+                missing = missing_data(spec)
+                errors.extend(f"{f}: {m}" for m in missing)
+                if not missing:
+                    try:
+                        check_data_columns(spec)
+                        if check_items is not None:
+                            check_items(spec)
+                    except TaskSpecError as e:  # names the file already
+                        errors.append(e.one_line())
+                    except UserError as e:
+                        errors.append(f"{f}: {e.one_line()}")
     return errors
+
+
+def _csv_header(path: str) -> list[str]:
+    """The first non-blank row of a CSV file (UTF-8, a BOM ignored), read from its first megabyte."""
+    import csv
+    import io
+
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 20)
+    try:
+        text = head.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        text = head[: e.start].decode("utf-8-sig")  # the cut may split a character; the header comes first
+    for row in csv.reader(io.StringIO(text, newline="")):
+        if row:
+            return row
+    return []
+
+
+def check_data_columns(spec: TaskSpec) -> None:
+    """Each CSV file an analysis argument names has the columns the analysis declares for it (`CsvColumns`),
+    checked from the header before anything is scored. A missing file is `missing_data`'s business."""
+    from harness.analyses.arg_rules import CsvColumns, rules
+
+    args = spec.analysis.get("args", {})
+    for name, (_, declared) in rules(analysis_callable(spec.analysis_name)).items():
+        value = args.get(name)
+        if not isinstance(value, str) or not Path(value).is_file():
+            continue
+        for rule in declared:
+            if not isinstance(rule, CsvColumns):
+                continue
+            try:
+                header = _csv_header(value)
+            except OSError as e:
+                raise TaskSpecError(spec.source, f"analysis.args.{name}", f"cannot read {value} ({e.strerror})") from None
+            missing = [c for c in rule.columns if c not in header]
+            if missing:
+                raise TaskSpecError(
+                    spec.source, f"analysis.args.{name}",
+                    f"{value} has no column {missing[0]!r} (its columns: {', '.join(map(repr, header)) or 'none'}); "
+                    f"analysis {spec.analysis_name!r} needs the columns {', '.join(rule.columns)}")
 
 
 def missing_data(spec: TaskSpec) -> list[str]:
@@ -769,6 +859,9 @@ def missing_data(spec: TaskSpec) -> list[str]:
                 shared_data_dir()
             except SharedDataNotFound as e:
                 msg += f" ({e})"
+        source = reference_source(value)
+        if source:
+            msg += f"; it comes from {source}"
         out.append(msg)
     return out
 
