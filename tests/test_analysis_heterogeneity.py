@@ -193,7 +193,7 @@ def test_facts_from_registry_yaml(tmp_path):
         f"  org/m{i}: {{base_family: B{i % 2}, developer: D, params_b: {i + 1}, rewardbench_rank: {i * 3}}}\n"
         for i in range(4)))
     res = registry.get("heterogeneity")(tabs, model_facts_path=str(p), n_permutations=100)
-    assert res.data["facts_source"] == str(p)
+    assert res.data["facts_source"] == p.name  # a path outside the package and the reference data: its name only
     assert res.metrics["best/rsa_params"].value is not None
     assert res.data["prompts"]["best"]["rsa"]["rsa_params"]["exact"] is True  # 4! <= 100
     assert res.metrics["best/rsa_same_developer"].value is None  # everyone has the same developer
