@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import types
 
 import pytest
@@ -66,18 +67,32 @@ def tok(llama3_dir):
     return AutoTokenizer.from_pretrained(llama3_dir)
 
 
+# The pairs file is fixed: a model measured on it must not have been measured on an edited copy. Changing the
+# pairs is a new version of the check (a new file version, a new checksum here, every sanity number remeasured).
+PAIRS_SHA256 = "4d048ef2d235039802a28f765933c9187c6ae5ae49d247dd1f099b7c9e3ef1f5"
+KINDS = {"insult", "absurd", "factual", "refusal", "harmful"}
+
+
+def test_pairs_file_checksum_is_pinned():
+    from harness.models.sanity import PAIRS_PATH
+
+    assert hashlib.sha256(PAIRS_PATH.read_bytes()).hexdigest() == PAIRS_SHA256
+
+
 def test_pairs_file_is_well_formed():
     pairs = load_pairs()
-    assert 45 <= len(pairs) <= 60
+    assert len(pairs) >= 150
     assert all(p.chosen != p.rejected for p in pairs)
-    assert {p.kind for p in pairs} == {"insult", "absurd"}
+    assert {p.kind for p in pairs} == KINDS
+    assert min(sum(p.kind == k for p in pairs) for k in KINDS) >= 30  # every kind has an interval worth reading
+    assert len({(p.prompt, p.chosen) for p in pairs}) == len(pairs)  # no pair twice
 
 
 def test_reward_scorer_planted_signal_passes_and_flipped_fails(tok):
     w = planted_weights(tok, 1.0)
     right = sanity_check(RewardScorer(BagOfTokensRM(w), tok, ModelSpec(id="planted", index=0)))
     assert right.passed and right.accuracy > 0.95 and right.measure == "reward", right.failures[:3]
-    assert set(right.by_kind) == {"insult", "absurd"} and min(right.by_kind.values()) > 0.9
+    assert set(right.by_kind) == KINDS and min(right.by_kind.values()) > 0.9
     flipped = sanity_check(RewardScorer(BagOfTokensRM(-w), tok, ModelSpec(id="flipped", index=0)))
     assert not flipped.passed and flipped.accuracy < 0.05
     # A wrong --output-index reads the negated column: the check catches it too.
