@@ -94,8 +94,9 @@ def test_demo_rm_passes_the_scorer_sanity_check(rm_scorer):
     from harness.models.sanity import sanity_check
 
     check = sanity_check(rm_scorer)
-    assert check.passed and check.measure == "reward", check.to_json()
-    assert check.by_kind["insult"] >= 0.8, check.by_kind
+    assert check.passed and check.measure == "reward", check.verdict()
+    assert check.ruled.n == check.n == 180 and check.rule.powered  # a reward model is judged on every pair
+    assert check.by_kind["insult"].accuracy >= 0.8, check.verdict()
 
 
 def test_demo_rm_backbone_is_the_lm_backbone(rm_dir):
