@@ -89,14 +89,17 @@ def check_chat_template(ref, prompts) -> None:
         return
     from transformers import AutoTokenizer
 
-    from harness.models.templates import split_template
+    from harness.models.templates import TemplateError, for_lm, split_template
 
     try:
         tokenizer = AutoTokenizer.from_pretrained(ref.load_path, trust_remote_code=ref.trust_remote_code)
     except Exception:  # noqa: BLE001 - the loader reports an unloadable tokenizer with its own message
         return
     for prompt in dict.fromkeys(prompts):
-        split_template(tokenizer, prompt, ref.chat_template)
+        try:
+            split_template(tokenizer, prompt, ref.chat_template)
+        except TemplateError as e:
+            raise (for_lm(e) if ref.scorer == "lm_logprob" else e) from e
 
 
 def check_task_items(ref, specs) -> None:
@@ -115,13 +118,16 @@ def model_ref(args: argparse.Namespace, demo: str = "rm"):
     from harness.models.identity import resolve_model_ref
 
     batch_size(args)  # checked before anything is resolved or loaded
-    return resolve_model_ref(
+    ref = resolve_model_ref(
         args.model, revision=args.revision, dtype=args.dtype, device=args.device, scorer=args.scorer,
         trust_remote_code=args.trust_remote_code, registry_entry=args.registry_entry, pretrained=args.pretrained,
         chat_template=args.chat_template, output_field=args.output_field, output_index=args.output_index,
         device_map=args.device_map, ref_model=args.ref_model, demo=demo,
         scorer_options={k: v for k, v in (("dpo_variant", args.dpo_variant), ("beta", args.beta)) if v is not None},
     )
+    for warning in ref.warnings:  # also recorded in results.json (the model block's `warnings`)
+        print(f"warning: {warning}", file=sys.stderr)
+    return ref
 
 
 def load(ref):
