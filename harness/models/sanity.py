@@ -140,7 +140,7 @@ class SanityResult:
     def verdict(self) -> str:
         """One line: what passed or failed, by which rule, with the intervals."""
         head = "passed" if self.passed else "FAILED"
-        counted = "all pairs" if set(self.ruled_kinds) == set(self.by_kind) else "/".join(self.ruled_kinds) + " pairs"
+        counted = "pairs" if set(self.ruled_kinds) == set(self.by_kind) else "/".join(self.ruled_kinds) + " pairs"
         return (f"{head}: {self.ruled.correct} of {self.ruled.n} {counted} right, {self.rule.min_correct} needed "
                 f"({self.measure}); accuracy {self.overall.text()} over all {self.n} pairs "
                 f"[{CI_METHOD}]; " + ", ".join(f"{k} {v.accuracy:.2f}" for k, v in self.by_kind.items()))
