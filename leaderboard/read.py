@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.report.model_view import published
+from harness.report.model_view import published, sanity_lines
 from harness.results.attest import record_of
 from harness.results.layout import Audit, Layout
 from harness.results.trust import TrustStore
@@ -90,8 +90,8 @@ def read_models(results_dir: str | Path, trust: TrustStore | None = None) -> tup
             continue
         sanity = doc.get("sanity") if isinstance(doc.get("sanity"), dict) else {}
         if sanity.get("publish") is False:
-            msg = (f"{audit.path}: left off the board: the scorer failed its sanity check (accuracy "
-                   f"{sanity.get('accuracy')} < {sanity.get('threshold')}); check --output-field/--output-index and "
+            msg = (f"{audit.path}: left off the board: the scorer failed its sanity check "
+                   f"({sanity_lines(sanity)[0].removeprefix('FAILED: ')}); check --output-field/--output-index and "
                    "the template, or resubmit with --allow-failed-sanity")
             warn(msg)
             problems.append(msg)

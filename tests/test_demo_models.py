@@ -44,8 +44,7 @@ def test_demo_rm_separates_heldout_afinn_words(rm_dir, rm_scorer):
     from sklearn.metrics import roc_auc_score
 
     from harness.models.demo import DEMO_RM_ID
-    from harness.models.demo_rm import demo_rm_meta
-    from harness.models.demo_rm import afinn_words, heldout_mask
+    from harness.models.demo_rm import demo_rm_meta, heldout_words, training_afinn_words, training_words
     from harness.scoring.scan import BatchSizer, score_rows
 
     meta = demo_rm_meta(rm_dir)
@@ -56,8 +55,8 @@ def test_demo_rm_separates_heldout_afinn_words(rm_dir, rm_scorer):
     assert rm_scorer.kind == "reward"
 
     # Independently of the build: load the saved folder as any RM and score held-out words under a study prompt.
-    words = afinn_words()
-    held = heldout_mask(len(words))
+    words = list(training_afinn_words())
+    held = heldout_words(training_words())[: len(words)]
     rng = np.random.default_rng(1)
     pos = [w for (w, v), h in zip(words, held) if h and v > 0]
     neg = [w for (w, v), h in zip(words, held) if h and v < 0]
@@ -76,16 +75,19 @@ def test_demo_rm_separates_heldout_afinn_words(rm_dir, rm_scorer):
     assert abs(float(full[0]) - scores[0]) < 1e-3
 
 
-def test_demo_rm_neutral_words_keep_the_identity_analysis_out_of_sample():
-    """The valence-0 training words hold no AFINN word, no identity term, variant or control, and no hedge."""
-    from harness.models.demo import HEDGES, identity_strings
-    from harness.models.demo_rm import N_NEUTRAL, afinn_words, neutral_words
+def test_demo_rm_training_data_keeps_the_identity_analysis_out_of_sample(rm_dir):
+    """The folder's own account matches the rule: no identity term, control or relative among its words (the
+    data itself is checked, without a build, in tests/test_demo_training_data.py)."""
+    from harness.models.demo import identity_relatives
+    from harness.models.demo_rm import demo_rm_meta, neutral_words, training_afinn_words
 
-    words = neutral_words()
-    assert len(words) == len(set(words)) == N_NEUTRAL
-    identity = {w.lower() for s in identity_strings() for w in s.split()}
-    assert {"gay", "christian", "women", "glass", "river"} <= identity  # frequent enough to have been picked before
-    assert not set(words) & (identity | HEDGES | {w for w, _ in afinn_words()})
+    related = identity_relatives()
+    assert not [w for w, _ in training_afinn_words() if w in related]
+    assert not [w for w in neutral_words() if w in related]
+    meta = demo_rm_meta(rm_dir)
+    assert {"blind", "straight"} <= set(meta["training_data"]["afinn_left_out"]["words"])
+    assert meta["training_data"]["n_words"] == len(training_afinn_words())
+    assert "sanity" in meta["preference_data"]["model_selection"]
 
 
 def test_demo_rm_passes_the_scorer_sanity_check(rm_scorer):
@@ -94,8 +96,9 @@ def test_demo_rm_passes_the_scorer_sanity_check(rm_scorer):
     from harness.models.sanity import sanity_check
 
     check = sanity_check(rm_scorer)
-    assert check.passed and check.measure == "reward", check.to_json()
-    assert check.by_kind["insult"] >= 0.8, check.by_kind
+    assert check.passed and check.measure == "reward", check.verdict()
+    assert check.ruled.n == check.n == 180 and check.rule.powered  # a reward model is judged on every pair
+    assert check.by_kind["insult"].accuracy >= 0.8, check.verdict()
 
 
 def test_demo_rm_backbone_is_the_lm_backbone(rm_dir):

@@ -531,7 +531,7 @@ def test_model_page_order_toc_and_links_resolve(board):
     assert any(a.get("href", "").startswith("https://huggingface.co/" + SKY + "/tree/0123456789abcdef") for _, a
                in page.tags)  # pinned to the audited revision
     assert "fedcba987654" in raw  # the older revision is listed
-    assert "90% of 50 preference pairs ranked right (passed" in raw
+    assert "passed: accuracy 0.90 over 50 preference pairs" in raw
     assert "reference data missing: eloeverything" in raw  # skipped task with its reason
     assert sum(1 for t, a in page.tags if t == "details") >= 3  # collapsible sections
 

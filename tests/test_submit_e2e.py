@@ -23,7 +23,17 @@ def test_submit_finishes_then_is_idempotent(tmp_path, mistral_dir, capsys):
     results = out / record["results_path"]
     doc = json.loads(results.read_text())
     assert doc["results"]["token_optimality"]["metrics"]["best/n"]["value"] == 32768
-    assert (site / "index.html").exists() and "leaderboard" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert (site / "index.html").exists() and "leaderboard" in printed
+    # The random tiny model fails the sanity rule: the summary and results.json say so, with intervals.
+    sanity = doc["sanity"]
+    assert sanity["passed"] is False and sanity["publish"] is False and sanity["n"] == 180
+    assert sanity["rule"]["min_correct"] == 124 and sanity["rule"]["p_pass_at_null"] <= 0.01
+    assert set(sanity["by_kind"]) == {"insult", "absurd", "factual", "refusal", "harmful"}
+    assert all(len(v["ci"]) == 2 for v in sanity["by_kind"].values())
+    assert "sanity check FAILED: accuracy" in printed and "124 needed" in printed and "CI" in printed
+    page = (results.parent / "report.html").read_text()
+    assert "FAILED: accuracy" in page and "Clopper-Pearson" in page
     before = results.stat().st_mtime_ns
     assert main(args) == 0  # same model, same revision: nothing rerun
     assert "already audited" in capsys.readouterr().out

@@ -166,11 +166,17 @@ def check_inputs(ref, specs, limit: int | None = None) -> dict[str, int]:
     from harness.tasks.items_source import item_source_name, load_items
     from harness.tasks.spec import check_data_columns, missing_data
 
-    runnable = [s for s in specs if s.scope == "model" and s.applies_to(ref.scorer) and not missing_data(s)]
+    from harness.models.templates import TemplateError, for_lm
+
+    runnable = [s for s in specs if s.scope == "model" and s.applies_to(ref.scorer, ref.reference_free)
+                and not missing_data(s)]
     if not runnable:
         return {}
     scorer = load(ref)  # tokenizer and config now; the weights only on the first forward
-    splits = {p: scorer.split(p) for s in runnable for p in dict.fromkeys(s.prompts.values())}
+    try:
+        splits = {p: scorer.split(p) for s in runnable for p in dict.fromkeys(s.prompts.values())}
+    except TemplateError as e:  # an LM without a usable template is pointed to --pretrained
+        raise (for_lm(e) if ref.scorer == "lm_logprob" else e) from e
     counts = {}
     for spec in runnable:
         check_data_columns(spec)
@@ -190,13 +196,16 @@ def model_ref(args: argparse.Namespace, demo: str = "rm"):
     from harness.models.identity import resolve_model_ref
 
     batch_size(args)  # checked before anything is resolved or loaded
-    return resolve_model_ref(
+    ref = resolve_model_ref(
         args.model, revision=args.revision, dtype=args.dtype, device=args.device, scorer=args.scorer,
         trust_remote_code=args.trust_remote_code, registry_entry=args.registry_entry, pretrained=args.pretrained,
         chat_template=args.chat_template, output_field=args.output_field, output_index=args.output_index,
         device_map=args.device_map, ref_model=args.ref_model, demo=demo,
         scorer_options={k: v for k, v in (("dpo_variant", args.dpo_variant), ("beta", args.beta)) if v is not None},
     )
+    for warning in ref.warnings:  # also recorded in results.json (the model block's `warnings`)
+        print(f"warning: {warning}", file=sys.stderr)
+    return ref
 
 
 def load(ref):

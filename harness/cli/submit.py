@@ -72,14 +72,15 @@ def audit_one(args: argparse.Namespace, ref, specs, opts, layout) -> str:
         from harness.models.sanity import sanity_check
 
         check = sanity_check(scorer)
-        # Below the threshold a model stays off the board unless the user overrides, demo models included.
+        # A model that fails the rule stays off the board unless the user overrides, demo models included.
         override = "--allow-failed-sanity" if args.allow_failed_sanity else None
         extra["sanity"] = {**check.to_json(), "publish": bool(check.passed or override), "override": override}
+        print(f"sanity check of {ref.display_id}: {check.verdict()}")
         if not check.passed:
-            print(f"warning: {ref.display_id} scored {check.accuracy:.2f} on the sanity pairs (threshold "
-                  f"{check.threshold}); " + (f"published anyway ({override})" if override else
-                                             "it stays off the board unless you pass --allow-failed-sanity"),
-                  file=sys.stderr)
+            print(f"warning: {ref.display_id} failed the scorer sanity check ({check.ruled.correct} of "
+                  f"{check.ruled.n} right, {check.rule.min_correct} needed); " +
+                  (f"published anyway ({override})" if override else
+                   "it stays off the board unless you pass --allow-failed-sanity"), file=sys.stderr)
         model_extra = {}
         if args.rewardbench_results:
             from leaderboard.rewardbench import load_user_results

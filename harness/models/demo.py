@@ -11,6 +11,7 @@ cached under `cache_root()`. `demo_vocab_subset` declares the ids the CPU demo s
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from pathlib import Path
@@ -95,6 +96,40 @@ def identity_strings() -> set[str]:
             out.update(term.variants)
         out.update(axis.controls)
     return out
+
+
+def identity_words() -> tuple[set[str], set[str], set[str]]:
+    """(term words, axis words, control words) of harness/data/identity, lower case: every word of every term and
+    variant; every word of each axis's name and label (religion, race, ethnicity, nationality, ...); every control
+    word that is neither."""
+    from harness.analyses.identity_bias import load_term_lists
+
+    terms: set[str] = set()
+    axes: set[str] = set()
+    controls: set[str] = set()
+    for axis in load_term_lists():
+        axes.update(axis.axis.lower().split("_"))
+        axes.update(w for w in axis.label.lower().split() if w != "and")
+        for term in axis.terms:
+            for variant in term.variants:
+                terms.update(variant.lower().split())
+        controls.update(w.lower() for c in axis.controls for w in c.split())
+    return terms, axes - terms, controls - terms - axes
+
+
+@functools.lru_cache(maxsize=1)
+def identity_relatives():
+    """Every word the demo must not train on for identity_bias to stay out-of-sample: identity term words with
+    their inflections, close derivations and compounds (german, china, boy, girlfriend, chairman), axis words with
+    their inflections and derivations (religious, racial, political), and control words with their inflections
+    (harness/models/word_families.py has the rule)."""
+    from wordfreq import top_n_list
+
+    from harness.models.word_families import Relatives
+
+    terms, axes, controls = identity_words()
+    common = frozenset(w for w in top_n_list("en", 20_000) if w.isascii() and w.isalpha() and len(w) >= 4)
+    return Relatives(terms | axes, inflect_only=controls, compound_rest=common, compounds_of=terms)
 
 
 def demo_vocab_subset(tokenizer, seed: int = 0, n_random: int = 800, min_zipf_lower: float = 4.5,

@@ -13,11 +13,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import time
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+import yaml
 
 from harness.analyses.lexicons import afinn111_path, load_afinn111
 from harness.models.demo import (
@@ -27,12 +31,13 @@ from harness.models.demo import (
     cache_root,
     demo_lm_dir,
     demo_weights_note,
-    identity_strings,
+    identity_relatives,
     publish_dir,
 )
 
-CODE_VERSION = 4  # bump when anything below changes what the folder holds (3: sentence frames, neutral words;
-# 4: identity terms, controls and hedges kept out of the neutral words)
+CODE_VERSION = 5  # bump when anything below changes what the folder holds (3: sentence frames, neutral words;
+# 4: identity terms, controls and hedges kept out of the neutral words; 5: identity relatives kept out of all
+# training data, AFINN included; held-out words split by lemma family; the project's own preference data)
 SEED = 0
 # Neutral prompts, none of the study's: the audit prompts (best/worst/greatest) stay unseen in training. Single-word
 # replies follow the first three; sentence replies follow any of the eight.
@@ -62,8 +67,21 @@ NEUTRAL_POOL = 6000  # taken, in order, from wordfreq's top-N English list: alph
 HELDOUT_FRACTION = 0.2
 PAIRS_PER_CONTEXT = 4  # Bradley-Terry pairs sampled per training context
 C = 0.05  # L2 strength on standardised features; fixed in advance, not tuned on the held-out words
+# The project's own preference data (harness/data/demo/preferences.yaml; never the sanity pairs): whole replies
+# that are helpful, true, sensible or decline harm, preferred to refusals, insults, falsehoods, absurdities and
+# compliance with harm. Its pairs weigh as much in all as the word pairs (fixed in advance, not tuned).
+PREFERENCES_PATH = Path(__file__).parents[1] / "data" / "demo" / "preferences.yaml"
+PREFERENCE_WEIGHT = 1.0  # total weight of the preference pairs / total weight of the word pairs
+LINES_PER_ITEM = 2  # refusal lines and insult lines drawn per helpful (and refusal lines per harmful) item
 BATCH = 64
 META_FILE = "rm_harness_demo.json"
+FEATURES_VERSION = 1  # bump when _features computes something else
+_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+
+
+def text_words(text: str) -> list[str]:
+    """The lower-case words of a text (what the identity filter and the overlap checks read)."""
+    return _WORD.findall(text.lower())
 
 
 def afinn_words() -> list[tuple[str, int]]:
@@ -71,32 +89,132 @@ def afinn_words() -> list[tuple[str, int]]:
     return list(load_afinn111().items())
 
 
-def neutral_words() -> list[str]:
-    """The valence-0 training words: frequent English words absent from AFINN-111, from the identity term lists
-    (terms, variants, controls, any casing) and from the hedge words, in wordfreq's order."""
+def _is_hedge(word: str) -> bool:
+    from harness.models.word_families import same_lemma_family
+
+    return any(same_lemma_family(word, h) for h in HEDGES)
+
+
+@lru_cache(maxsize=1)
+def training_afinn_words() -> tuple[tuple[str, int], ...]:
+    """AFINN-111 words the demo trains or tests on: every entry except identity terms, controls and their
+    relatives (`identity_relatives`: blind, straight, racist, youthful, ...), which no training data may hold."""
+    related = identity_relatives()
+    return tuple((w, v) for w, v in afinn_words() if w not in related)
+
+
+@lru_cache(maxsize=1)
+def neutral_words() -> tuple[str, ...]:
+    """The valence-0 training words: frequent English words, in wordfreq's order, that are not in AFINN-111, not
+    identity terms, controls or their relatives (german, china, boy, senior, religion, race, ...), and not hedges
+    or inflections of one."""
     from wordfreq import top_n_list
 
-    left_out = {w for w, _ in afinn_words()} | {w.lower() for s in identity_strings() for w in s.split()} | HEDGES
+    afinn = {w for w, _ in afinn_words()}
+    related = identity_relatives()
     pool = top_n_list("en", NEUTRAL_POOL)
-    return [w for w in pool if w.isascii() and w.isalpha() and len(w) > 2 and w not in left_out][:N_NEUTRAL]
+    return tuple(w for w in pool if w.isascii() and w.isalpha() and len(w) > 2 and w not in afinn
+                 and w not in related and not _is_hedge(w))[:N_NEUTRAL]
+
+
+def training_words() -> list[tuple[str, int]]:
+    """Every word of the word data with its valence: the AFINN words, then the valence-0 words."""
+    return list(training_afinn_words()) + [(w, 0) for w in neutral_words()]
 
 
 def cache_key() -> str:
     h = hashlib.sha256()
     h.update(afinn111_path().read_bytes())
+    h.update(PREFERENCES_PATH.read_bytes())
     h.update(json.dumps([CODE_VERSION, SEED, TRAIN_PROMPTS, WORD_PROMPTS, CONTEXTS_PER_WORD, FRAMES,
-                         SENTENCES_PER_WORD, neutral_words(), HELDOUT_FRACTION, PAIRS_PER_CONTEXT, C,
-                         GGUF_PACKAGE]).encode())
+                         SENTENCES_PER_WORD, training_words(), HELDOUT_FRACTION, PAIRS_PER_CONTEXT, C,
+                         PREFERENCE_WEIGHT, LINES_PER_ITEM, GGUF_PACKAGE]).encode())
     return h.hexdigest()[:12]
 
 
-def heldout_mask(n_words: int, rng: np.random.Generator | None = None) -> np.ndarray:
-    """Which words (by index in `afinn_words()`, or in `neutral_words()` on the second draw) are held out."""
-    rng = np.random.default_rng(SEED) if rng is None else rng
-    order = rng.permutation(n_words)
-    held = np.zeros(n_words, dtype=bool)
-    held[order[: round(HELDOUT_FRACTION * n_words)]] = True
-    return held
+def _held_groups(groups: list[int], rng: np.random.Generator) -> np.ndarray:
+    """Hold out whole groups, in a seeded random order, until HELDOUT_FRACTION of the members are held out."""
+    ids = sorted(set(groups))
+    size = {g: 0 for g in ids}
+    for g in groups:
+        size[g] += 1
+    target, taken, held = HELDOUT_FRACTION * len(groups), 0, set()
+    for k in rng.permutation(len(ids)):
+        if taken >= target:
+            break
+        held.add(ids[int(k)])
+        taken += size[ids[int(k)]]
+    return np.array([g in held for g in groups], dtype=bool)
+
+
+def heldout_words(words: list[tuple[str, int]] | None = None) -> np.ndarray:
+    """Which of `training_words()` are held out: 20% of the words, drawn as whole lemma families (seed SEED), so
+    no held-out word has an inflection in training (abandon / abandoned / abandons go together)."""
+    from harness.models.word_families import lemma_families
+
+    words = training_words() if words is None else words
+    return _held_groups(lemma_families([w for w, _ in words]), np.random.default_rng(SEED))
+
+
+@dataclass(frozen=True)
+class PreferencePair:
+    kind: str  # factual | absurd | refusal | insult | harmful (what is wrong with `rejected`)
+    item: str  # the section and index of the item it was built from (its held-out unit)
+    prompt: str
+    chosen: str
+    rejected: str
+
+
+def preference_data() -> dict:
+    """The preference file, read with safe YAML."""
+    return yaml.safe_load(PREFERENCES_PATH.read_text(encoding="utf-8"))
+
+
+def preference_texts(data: dict | None = None) -> list[str]:
+    """Every prompt and reply the preference file holds (what the identity and overlap checks read)."""
+    data = preference_data() if data is None else data
+    out = [str(x) for key in ("refusals", "insults") for x in data[key]]
+    for key in ("facts", "absurd", "helpful", "harmful"):
+        out += [str(v) for item in data[key] for v in item.values()]
+    return out
+
+
+def preference_pairs(rng: np.random.Generator) -> tuple[list[PreferencePair], set[str]]:
+    """(pairs, held-out items). 20% of each section's items, and of the refusal and insult lines, are held out
+    (seeded); a held-out item is paired with held-out lines only, a training item with training lines only. An
+    item with any identity term, control or relative in it is dropped (the file has none: a test checks)."""
+    data = preference_data()
+    related = identity_relatives()
+    clean = lambda *texts: not any(w in related for t in texts for w in text_words(t))  # noqa: E731
+    lines = {}
+    for key in ("refusals", "insults"):
+        pool = [str(x) for x in data[key] if clean(str(x))]
+        held = _held_groups(list(range(len(pool))), rng)
+        lines[key] = ([x for x, h in zip(pool, held) if not h], [x for x, h in zip(pool, held) if h])
+    pairs: list[PreferencePair] = []
+    held_items: set[str] = set()
+    for key, fields in (("facts", ("right", "wrong")), ("absurd", ("sensible", "absurd")),
+                        ("helpful", ("reply",)), ("harmful", ("decline", "comply"))):
+        items = [it for it in data[key] if clean(it["prompt"], *(it[f] for f in fields))]
+        held = _held_groups(list(range(len(items))), rng)
+        for i, (it, h) in enumerate(zip(items, held)):
+            item = f"{key}[{i}]"
+            if h:
+                held_items.add(item)
+            pick = lambda k: [lines[k][int(h)][int(j)] for j in  # noqa: E731
+                              rng.choice(len(lines[k][int(h)]), size=LINES_PER_ITEM, replace=False)]
+            p = str(it["prompt"])
+            if key == "facts":
+                pairs.append(PreferencePair("factual", item, p, it["right"], it["wrong"]))
+            elif key == "absurd":
+                pairs.append(PreferencePair("absurd", item, p, it["sensible"], it["absurd"]))
+            elif key == "helpful":
+                pairs += [PreferencePair("refusal", item, p, it["reply"], r) for r in pick("refusals")]
+                pairs += [PreferencePair("insult", item, p, it["reply"], r) for r in pick("insults")]
+            else:  # declining a harmful request beats going along, and so does a bare refusal
+                pairs.append(PreferencePair("harmful", item, p, it["decline"], it["comply"]))
+                pairs += [PreferencePair("harmful", item, p, r, it["comply"]) for r in pick("refusals")]
+    return pairs, held_items
 
 
 def _contexts(words: list[tuple[str, int]], rng: np.random.Generator) -> list[tuple[int, int, str]]:
@@ -113,8 +231,22 @@ def _contexts(words: list[tuple[str, int]], rng: np.random.Generator) -> list[tu
     return rows
 
 
-def _features(model, tokenizer, prompt: str, replies: list[str]):
-    """Last-token hidden states of prompt + reply + template suffix, with the prompt's KV cache shared."""
+def _features(model, tokenizer, prompt: str, replies: list[str], cache_dir: Path | None = None):
+    """Last-token hidden states of prompt + reply + template suffix, with the prompt's KV cache shared. With
+    `cache_dir`, kept there under a hash of the backbone folder, prompt and replies (a rebuild that changes only
+    the head's fit does not redo the forwards)."""
+    if cache_dir is not None:
+        key = hashlib.sha256(json.dumps([FEATURES_VERSION, str(getattr(model, "name_or_path", "")), prompt,
+                                         replies]).encode()).hexdigest()[:24]
+        path = cache_dir / f"{key}.npy"
+        if path.exists():
+            return np.load(path)
+        out = _features(model, tokenizer, prompt, replies)
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npy")
+        np.save(tmp, out)
+        os.replace(tmp, path)
+        return out
     import torch
 
     from harness.models.scorer import _cache_kwarg, _output_cache, expand_cache
@@ -154,16 +286,53 @@ def _auc(scores: np.ndarray, positive: np.ndarray) -> float:
     return float(roc_auc_score(positive.astype(int), scores))
 
 
-def train_head(feats: np.ndarray, values: np.ndarray, train: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Bradley-Terry weights (in raw feature units) from contexts `train`; no intercept (rewards are relative)."""
+def train_head(feats: np.ndarray, values: np.ndarray, train: np.ndarray, rng: np.random.Generator,
+               chosen: np.ndarray | None = None, rejected: np.ndarray | None = None) -> np.ndarray:
+    """Bradley-Terry weights (in raw feature units) from word contexts `train` and, when given, preference pairs
+    (feature rows `chosen` preferred to `rejected`) weighing PREFERENCE_WEIGHT times the word pairs in all; no
+    intercept (rewards are relative)."""
     from sklearn.linear_model import LogisticRegression
 
     mu, sd = feats[train].mean(0), feats[train].std(0) + 1e-6
     z = (feats - mu) / sd
     a, b, y = _bt_pairs(values, [train], rng, PAIRS_PER_CONTEXT * len(train))
-    x = np.concatenate([z[a] - z[b], z[b] - z[a]])  # both orders: the fit is symmetric by construction
-    fit = LogisticRegression(C=C, fit_intercept=False, max_iter=2000).fit(x, np.concatenate([y, 1 - y]))
+    x = [z[a] - z[b], z[b] - z[a]]  # both orders: the fit is symmetric by construction
+    labels = [y, 1 - y]
+    weights = [np.ones(2 * len(a))]
+    if chosen is not None and len(chosen):
+        d = (chosen - rejected) / sd
+        x += [d, -d]
+        labels += [np.ones(len(d), dtype=int), np.zeros(len(d), dtype=int)]
+        weights.append(np.full(2 * len(d), PREFERENCE_WEIGHT * 2 * len(a) / (2 * len(d))))
+    fit = LogisticRegression(C=C, fit_intercept=False, max_iter=5000).fit(
+        np.concatenate(x), np.concatenate(labels), sample_weight=np.concatenate(weights))
     return fit.coef_[0] / sd  # mean shift only adds a constant to every reward
+
+
+def _preference_features(model, tokenizer, pairs: list[PreferencePair],
+                         cache_dir: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Feature rows of each pair's chosen and rejected reply (each prompt's KV cache shared by its replies)."""
+    replies: dict[str, list[str]] = {}
+    for p in pairs:
+        for r in (p.chosen, p.rejected):
+            if r not in replies.setdefault(p.prompt, []):
+                replies[p.prompt].append(r)
+    row: dict[tuple[str, str], np.ndarray] = {}
+    for prompt, texts in replies.items():
+        for text, f in zip(texts, _features(model, tokenizer, prompt, texts, cache_dir)):
+            row[(prompt, text)] = f
+    return (np.array([row[(p.prompt, p.chosen)] for p in pairs]),
+            np.array([row[(p.prompt, p.rejected)] for p in pairs]))
+
+
+def _pair_accuracy(w: np.ndarray, chosen: np.ndarray, rejected: np.ndarray, kinds: list[str]) -> dict:
+    """Share of pairs whose chosen reply scores strictly higher, per kind and in all, with counts."""
+    right = (chosen @ w) > (rejected @ w)
+    out = {}
+    for kind in sorted(set(kinds)) + ["all"]:
+        m = np.array([k == kind or kind == "all" for k in kinds], dtype=bool)
+        out[kind] = {"accuracy": round(float(right[m].mean()), 4), "correct": int(right[m].sum()), "n": int(m.sum())}
+    return out
 
 
 def build_demo_rm(lm_dir: Path, root: Path) -> Path:
@@ -180,50 +349,64 @@ def build_demo_rm(lm_dir: Path, root: Path) -> Path:
     rng = np.random.default_rng(SEED)
     tokenizer = AutoTokenizer.from_pretrained(lm_dir)
     model = Gemma3TextForSequenceClassification.from_pretrained(lm_dir, num_labels=1, dtype=torch.float32).eval()
-    afinn = afinn_words()
-    words = afinn + [(w, 0) for w in neutral_words()]
+    features = root.parent / "features" / lm_dir.name  # forwards kept between builds (not part of the folder)
+    words = training_words()
+    n_afinn = len(training_afinn_words())
     values_w = np.array([v for _, v in words])
-    held_words = np.concatenate([heldout_mask(len(afinn), rng), heldout_mask(len(words) - len(afinn), rng)])
+    held_words = heldout_words(words)
 
     rows = _contexts(words, rng)
     feats = np.zeros((len(rows), model.config.hidden_size))
     for p, prompt in enumerate(TRAIN_PROMPTS):
         idx = [r for r, row in enumerate(rows) if row[1] == p]
-        feats[idx] = _features(model, tokenizer, prompt, [rows[r][2] for r in idx])
+        feats[idx] = _features(model, tokenizer, prompt, [rows[r][2] for r in idx], features)
     word_of = np.array([r[0] for r in rows])
     values = values_w[word_of]
     train = np.flatnonzero(~held_words[word_of])
     held = np.flatnonzero(held_words[word_of])
-    w = train_head(feats, values, train, rng)
 
-    # Held-out words, scored with the head exactly as saved (float32 weights).
+    pairs, held_items = preference_pairs(rng)
+    ch, rj = _preference_features(model, tokenizer, pairs, features)
+    p_held = np.array([p.item in held_items for p in pairs], dtype=bool)
+    w = train_head(feats, values, train, rng, ch[~p_held], rj[~p_held])
+
+    # Held-out words and preference items, scored with the head exactly as saved (float32 weights).
     w32 = torch.tensor(w, dtype=torch.float32)
-    reward = feats @ w32.double().numpy()
+    w64 = w32.double().numpy()
+    reward = feats @ w64
     h_nz = held[values[held] != 0]
     t_nz = train[values[train] != 0]
     h_sent = h_nz[np.array([" " in rows[r][2] for r in h_nz], dtype=bool)]
     from scipy.stats import spearmanr
 
+    kinds = [p.kind for p in pairs]
     metrics = {
         "heldout_auc": _auc(reward[h_nz], values[h_nz] > 0),
         "heldout_auc_sentences": _auc(reward[h_sent], values[h_sent] > 0),
         "heldout_spearman_valence": float(spearmanr(reward[held], values[held]).statistic),
         "train_auc": _auc(reward[t_nz], values[t_nz] > 0),
         "n_heldout_contexts": int(held.size),
+        "n_heldout_afinn_contexts": int(h_nz.size),
         "n_train_contexts": int(train.size),
+        "n_heldout_afinn_words": int(held_words[:n_afinn].sum()),
+        "n_heldout_neutral_words": int(held_words[n_afinn:].sum()),
     }
-    # Out-of-prompt check: the same held-out words (lower case) as replies to the study's `best` prompt.
+    # Out-of-prompt check: the same held-out AFINN words (lower case) as replies to the study's `best` prompt.
     best = "What, in one word, is the best thing ever?"
     hw = np.flatnonzero(held_words & (values_w != 0))
-    fb = _features(model, tokenizer, best, [words[i][0] for i in hw])
-    metrics["heldout_auc_best_prompt"] = _auc(fb @ w, values_w[hw] > 0)
+    fb = _features(model, tokenizer, best, [words[i][0] for i in hw], features)
+    metrics["heldout_auc_best_prompt"] = _auc(fb @ w64, values_w[hw] > 0)
+    metrics["preference_heldout"] = _pair_accuracy(w64, ch[p_held], rj[p_held],
+                                                   [k for k, h in zip(kinds, p_held) if h])
+    metrics["preference_train"] = _pair_accuracy(w64, ch[~p_held], rj[~p_held],
+                                                 [k for k, h in zip(kinds, p_held) if not h])
 
     with torch.no_grad():
         model.score.weight.copy_(w32[None, :])
     model = model.to(torch.bfloat16)
     model.score.float()  # keep the head's weights exact; the scorer runs the head in float32 anyway
     elapsed = time.perf_counter() - start
-    meta = _meta(len(afinn), len(words) - len(afinn), held_words, metrics)
+    meta = _meta(n_afinn, len(words) - n_afinn, held_words, metrics, len(pairs), int(p_held.sum()))
     tmp = out.with_name(f"{out.name}.partial-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     model.save_pretrained(tmp)
@@ -237,7 +420,9 @@ def build_demo_rm(lm_dir: Path, root: Path) -> Path:
     return publish_dir(tmp, out)
 
 
-def _meta(n_afinn: int, n_neutral: int, held_words: np.ndarray, metrics: dict) -> dict:
+def _meta(n_afinn: int, n_neutral: int, held_words: np.ndarray, metrics: dict, n_pref: int,
+          n_pref_held: int) -> dict:
+    left_out = sorted(w for w, _ in afinn_words() if w in identity_relatives())
     return {
         "id": DEMO_RM_ID,
         "cache_key": cache_key(),
@@ -254,16 +439,28 @@ def _meta(n_afinn: int, n_neutral: int, held_words: np.ndarray, metrics: dict) -
         "training_data": {"name": "AFINN-111", "file": "afinn==0.1 afinn/data/AFINN-111.txt",
                           "sha256": hashlib.sha256(afinn111_path().read_bytes()).hexdigest(), "licence": "ODbL",
                           "n_words": n_afinn, "n_neutral_words": n_neutral,
+                          "afinn_left_out": {"words": left_out,
+                                             "why": "identity terms, controls and their relatives are in no "
+                                                    "training data (harness/models/word_families.py)"},
                           "neutral_words": f"the first {n_neutral} alphabetic 3+ letter words of wordfreq's top "
-                                           f"{NEUTRAL_POOL} English words that are not in AFINN-111, the identity "
-                                           "term lists (terms, variants, controls) or the hedge words; valence 0",
+                                           f"{NEUTRAL_POOL} English words that are not in AFINN-111, not identity "
+                                           "terms, controls or their relatives, and not hedges; valence 0",
                           "n_heldout_words": int(held_words.sum()), "heldout_fraction": HELDOUT_FRACTION,
+                          "heldout_split": "whole lemma families (no held-out word has an inflection in training)",
                           "prompts": list(TRAIN_PROMPTS), "word_prompts": list(TRAIN_PROMPTS[:WORD_PROMPTS]),
                           "contexts_per_word": CONTEXTS_PER_WORD, "sentence_frames": list(FRAMES),
                           "sentences_per_word": SENTENCES_PER_WORD,
                           "replies": "each word as the whole reply (lower case or capitalised) to two of the word "
                                      "prompts, and inside three sentence frames after any prompt, Gemma chat "
                                      "template"},
+        "preference_data": {"file": "harness/data/demo/preferences.yaml",
+                            "sha256": hashlib.sha256(PREFERENCES_PATH.read_bytes()).hexdigest(),
+                            "n_pairs": n_pref, "n_heldout_pairs": n_pref_held, "weight": PREFERENCE_WEIGHT,
+                            "what": "the project's own pairs (not the sanity pairs): helpful over refusal and "
+                                    "insult, true over false, sensible over absurd, declining harm over "
+                                    "going along; 20% of the items held out",
+                            "model_selection": "the held-out preference pairs and held-out words only; the "
+                                               "scorer sanity pairs are never read by the build"},
         "metrics": {k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()},
         "in_sample_analyses": {
             "framing_asymmetry": "sentiment slopes regress scores on AFINN-111 valence, the training signal",
@@ -272,17 +469,20 @@ def _meta(n_afinn: int, n_neutral: int, held_words: np.ndarray, metrics: dict) -
         },
         "out_of_sample_analyses": {
             "human_agreement": "EloEverything was never used in training",
-            "identity_bias": "identity terms and their controls were not trained on (unless in AFINN-111; none "
-                             "is among the valence-0 words)",
+            "identity_bias": "no identity term, variant, control word or relative of one (inflections, "
+                             "demonyms, derivations, compounds) is in any training data, AFINN-111 included",
             "heterogeneity": "comparisons with other models",
         },
-        "not_a": "general-purpose reward model: it rewards the sentiment of a reply, nothing else",
+        "not_a": "general-purpose reward model: it rewards the sentiment of a reply and a few obvious "
+                 "preferences learnt from about 200 pairs",
     }
 
 
 def _card(meta: dict) -> str:
     m = meta["metrics"]
+    td, pd = meta["training_data"], meta["preference_data"]
     in_sample = "\n".join(f"- `{k}`: {v}" for k, v in meta["in_sample_analyses"].items())
+    pref = ", ".join(f"{k} {v['accuracy']} ({v['correct']}/{v['n']})" for k, v in m["preference_heldout"].items())
     return f"""# {meta['id']}: a sentiment reward model for the rm-harness demo
 
 **What it is.** {meta['weights_note']}.
@@ -291,25 +491,31 @@ def _card(meta: dict) -> str:
 - Head: `score`, a linear layer 640 -> 1 without bias on the last token's final hidden state (the standard
   `Gemma3TextForSequenceClassification` read-out; load with `AutoModelForSequenceClassification`). Fitted by
   {meta['head']['fit']}. Rewards are Bradley-Terry logits; their offset is arbitrary.
-- Training data: AFINN-111 word valences ({meta['training_data']['n_words']} single words, -5..+5, ODbL) and
-  {meta['training_data']['n_neutral_words']} frequent English words AFINN lacks (valence 0, from wordfreq).
-  Each word is written as the whole reply to two of {WORD_PROMPTS} neutral prompts, lower case or capitalised,
-  and inside {SENTENCES_PER_WORD} of {len(FRAMES)} sentence frames (e.g. {FRAMES[5]!r},
-  {FRAMES[10]!r}) after one of {len(TRAIN_PROMPTS)} neutral prompts, in the Gemma chat template.
-  {meta['training_data']['n_heldout_words']} words (seed {meta['seed']}) are held out.
-- Held-out AUC (positive vs negative words): {m['heldout_auc']} (in sentence frames only:
-  {m['heldout_auc_sentences']}); Spearman with valence {m['heldout_spearman_valence']};
-  AUC with the study's `best` prompt instead of the training prompts: {m['heldout_auc_best_prompt']}.
-  Training AUC: {m['train_auc']}.
+- Word data: AFINN-111 word valences ({td['n_words']} single words, -5..+5, ODbL; the
+  {len(td['afinn_left_out']['words'])} that are identity terms, controls or their relatives left out) and
+  {td['n_neutral_words']} frequent English words AFINN lacks (valence 0, from wordfreq). Each word is written as
+  the whole reply to two of {WORD_PROMPTS} neutral prompts, lower case or capitalised, and inside
+  {SENTENCES_PER_WORD} of {len(FRAMES)} sentence frames (e.g. {FRAMES[5]!r}, {FRAMES[10]!r}) after one of
+  {len(TRAIN_PROMPTS)} neutral prompts, in the Gemma chat template. {td['n_heldout_words']} words (whole lemma
+  families, seed {meta['seed']}) are held out.
+- Preference data: {pd['n_pairs']} pairs written for this project ({pd['file']}; not the scorer sanity pairs),
+  {pd['n_heldout_pairs']} of them held out; they weigh as much in all as the word pairs.
+- Held-out AUC, positive vs negative AFINN words ({m['n_heldout_afinn_words']} words, all their contexts):
+  {m['heldout_auc']} (in sentence frames only: {m['heldout_auc_sentences']}); with the study's `best` prompt
+  instead of the training prompts: {m['heldout_auc_best_prompt']}. Spearman with valence over every held-out
+  context, the {m['n_heldout_neutral_words']} held-out valence-0 words included:
+  {m['heldout_spearman_valence']}. Training AUC: {m['train_auc']}.
+- Held-out preference pairs, share ranked right: {pref}.
 
 **In-sample analyses** (the training signal is what they measure; read them as checks, not findings):
 {in_sample}
 
-EloEverything, identity terms and the study's prompts were never used to build it, so human agreement and
-identity bias are out-of-sample. It is a demo of the harness on a real, trained reward model, not a general
-reward model: it prefers positive words and knows nothing about helpfulness or truth.
+EloEverything, identity terms (with their controls and relatives) and the study's prompts were never used to
+build it, so human agreement and identity bias are out-of-sample. It is a demo of the harness on a real, trained
+reward model, not a general reward model: it rewards positive words and a few obvious preferences.
 
-Cache key `{meta['cache_key']}` (AFINN file, code version {meta['code_version']}, seed {meta['seed']}).
+Cache key `{meta['cache_key']}` (AFINN file, preference file, code version {meta['code_version']}, seed
+{meta['seed']}).
 """
 
 

@@ -125,6 +125,8 @@ class ModelRef:
     spec: ModelSpec
     prompt_format: str = "chat"  # chat: the model's chat template; plain: "User: {prompt}\nAssistant:"
     chat_template: str | None = None  # the user's template (file path or Jinja string), if any
+    prompt_format_reason: str = ""  # why this format (shown in the plan line, recorded in results.json)
+    warnings: tuple[str, ...] = ()  # said on stderr when resolved, recorded in results.json
     registry_entry: str | None = None
     weights_note: str | None = None
     device_map: str | None = None
@@ -159,9 +161,11 @@ class ModelRef:
             "id": self.display_id, "origin": self.origin, "source": self.source, "revision": self.revision,
             "dtype": self.dtype, "scorer": self.scorer, "trust_remote_code": self.trust_remote_code,
             "registry_entry": self.registry_entry, "weights_note": self.weights_note,
-            "prompt_format": self.prompt_format, "hub_url": self.hub_url, "slug": self.slug,
-            "output_field": self.spec.output, "output_index": self.spec.index,
+            "prompt_format": self.prompt_format, "prompt_format_reason": self.prompt_format_reason,
+            "hub_url": self.hub_url, "slug": self.slug, "output_field": self.spec.output, "output_index": self.spec.index,
         }
+        if self.warnings:
+            out["warnings"] = list(self.warnings)
         if self.scorer == "dpo":  # what a DPO score is relative to: "none" = a summed log-prob, not a log-ratio
             out["reference"] = REFERENCE_NONE if self.ref_model is None else \
                 f"{self.ref_model.display_id}@{self.ref_model.revision}"
@@ -298,6 +302,45 @@ def _resolve_hub(model: str, revision: str | None) -> tuple[str, str]:
         return Path(folder).name, folder
 
 
+def _ships_chat_template(load_path: str, revision: str | None, trust: bool) -> bool | None:
+    """Whether the model's tokenizer has a chat template (None when the tokenizer cannot be read here: the
+    loader reports that with its own message). The tokenizer is cached for the loader."""
+    from harness.models.tokens import load_tokenizer
+
+    try:
+        return bool(getattr(load_tokenizer(load_path, revision, trust), "chat_template", None))
+    except Exception:  # noqa: BLE001 - unloadable tokenizers are reported where the model loads
+        return None
+
+
+def decide_prompt_format(kind: str, *, pretrained_flag: bool | None, spec_pretrained: bool,
+                         chat_template: str | None, has_template: bool | None) -> tuple[str, str, str | None]:
+    """(format, reason, warning or None). `--pretrained` (or a registry entry saying pretrained) is the explicit
+    switch to the study's plain `User: {prompt}\nAssistant:`; an explicit --chat-template means the chat format;
+    a reward or DPO scorer reads a chat template. A causal LM (lm_logprob) without a chat template gets the plain
+    format automatically, as the study scored base LMs; one whose tokenizer ships a template is scored in it, with
+    a warning, since a base LM's tokenizer may carry a template it was never trained on."""
+    if pretrained_flag:
+        return "plain", "--pretrained: the study's format for pretrained (base) LMs", None
+    if spec_pretrained:
+        return "plain", "marked pretrained (registry entry or demo model): the study's format for base LMs", None
+    if pretrained_flag is False:
+        return "chat", "not pretrained (as asked): the model's chat template", None
+    if chat_template:
+        return "chat", "--chat-template", None
+    if kind != "lm_logprob":
+        return "chat", "the model's chat template", None
+    if has_template is False:
+        return "plain", ("a causal LM with no chat template: the study's format for base LMs, chosen "
+                         "automatically (--pretrained says it explicitly)"), None
+    if has_template:
+        return "chat", "the tokenizer's chat template", (
+            "a causal LM scored in its tokenizer's chat template; if it is a pretrained (base) LM, pass "
+            "--pretrained for the study's plain `User: ...\nAssistant:` format (a base LM's tokenizer may carry "
+            "a template it was never trained on)")
+    return "chat", "the model's chat template", None
+
+
 def _demo_facts(which: str) -> tuple[Path, str, str, bool, str]:
     """(folder, display id, scorer kind, pretrained, weights note) of the offline demo model `which` (rm or lm).
 
@@ -328,8 +371,10 @@ def resolve_model_ref(
     ref_model: str | None = None,
     scorer_options: dict[str, Any] | None = None,
     demo: str = "rm",
+    decide_format: bool = True,
 ) -> ModelRef:
-    """Resolve the user's model arguments once. `model` None means the offline demo (`demo`: rm or lm)."""
+    """Resolve the user's model arguments once. `model` None means the offline demo (`demo`: rm or lm).
+    `decide_format` False keeps an LM in its chat template (a DPO reference must read what its policy reads)."""
     if scorer is not None and scorer not in SCORER_KINDS:
         raise ModelIdentityError(f"--scorer {scorer!r}: choose one of {', '.join(SCORER_KINDS)}")
     if output_index is not None and output_index < 0:
@@ -382,16 +427,26 @@ def resolve_model_ref(
         given["pretrained"] = bool(pretrained)
     spec = replace(spec, trust_remote_code=trust, **given)
     kind = scorer or spec.kind
+    has_template = None
+    if decide_format and kind == "lm_logprob" and pretrained is None and not spec.pretrained and not chat_template:
+        hub_revision = rev if origin == "hub" and load_path == source else None
+        has_template = _ships_chat_template(load_path, hub_revision, trust)
+    fmt, reason, warning = decide_prompt_format(kind, pretrained_flag=pretrained, spec_pretrained=spec.pretrained,
+                                                chat_template=chat_template, has_template=has_template)
+    if fmt == "plain" and not spec.pretrained:
+        spec = replace(spec, pretrained=True)  # the scorer and the table keys read the format from the spec
     ref = None
     if kind == "dpo" and ref_model:
         ref = resolve_model_ref(ref_model, dtype=dtype, device=device, scorer="lm_logprob",
-                                trust_remote_code=trust_remote_code, chat_template=chat_template)
+                                trust_remote_code=trust_remote_code, chat_template=chat_template,
+                                decide_format=False)
     elif ref_model:
         raise ModelIdentityError("--ref-model applies to --scorer dpo only")
     return ModelRef(
         display_id=display_id, origin=origin, source=source, revision=rev, load_path=load_path,
         dtype=pick_dtype(dtype, spec, dev), device=dev, scorer=kind, trust_remote_code=trust, spec=spec,
-        prompt_format="plain" if getattr(spec, "pretrained", False) else "chat", chat_template=chat_template,
+        prompt_format=fmt, chat_template=chat_template, prompt_format_reason=reason,
+        warnings=(f"{display_id}: {warning}",) if warning else (),
         registry_entry=registry_entry if origin != "hub" else (registry_entry or (model if model in registry() else None)),
         weights_note=weights_note, device_map=device_map, ref_model=ref,
         extra=tuple(sorted((scorer_options or {}).items())),

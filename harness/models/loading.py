@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -12,6 +11,7 @@ import torch
 from harness.errors import UserError
 from harness.models.identity import ModelRef, resolve_model_ref
 from harness.models.scorer import SCORERS, Scorer
+from harness.models.tokens import load_tokenizer  # noqa: F401 - the loader's tokenizer cache, shared
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
@@ -93,22 +93,6 @@ def load_ref(ref: ModelRef, attn_implementation: str | None = None) -> Scorer:
     scorer.ref = ref
     scorer.max_length = context_limit(config)
     return scorer
-
-
-def load_tokenizer(path: str, revision: str | None = None, trust_remote_code: bool = False):
-    """A model's tokenizer, loaded once per process while its folder is unchanged (a 262k-entry one takes ~3 s):
-    the plan and the scorer share it. Callers must not modify it."""
-    folder = Path(path)
-    stamp = tuple(sorted((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in folder.iterdir() if f.is_file())) \
-        if folder.is_dir() else ()
-    return _load_tokenizer(path, revision, trust_remote_code, stamp)
-
-
-@functools.lru_cache(maxsize=4)
-def _load_tokenizer(path: str, revision: str | None, trust_remote_code: bool, stamp: tuple):
-    from transformers import AutoTokenizer
-
-    return AutoTokenizer.from_pretrained(path, revision=revision, trust_remote_code=trust_remote_code)
 
 
 def describe(scorer: Scorer) -> dict:

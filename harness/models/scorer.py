@@ -15,7 +15,7 @@ import torch
 
 from harness.errors import UserError
 from harness.models.registry import ModelSpec
-from harness.models.templates import TemplateSplit, check_fits, split_template
+from harness.models.templates import TemplateError, TemplateSplit, check_fits, for_lm, split_template
 
 
 class OutputError(UserError, ValueError):
@@ -123,7 +123,10 @@ class Scorer:
     def split(self, prompt: str) -> TemplateSplit:
         # Pretrained LMs get the study's plain `User: ...\nAssistant:` string, whatever template the folder has.
         fmt = "plain" if self.spec.pretrained else "chat"
-        split = split_template(self.tokenizer, prompt, self.chat_template, prompt_format=fmt)
+        try:
+            split = split_template(self.tokenizer, prompt, self.chat_template, prompt_format=fmt)
+        except TemplateError as e:
+            raise (for_lm(e) if self.kind == "lm_logprob" and fmt == "chat" else e) from e
         check_fits(split, self.max_length)  # a prompt is checked against the context as items are
         return split
 

@@ -170,6 +170,16 @@ def split_plain(tokenizer, prompt: str) -> TemplateSplit:
     return _split(tokenizer, PLAIN_FORMAT, prompt, PLAIN_FORMAT.format(prompt=prompt), "", False, "plain")
 
 
+LM_FORMAT_HINT = ("for a pretrained (base) LM, pass --pretrained instead: it is then scored in the study's plain "
+                  "`User: {prompt}\\nAssistant:` format, which needs no chat template")
+
+
+def for_lm(error: TemplateError) -> TemplateError:
+    """The same template error for an LM scorer, pointing to --pretrained (a reward model's points to
+    --chat-template only: it cannot be scored without the template it was trained with)."""
+    return TemplateError(f"{error.one_line().rstrip('.')}; {LM_FORMAT_HINT}")
+
+
 def split_template(tokenizer, prompt: str, chat_template: str | None = None,
                    prompt_format: str = "chat") -> TemplateSplit:
     """Split the rendered conversation around the reply into exact prefix and suffix ids (one BOS).

@@ -9,6 +9,8 @@ configured, and no clean-up of decoded spaces. Anything else goes through the to
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
 from typing import Sequence
 
 
@@ -34,3 +36,19 @@ def decode_each(tokenizer, seqs: Sequence[Sequence[int]]) -> list[str]:
     if backend is None or getattr(tokenizer, "clean_up_tokenization_spaces", False):
         return [tokenizer.decode(list(s)) for s in seqs]
     return backend.decode_batch([list(s) for s in seqs], skip_special_tokens=False)
+
+
+def load_tokenizer(path: str, revision: str | None = None, trust_remote_code: bool = False):
+    """A model's tokenizer, loaded once per process while its folder is unchanged (a 262k-entry one takes ~3 s):
+    the identity's format decision, the plan and the scorer share it. Callers must not modify it."""
+    folder = Path(path)
+    stamp = tuple(sorted((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in folder.iterdir() if f.is_file())) \
+        if folder.is_dir() else ()
+    return _load_tokenizer(path, revision, trust_remote_code, stamp)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_tokenizer(path: str, revision: str | None, trust_remote_code: bool, stamp: tuple):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(path, revision=revision, trust_remote_code=trust_remote_code)

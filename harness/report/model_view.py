@@ -335,6 +335,55 @@ def figure_caption(task: str, rel: str) -> str:
     return f"{TASK_TITLES.get(task, task)}: {stem.replace('_', ' ')}"
 
 
+def _num(v: Any) -> float | None:
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
+def _share(block: Any) -> str:
+    """`0.87 (157/180, 95% CI 0.81-0.91)` from a {accuracy, correct, n, ci} block of untrusted JSON."""
+    if not isinstance(block, Mapping):
+        return "—"
+    acc, ci = _num(block.get("accuracy")), block.get("ci")
+    text = f"{acc:.2f}" if acc is not None else "—"
+    correct, n = _num(block.get("correct")), _num(block.get("n"))
+    inner = [f"{fmt_value(correct)}/{fmt_value(n)}"] if correct is not None and n is not None else []
+    if isinstance(ci, Sequence) and not isinstance(ci, str) and len(ci) == 2 and all(_num(c) is not None for c in ci):
+        inner.append(f"CI {_num(ci[0]):.2f}-{_num(ci[1]):.2f}")
+    return text + (f" ({', '.join(inner)})" if inner else "")
+
+
+def sanity_lines(sanity: Mapping[str, Any]) -> list[str]:
+    """The scorer sanity check for people: verdict and overall accuracy with its interval, then per kind, then
+    the rule with its two error rates. Reads the `sanity` block of results.json (untrusted: every field checked);
+    an old block (a plain accuracy threshold, accuracies per kind) still reads."""
+    verdict = "passed" if sanity.get("passed") is True else "FAILED"
+    rule = sanity.get("rule") if isinstance(sanity.get("rule"), Mapping) else None
+    level = _num(sanity.get("ci_level"))
+    method = str(sanity.get("ci_method") or "")[:60]
+    head = f"{verdict}: accuracy {_share(sanity)} over {fmt_value(_num(sanity.get('n')))} preference pairs"
+    if level is not None and method:
+        head += f" ({level:.0%} intervals: {method})"
+    if rule is not None:
+        kinds = rule.get("kinds")
+        counted = ("/".join(str(k)[:20] for k in kinds) + " pairs") if isinstance(kinds, list) and kinds else "pairs"
+        head += (f"; the rule counts {counted}: {fmt_value(_num(rule.get('correct')))} of "
+                 f"{fmt_value(_num(rule.get('n')))} right, {fmt_value(_num(rule.get('min_correct')))} needed")
+    elif _num(sanity.get("threshold")) is not None:
+        head += f"; threshold {fmt_value(_num(sanity.get('threshold')))} (an older check without error rates)"
+    lines = [head]
+    by_kind = sanity.get("by_kind") if isinstance(sanity.get("by_kind"), Mapping) else {}
+    if by_kind:
+        lines.append("; ".join(f"{str(k)[:20]} {_share(v) if isinstance(v, Mapping) else fmt_value(_num(v))}"
+                               for k, v in list(by_kind.items())[:12]))
+    if rule is not None:
+        p_pass, p_fail = _num(rule.get("p_pass_at_null")), _num(rule.get("p_fail_at_good"))
+        null, good = _num(rule.get("null_accuracy")), _num(rule.get("good_accuracy"))
+        if None not in (p_pass, p_fail, null, good):
+            lines.append(f"a scorer of true accuracy {null:.2f} passes with probability {p_pass:.2%}; one of "
+                         f"{good:.2f} fails with probability {p_fail:.2g} (exact binomial)")
+    return lines
+
+
 def build_model_page(doc: Mapping[str, Any], *, figures: Mapping[str, list[str]], downloads: list[Download],
                      search: SearchInfo, others: Sequence[Revision] = (), rewardbench: Sequence[Pair] = (),
                      nav_root: str | None = None, compare_block: Mapping[str, Mapping[str, Any]] | None = None,
@@ -370,12 +419,11 @@ def build_model_page(doc: Mapping[str, Any], *, figures: Mapping[str, list[str]]
     badges = []
     sanity = doc.get("sanity") if isinstance(doc.get("sanity"), Mapping) else None
     if sanity:
-        acc, n = sanity.get("accuracy"), sanity.get("n")
-        verdict = "passed" if sanity.get("passed") else "FAILED"
-        summary.append(Pair("scorer sanity check",
-                            f"{fmt_value(acc * 100 if isinstance(acc, (int, float)) else None)}% of {n} preference "
-                            f"pairs ranked right ({verdict}; threshold {sanity.get('threshold')})"))
-        badges.append(f"sanity check {verdict}")
+        lines = sanity_lines(sanity)
+        summary.append(Pair("scorer sanity check", lines[0]))
+        summary += [Pair("sanity pairs by kind" if i == 1 else "sanity rule", line)
+                    for i, line in enumerate(lines[1:], start=1)]
+        badges.append(f"sanity check {'passed' if sanity.get('passed') is True else 'FAILED'}")
     badge, line = trust_words(trust)
     badges.append(badge)
     summary.append(Pair("verification", line))

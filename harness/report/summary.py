@@ -12,6 +12,7 @@ from harness.report.model_view import (
     headline_rows,
     prompt_order,
     published,
+    sanity_lines,
     token_lists,
 )
 from harness.report.text import visible
@@ -47,6 +48,8 @@ def summary_text(doc: dict[str, Any], path: str | Path) -> str:
     model = doc.get("model") or {}
     lines = [(f"model: {visible(str(model.get('id')))}  revision: {model.get('revision')}  "
               f"scorer: {model.get('scorer')}  dtype: {model.get('dtype')}  wall time: {doc.get('wall_time_s')} s")]
+    if isinstance(doc.get("sanity"), dict):
+        lines += [f"sanity check {line}" if i == 0 else f"  {line}" for i, line in enumerate(sanity_lines(doc["sanity"]))]
     top, bottom = token_lists(published(doc))
     for side, lists in (("top", top), ("bottom", bottom)):
         for prompt in prompt_order(list(lists)):

@@ -103,4 +103,8 @@ def confirm_cost(ref, specs, opts, yes: bool = False, item_counts: dict[str, int
         raise CostError(f"{ref.display_id}: up to {rows:,} scored rows, estimated {_human(seconds)} on {where}; "
                         "pass --yes to go ahead, or --limit N / fewer --tasks / a GPU (--device cuda)")
     text = f"plan: up to {rows:,} scored rows on {where}" + (f", about {_human(seconds)}" if seconds else "")
-    print(text + " (tables already on disk are reused)")  # stdout: stderr holds only warnings and the error line
+    fmt = getattr(ref, "prompt_format", None)
+    why = getattr(ref, "prompt_format_reason", "")
+    text += " (tables already on disk are reused)" + (f"; prompt format {fmt}" + (f" ({why})" if why else "")
+                                                       if fmt else "")
+    print(text)  # stdout: stderr holds only warnings and the error line

@@ -277,22 +277,36 @@ def check_table(scorer, table, rel: str, rng: np.random.Generator, n_floor: int,
                       miss_probability(n, max(1, math.ceil(fraction * n)), len(chosen)), problems)
 
 
-def _sanity_problems(fresh: dict[str, Any], claimed: dict[str, Any], stale: list[str]) -> list[str]:
-    """Where the document's `sanity` block disagrees with the rerun (one pair's flip allowed: near-ties can flip
-    between devices); a different pair set is stale, not a mismatch."""
-    if claimed.get("n") != fresh.get("n"):
-        stale.append(f"sanity: the document's check used {claimed.get('n')} pairs, this installation's "
-                     f"{fresh.get('n')} (rerun the audit to refresh it)")
+def _sanity_problems(fresh: dict[str, Any], claimed: dict[str, Any], stale: list[str], dtype: str) -> list[str]:
+    """Where the document's `sanity` block disagrees with the rerun. The failing pairs' scores are compared to the
+    rescoring tolerance; when every other difference comes from one pair flipping (a near tie read differently on
+    another device) it is stale, not false; another pair set is stale too."""
+    if claimed.get("n") != fresh.get("n") or claimed.get("pairs") != fresh.get("pairs"):
+        stale.append(f"sanity: the document's check used another pair set ({_short(claimed.get('pairs'))}, "
+                     f"{claimed.get('n')} pairs) than this installation's (rerun the audit to refresh it)")
         return []
-    out = []
-    n = max(1, int(fresh.get("n") or 1))
-    acc_c, acc_f = claimed.get("accuracy"), fresh.get("accuracy")
-    if not isinstance(acc_c, (int, float)) or isinstance(acc_c, bool) or abs(float(acc_c) - float(acc_f)) > 1.0 / n + 1e-9:
-        out.append(f"sanity.accuracy: the document says {_short(acc_c)}, the rerun gives {acc_f}")
-    for key in ("passed", "threshold", "measure"):
-        if claimed.get(key) != fresh.get(key):
-            out.append(f"sanity.{key}: the document says {_short(claimed.get(key))}, the rerun gives "
-                       f"{_short(fresh.get(key))}")
+    scores = ("chosen_score", "rejected_score")
+
+    def without_scores(block: dict[str, Any]) -> dict[str, Any]:
+        out = {k: v for k, v in block.items() if k not in ("publish", "override")}  # the submitter's own choices
+        out["failures"] = [{k: v for k, v in f.items() if k not in scores} if isinstance(f, dict) else f
+                           for f in block.get("failures") or []]
+        return out
+
+    out = differences(without_scores(claimed), without_scores(fresh), "sanity", [])
+    tol = _tolerance(dtype, 1.0)
+    for i, (c, f) in enumerate(zip(claimed.get("failures") or [], fresh.get("failures") or [])):
+        for k in scores:
+            a, b = (c.get(k) if isinstance(c, dict) else None), f.get(k)
+            if not (isinstance(a, (int, float)) and not isinstance(a, bool) and isinstance(b, (int, float))
+                    and abs(float(a) - float(b)) <= tol * max(1.0, abs(float(b)))):
+                out.append(f"sanity.failures[{i}].{k}: the document says {_short(a)}, the rerun gives {_short(b)}")
+    correct_c, correct_f = claimed.get("correct"), fresh.get("correct")
+    if out and isinstance(correct_c, int) and isinstance(correct_f, int) and abs(correct_c - correct_f) == 1 \
+            and claimed.get("passed") == fresh.get("passed"):
+        stale.append(f"sanity: one pair ranked differently in the rerun ({correct_c} vs {correct_f} right; a near tie "
+                     "read differently on this device)")
+        return []
     return out
 
 
@@ -529,7 +543,7 @@ def document_problems(audit, facts: Facts) -> tuple[list[str], list[str]]:
                 problems.append(f"results.{task}.tables.{prompt}: {why}")
     if facts.sanity is not None:
         problems += _sanity_problems(facts.sanity, doc.get("sanity") if isinstance(doc.get("sanity"), dict) else {},
-                                     stale)
+                                     stale, str(facts.identity.get("dtype") or "float32"))
     rebuilt = {}
     for task, spec in facts.specs.items():
         if model_tasks.get(spec.analysis_name) is None or facts.oracle is None:
