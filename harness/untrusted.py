@@ -79,6 +79,13 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON (store a missing number as null)")
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"{text} overflows to infinity (store a missing number as null)")
+    return value
+
+
 def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in pairs:
@@ -89,9 +96,11 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def parse_json(data: bytes, where: str, what: str) -> Any:
-    """Strict JSON from bytes: UTF-8, no NaN/Infinity, no duplicate keys, bounded nesting."""
+    """Strict JSON from bytes: UTF-8, no NaN/Infinity (nor a literal that overflows to it), no duplicate keys,
+    bounded nesting."""
     try:
-        return json.loads(data.decode("utf-8"), parse_constant=_no_constant, object_pairs_hook=_unique)
+        return json.loads(data.decode("utf-8"), parse_constant=_no_constant, parse_float=_finite,
+                          object_pairs_hook=_unique)
     except RecursionError:
         raise UntrustedFileError(f"{where}: the {what} nests too deeply to be a harness file") from None
     except (UnicodeDecodeError, ValueError) as e:

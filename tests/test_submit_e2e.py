@@ -66,7 +66,7 @@ def test_second_model_refreshes_the_comparison_page(tmp_path, mistral_dir):
     for seed in (0, 1):
         model = builders.tiny_classifier("Mistral", mistral_dir, tmp_path / f"rm{seed}", seed=seed)
         assert main(["--model", str(model), "--tasks", "token_optimality", "--output-dir", str(out),
-                     "--leaderboard-out", str(site), "--batch-size", "512"]) == 0
+                     "--leaderboard-out", str(site), "--batch-size", "512", "--allow-failed-sanity"]) == 0
     # both audits were computed here (trusted), so the board compares them; submit writes no _compare/ of its own
     assert not (out / "_compare").exists()
     page = (site / "compare.html").read_text()

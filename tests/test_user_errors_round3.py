@@ -195,8 +195,8 @@ def audit_folder(tmp_path: Path, metrics: dict) -> Path:
     hold what a tampered or foreign file holds)."""
     folder = tmp_path / "results" / "org__rm" / "0123456789ab"
     folder.mkdir(parents=True)
-    doc = {"schema_version": 2, "model": {"id": "org/rm", "source": "org/rm", "revision": "0123456789ab" * 3,
-                                         "slug": "org__rm"},
+    doc = {"schema_version": 2, "model": {"id": "org/rm", "origin": "hub", "source": "org/rm",
+                                         "revision": "0123456789ab" * 3, "slug": "org__rm"},
            "results": {"t": {"metrics": {k: {"value": v, "higher_is_better": True} for k, v in metrics.items()},
                              "settings": {"task_version": "1"}}}, "created": "2026-01-01T00:00:00Z"}
     (folder / "results.json").write_text(json.dumps(doc, allow_nan=True))
@@ -211,9 +211,15 @@ def strict_json(text: str):
 
 
 def test_export_out_and_numbers(tmp_path):
-    folder = audit_folder(tmp_path, {"a": float("nan"), "b": float("inf"), "c": "0.5", "d": 0.25})
-    before = tree(tmp_path / "results")
     base = ["export", "--model", "org/rm", "--results-dir", str(tmp_path / "results")]
+    folder = audit_folder(tmp_path, {"a": float("nan"), "b": float("inf"), "c": "0.5", "d": 0.25})
+    # NaN and Infinity are not JSON: the one reader of results refuses the file, naming it
+    error_line(run_cli(*base), "results.json", "not a readable results document")
+    (folder / "results.json").write_text((folder / "results.json").read_text().replace("NaN", "0.0").replace("Infinity", "1e400"))
+    error_line(run_cli(*base), "results.json", "not a readable results document")  # a literal that overflows too
+    shutil.rmtree(tmp_path / "results")
+    folder = audit_folder(tmp_path, {"c": "0.5", "d": 0.25, "e": True})
+    before = tree(tmp_path / "results")
     out_dir = tmp_path / "exports"
     out_dir.mkdir()
     error_line(run_cli(*base, "--out", str(out_dir)), "--out", "is a folder")
@@ -225,8 +231,8 @@ def test_export_out_and_numbers(tmp_path):
         assert proc.returncode == 0, proc.stderr
     for text in (run_cli(*base).stdout, (out_dir / "x.json").read_text()):
         out = strict_json(text)
-        assert out["results"]["t"] == {"alias": "t", "a,none": None, "b,none": None, "c,none": None, "d,none": 0.25}
-        assert set(out["missing_reasons"]["t"]) == {"a,none", "b,none", "c,none"}
+        assert out["results"]["t"] == {"alias": "t", "c,none": None, "d,none": 0.25, "e,none": None}
+        assert set(out["missing_reasons"]["t"]) == {"c,none", "e,none"}
 
 
 def test_push_with_the_hub_unreachable(tmp_path, model):

@@ -39,6 +39,9 @@ from harness.errors import UserError
 DETECT_FRACTION = 0.01  # a table with at least this share of altered rows ...
 DETECT_CONFIDENCE = 0.99  # ... is caught with at least this probability by the random sample alone
 NAMED_TAIL = 100  # the top and bottom rows by score of every table are always rescored (the pages show them)
+# Leaves `verify` takes as the submitter's report, not as facts it can recompute: timings, the seeds and candidate
+# counts of a GCG search, and a block's `computed` stamp (docs/security.md, "What the badge does not cover").
+REPORTED_KEYS = frozenset({"computed", "wall_s", "elapsed_s", "steps_per_s", "seed", "n_sampled", "n_valid", "device"})
 _HEX40 = re.compile(r"^[0-9a-f]{40}$")
 
 
@@ -354,6 +357,7 @@ def gcg_searches(oracle: Oracle, spec, block: Any, problems: list[str]) -> dict[
     Timings and candidate counts are reported values (docs/security.md)."""
     from harness.gcg.result import GCGResult
     from harness.gcg.task import split_args
+    from harness.models.templates import reply_ids_in_context
 
     data = block.get("data") if isinstance(block, dict) else None
     runs = data.get("runs") if isinstance(data, dict) else None
@@ -382,6 +386,12 @@ def gcg_searches(oracle: Oracle, spec, block: Any, problems: list[str]) -> dict[
                 problems.append(f"{where}: prefix/suffix ids differ from the model's template")
             if res.config != base.with_(direction=direction).to_dict():
                 problems.append(f"{where}.config: differs from this installation's {spec.task} task")
+            for i, r in enumerate(res.restarts):
+                if r.restart != i or [st.step for st in r.steps] != list(range(1, len(r.steps) + 1)):
+                    problems.append(f"{where}.restarts[{i}]: restarts and steps are not numbered in order")
+                if r.stopped == "steps" and len(r.steps) != res.config.get("steps"):
+                    problems.append(f"{where}.restarts[{i}]: stopped after its steps, but ran {len(r.steps)} of "
+                                    f"{res.config.get('steps')}")
             for r, seqs in zip(res.restarts, seqs_of):
                 fresh = dict(zip(map(tuple, seqs), oracle.scores(prompt, seqs)))
                 texts = dict(zip(map(tuple, seqs), oracle.decode(seqs)))
@@ -396,6 +406,8 @@ def gcg_searches(oracle: Oracle, spec, block: Any, problems: list[str]) -> dict[
                 r.rescore, r.best_score = keep(r.rescore, r.best_ids), keep(r.best_score, r.best_ids)
                 r.init_score = keep(r.init_score, r.init_ids)
                 r.best_text, r.init_text = texts[tuple(r.best_ids)], texts[tuple(r.init_ids)]
+                ids, clean = reply_ids_in_context(oracle.scorer.tokenizer, split, [r.best_text])[0]
+                r.roundtrip = bool(clean and ids == list(r.best_ids))
                 for st in r.steps:
                     st.best_score = keep(st.best_score, st.best_ids)
                     st.best_text = texts[tuple(st.best_ids)]
