@@ -95,8 +95,12 @@ class Layout:
     # discovery
     def survey(self) -> tuple[list[Audit], list[str]]:
         """Every audit of this layout that reads as what it claims to be, and one line per folder left out."""
+        out, left_out = self._survey()
+        return out, [line for _, line in left_out]
+
+    def _survey(self) -> tuple[list[Audit], list[tuple[Path, str]]]:
         out: list[Audit] = []
-        problems: list[str] = []
+        problems: list[tuple[Path, str]] = []
         if not self.root.is_dir():
             return out, problems
         for path in sorted(self.root.glob(f"*/*/{RESULTS_FILE}")):
@@ -106,7 +110,7 @@ class Layout:
             try:
                 out.append(open_audit(path, self.root))
             except UserError as e:
-                problems.append(f"left out {self.relative(path.parent)}: {e.one_line()}")
+                problems.append((path.parent, f"left out {self.relative(path.parent)}: {e.one_line()}"))
         return out, problems
 
     def audits(self) -> list[Audit]:
@@ -135,13 +139,19 @@ class Layout:
             if candidate.name == RESULTS_FILE and (candidate.is_file() or candidate.is_symlink()
                                                   or candidate.exists()):
                 return open_audit(candidate)
-        audits = self.latest_audits()
+        found, left_out = self._survey()
+        audits = self.latest_audits(audits=found)
         for a in audits:
             if model in (a.display_id, a.slug, f"{a.slug}/{a.folder.name}", a.model.get("source")):
                 return a
             for o in a.others:
                 if model == f"{o.slug}/{o.folder.name}":
                     return o
+        # an audit folder of this name that could not be read is the answer, not "no results"
+        named = {model, model.replace("/", "__")}
+        for folder, line in left_out:
+            if folder.parent.name in named or f"{folder.parent.name}/{folder.name}" in named:
+                raise ResultsNotFound(f"{model!r}: the audit {line.removeprefix('left out ')}")
         known = ", ".join(a.display_id for a in audits) or "none"
         raise ResultsNotFound(f"no results for {model!r} in {self.root} (audited: {known}); audit it first with "
                               f"`rm-harness run --model {model}`")
