@@ -298,7 +298,7 @@ def test_push_target_checked_before_scoring(tmp_path, model):
 
 def test_second_concurrent_submit(tmp_path, model):
     """While one process holds a model revision's lock, a second submit of it is refused with one line."""
-    import fcntl
+    from filelock import FileLock
 
     from harness.models.identity import resolve_model_ref
     from harness.results.layout import Layout
@@ -306,13 +306,9 @@ def test_second_concurrent_submit(tmp_path, model):
     out = tmp_path / "o"
     lock = Layout(out).lock_path(resolve_model_ref(str(model)))
     lock.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    with FileLock(str(lock), thread_local=False):  # the lock the harness takes, held by this process
         proc = run_cli("--model", str(model), "--tasks", "token_optimality", "--output-dir", str(out),
                        script="submit.py")
-    finally:
-        os.close(fd)
     about_input(error_line(proc, "being audited by another process"))
 
 

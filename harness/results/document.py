@@ -11,7 +11,6 @@ record, harness/results/trust.py): merges drop it.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import platform
@@ -20,11 +19,12 @@ import sys
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from harness import __version__, untrusted
 from harness.analyses.base import AnalysisResult
 from harness.errors import UserError
+from harness.locks import file_lock
 from harness.results.atomic import atomic_write_json
 
 SCHEMA_VERSION = 2
@@ -205,20 +205,9 @@ def read(path: str | os.PathLike[str]) -> dict[str, Any] | None:
         return None
 
 
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    try:
-        import fcntl
-    except ImportError:  # not POSIX
-        yield
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path.with_name(".results.lock"), os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
+def _locked(path: Path):
+    """The merge lock of one results.json: a second writer waits its turn."""
+    return file_lock(path.with_name(".results.lock"))
 
 
 def write(doc: dict[str, Any], path: str | os.PathLike[str]) -> Path:

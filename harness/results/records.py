@@ -25,6 +25,7 @@ from typing import Any, Iterator, Mapping
 from harness import __version__
 from harness.errors import UserError
 from harness import untrusted
+from harness.locks import file_lock
 from harness.results.atomic import atomic_write_json, is_temp_file
 from harness.results.layout import Layout
 
@@ -131,24 +132,10 @@ def _error_text(exc: BaseException) -> str:
     return text if len(text) <= _MAX_ERROR_CHARS else text[: _MAX_ERROR_CHARS - 1] + "…"
 
 
-@contextlib.contextmanager
-def _lock(path: Path) -> Iterator[None]:
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: no cross-process lock
-        yield
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            raise SubmissionError(f"{path.parent}: this model revision is being audited by another process right "
-                                  "now; wait for it to finish") from exc
-        yield
-    finally:
-        os.close(fd)  # releases the lock; the lock file stays (removing it would race)
+def _lock(path: Path):
+    """The submission lock of one model revision: a second process is refused at once, never queued."""
+    return file_lock(path, wait=False, busy=f"{path.parent}: this model revision is being audited by another "
+                     "process right now; wait for it to finish", error=SubmissionError)
 
 
 def close_dead_attempts(layout: Layout, ref) -> list[Path]:
