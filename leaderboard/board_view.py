@@ -204,7 +204,10 @@ def _rb_cells(entry: ModelEntry, rb: Mapping[str, RBScore]) -> list[RBCell]:
     cells = []
     for v in VERSIONS:
         s = rb.get(v)
-        if entry.origin != "hub":
+        if s is not None and s.self_reported and s.rank is None and s.score is not None:  # the submitter's own run
+            cells.append(RBCell(f"RewardBench {v}", "unranked*", "", f"{s.score:.1f}",
+                                ", ".join(x for x in (s.model_type, "self-reported, never ranked") if x)))
+        elif entry.origin != "hub":
             cells.append(RBCell(f"RewardBench {v}", "—", "", f"{entry.origin} model", "only Hub models join "
                                 "RewardBench", True))
         elif s is None or (s.rank is None and s.score is None):

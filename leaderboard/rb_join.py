@@ -81,13 +81,15 @@ class RewardBench:
             self.source = RBSource(source or f"{snap.source}" + (f", read {when}" if when else ""))
 
     def for_model(self, model: Mapping[str, Any]) -> dict[str, RBScore]:
+        """The public standing of a Hub model; a version it lacks (or any version of a local or demo model) shows
+        the submitter's own RewardBench run, marked self-reported and never ranked."""
         own = model.get("rewardbench_self_reported")
-        if isinstance(own, Mapping):  # the submitter's own RewardBench run: shown as self-reported, never ranked
-            return {v: RBScore(s.version, None, s.score, s.model_type, True, None)
-                    for v, s in normalise({**own, "self_reported": True}).items()}
+        mine = {v: RBScore(s.version, None, s.score, s.model_type, True, None)
+                for v, s in normalise({**own, "self_reported": True}).items()} if isinstance(own, Mapping) else {}
         if str(model.get("origin") or "hub") != "hub":
-            return {}
+            return mine
         try:
-            return normalise(self._lookup(str(model.get("id") or "")))
+            public = normalise(self._lookup(str(model.get("id") or "")))
         except Exception:  # noqa: BLE001  a broken snapshot costs the RewardBench cells, never the board
-            return {}
+            public = {}
+        return {v: public.get(v) or mine[v] for v in VERSIONS if v in public or v in mine}

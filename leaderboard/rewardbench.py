@@ -7,8 +7,8 @@ rank of the group, and the next model's rank skips the shared places. The join i
 RewardBench v1 spells `Ray2333/GRM-llama3.2-3B-rewardmodel-ft`) and applies to Hub ids only: a local folder or
 demo model (`local:...`, `demo:...`, a path) never inherits a public rank.
 
-A user's own RewardBench results file (`--rewardbench-results FILE`) becomes an entry marked `self_reported`,
-with scores but never a public rank. Rebuilding the snapshot lives in `leaderboard.rewardbench_sources`.
+A user's own RewardBench results file (`--rewardbench-results FILE`, read by `leaderboard.rewardbench_files` in
+the forms RewardBench writes) becomes an entry marked `self_reported`, with scores but never a public rank. Rebuilding the snapshot lives in `leaderboard.rewardbench_sources`.
 
     python -m leaderboard.rewardbench                  # print the bundled snapshot
     python -m leaderboard.rewardbench MODEL_ID         # one model's entry
@@ -199,11 +199,6 @@ def to_percent(values: Mapping[str, float]) -> dict[str, float]:
     return {k: x * scale for k, x in values.items()}
 
 
-def _numbers(d: Mapping[str, Any]) -> dict[str, float]:
-    return {norm_key(k): float(v) for k, v in d.items()
-            if isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool)}
-
-
 # Example counts of the RewardBench v1 subsets (math-prm has 447 pairs; it is weighted like all of code).
 V1_SUBSET_COUNTS: dict[str, int] = {
     "alpacaeval-easy": 100, "alpacaeval-length": 95, "alpacaeval-hard": 95, "mt-bench-easy": 28,
@@ -241,53 +236,12 @@ def v1_sections_from_subsets(subsets: Mapping[str, Any]) -> dict[str, float] | N
     return out
 
 
-def _version_result(version: str, nums: dict[str, float], model_type: str | None) -> VersionResult:
-    if version == "v1" and not set(SECTIONS["v1"]) - {"prior_sets"} <= set(nums):
-        sections = v1_sections_from_subsets(nums)  # per-subset accuracies, as `rewardbench` saves them
-        if sections is None:
-            raise KeyError("v1")
-    else:
-        sections = to_percent({k: nums[k] for k in SECTIONS[version] if k in nums})
-    if not set(SECTIONS[version]) - {"prior_sets"} <= set(sections):
-        raise KeyError(version)
-    score = overall_score(version, sections)
-    return VersionResult(version, round(score, 2), {k: round(x, 2) for k, x in sections.items()}, model_type)
+def load_user_results(*paths: str | Path) -> RewardBenchEntry:
+    """A user's own RewardBench results (one file per version, as RewardBench writes them) as a self-reported
+    entry: scores, never a public rank. The forms and the scoring are in `leaderboard.rewardbench_files`."""
+    from leaderboard.rewardbench_files import load_user_results as load
 
-
-def load_user_results(path: str | Path) -> RewardBenchEntry:
-    """A user's own RewardBench results JSON as a self-reported entry (scores, no public rank).
-
-    Accepts what `rewardbench` writes: v1 per-subset accuracies (alpacaeval-easy, ..., hep-rust, math-prm) or
-    section scores (Chat, Chat Hard, Safety, Reasoning), and v2 section scores (Factuality, Precise IF, Math,
-    Safety, Focus, Ties); fractions or percentages. A file may hold both versions under "v1" and "v2" keys.
-    """
-    p = Path(path)
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError as e:
-        raise RewardBenchResultsError(f"--rewardbench-results {p}: file not found; give the JSON RewardBench "
-                                      "wrote for your model") from e
-    except (OSError, json.JSONDecodeError) as e:
-        raise RewardBenchResultsError(f"--rewardbench-results {p}: not readable JSON ({e}); give the JSON "
-                                      "RewardBench wrote for your model") from e
-    if not isinstance(data, Mapping):
-        raise RewardBenchResultsError(f"--rewardbench-results {p}: expected a JSON object of scores")
-    parts = {v: data[v] for v in VERSIONS if isinstance(data.get(v), Mapping)} or {None: data}
-    found: dict[str, VersionResult] = {}
-    for declared, block in parts.items():
-        nums = _numbers(block)
-        model_type = block.get("model_type") if isinstance(block.get("model_type"), str) else None
-        v = declared or ("v2" if {"factuality", "precise_if", "focus"} & set(nums) else "v1")
-        try:
-            found[v] = _version_result(v, nums, model_type)
-        except KeyError:
-            want = ", ".join(SECTIONS[v][k] for k in SECTIONS[v] if k != "prior_sets")
-            raise RewardBenchResultsError(
-                f"--rewardbench-results {p}: no complete {LABELS[v]} scores (need {want}"
-                + (", or every v1 subset accuracy" if v == "v1" else "") + ")") from None
-    model = data.get("model") if isinstance(data.get("model"), str) else p.stem
-    return RewardBenchEntry(model, found.get("v1"), found.get("v2"), source=f"self-reported: {p.name}",
-                            date=None, self_reported=True)
+    return load(*paths)
 
 
 # ------------------------------------------------------------------------------------------------------- CLI

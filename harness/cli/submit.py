@@ -29,8 +29,9 @@ def add_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--push", metavar="ORG/DATASET", help="upload results to this Hub dataset (private unless "
                                                          "--public); off by default")
     p.add_argument("--public", action="store_true", help="make a dataset created by --push public")
-    p.add_argument("--rewardbench-results", metavar="FILE",
-                   help="your own RewardBench results JSON for this model (shown as self-reported, never ranked)")
+    p.add_argument("--rewardbench-results", metavar="FILE", nargs="+", action="extend",
+                   help="the JSON RewardBench wrote for this model (v1 and/or v2, one file each); shown as "
+                        "self-reported, never ranked; attached to an existing audit without rescoring")
     cli_args.add_trust_arg(p)
     p.set_defaults(outputs=(("output_dir", "--output-dir", "dir"), ("leaderboard_out", "--leaderboard-out", "dir")),
                    on_interrupt=cli_args.RESUME_NOTE)
@@ -63,6 +64,13 @@ def audit_one(args: argparse.Namespace, ref, specs, opts, layout) -> str:
     same_model = existing and existing["model"].get("source") == ref.source and \
         existing["model"].get("revision") == ref.revision
     if not args.force and same_model and document.covers(existing, wanted):
+        if args.self_report is not None:
+            from harness.cli.self_report import attach
+
+            attach(layout.results_path(ref), args.self_report, cli_args.trust_store(args))
+            print(f"{ref.display_id} @ {ref.short_revision} already audited with these settings: attached your "
+                  f"RewardBench results (self-reported) to {layout.results_path(ref)} without rescoring")
+            return "attached"
         print(f"{ref.display_id} @ {ref.short_revision} already audited with these settings "
               f"({layout.results_path(ref)}); use --force to rerun")
         return "skipped"
@@ -81,11 +89,7 @@ def audit_one(args: argparse.Namespace, ref, specs, opts, layout) -> str:
                   f"{check.ruled.n} right, {check.rule.min_correct} needed); " +
                   (f"published anyway ({override})" if override else
                    "it stays off the board unless you pass --allow-failed-sanity"), file=sys.stderr)
-        model_extra = {}
-        if args.rewardbench_results:
-            from leaderboard.rewardbench import load_user_results
-
-            model_extra["rewardbench_self_reported"] = load_user_results(args.rewardbench_results).to_json()
+        model_extra = {} if args.self_report is None else {"rewardbench_self_reported": args.self_report}
         sub.set_results_path(run_tasks(scorer, specs, args.output_dir, opts, extra=extra, model_extra=model_extra))
     return "audited"
 
@@ -107,6 +111,9 @@ def submit(args: argparse.Namespace) -> int:
         from harness.results.push import check_push_target
 
         check_push_target(args.push)
+    from harness.cli.self_report import read_self_report
+
+    args.self_report = read_self_report(args.rewardbench_results)  # a bad file is refused before any model loads
     demos = ["rm", "lm"] if demo_request(args.model) == ("rm", "lm") else ["rm"]
     refs = []
     for which in demos:

@@ -161,6 +161,9 @@ def merge(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
         doc["superseded"] = superseded
     if "sanity" not in new and "sanity" in old:
         doc["sanity"] = old["sanity"]
+    own, model = (old.get("model") or {}).get("rewardbench_self_reported"), doc.get("model")
+    if own is not None and isinstance(model, dict) and "rewardbench_self_reported" not in model:
+        doc["model"] = {**model, "rewardbench_self_reported": own}  # a later run without the flag keeps it
     doc["runs"] = (old.get("runs") or []) + [{"created": new.get("created"), "tasks": sorted(new.get("results") or {}),
                                               "wall_time_s": new.get("wall_time_s")}]
     return doc
@@ -205,7 +208,7 @@ def read(path: str | os.PathLike[str]) -> dict[str, Any] | None:
         return None
 
 
-def _locked(path: Path):
+def locked(path: Path):
     """The merge lock of one results.json: a second writer waits its turn."""
     return file_lock(path.with_name(".results.lock"))
 
@@ -221,7 +224,7 @@ def write_merged(new: dict[str, Any], path: str | os.PathLike[str]) -> dict[str,
     A damaged results file (a regular file that is not a JSON object, e.g. torn by a crash) is set aside as
     `results.json.damaged-<utc>` rather than overwritten; anything else in its place (a link, a FIFO) is refused."""
     p = Path(path)
-    with _locked(p):
+    with locked(p):
         try:
             old = read(p)
         except untrusted.UntrustedFileError:
