@@ -39,8 +39,8 @@ def test_layout_and_values_from_todays_document():
         "alias": "token_optimality", "best/mean,none": 1.25, "best/n_nonfinite,none": 0.0, "spearman,none": None,
     }
     assert out["missing_reasons"] == {"token_optimality": {"spearman,none": "no items matched"}}
-    assert out["higher_is_better"]["token_optimality"] == {"best/mean": None, "best/n_nonfinite": False,
-                                                           "spearman": True}
+    # no direction declared for best/mean: no higher_is_better entry is invented for it
+    assert out["higher_is_better"]["token_optimality"] == {"best/n_nonfinite": False, "spearman": True}
     assert out["versions"] == {"token_optimality": 1.5}
     assert out["n-shot"] == {"token_optimality": 0}
     assert out["configs"]["token_optimality"]["metadata"] == {"version": 1.5}
@@ -55,7 +55,7 @@ def test_layout_and_values_from_todays_document():
 
 def test_written_versions_provenance_and_limit_from_the_new_layout():
     doc = {
-        "model": {"id": "local:rm@1234abcd", "source": "/models/rm", "revision": "sha256-ff", "dtype": "float32",
+        "model": {"id": "local:rm@1234abcd", "origin": "local", "source": "/models/rm", "revision": "sha256-ff", "dtype": "float32",
                   "scorer": "lm_logprob", "device": "cpu", "batch_size": 64},
         "provenance": {"harness_version": "0.2.0", "git_commit": "0123456789abcdef", "transformers": "5.24.0"},
         "configs": {},
@@ -73,7 +73,9 @@ def test_written_versions_provenance_and_limit_from_the_new_layout():
     assert out["git_hash"] == "0123456789abcdef" and out["rm_harness_version"] == "0.2.0"
     assert out["date"] == datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc).timestamp()
     assert out["config"]["limit"] == 5, "a limited run says so"
-    assert out["config"]["batch_size"] == 64 and out["config"]["model_args"].startswith("pretrained=/models/rm,")
+    # a local model is named by its display id, never by the folder it was read from
+    assert out["config"]["batch_size"] == 64 and out["config"]["model_args"].startswith("pretrained=local:rm@1234abcd,")
+    assert "/models/rm" not in json.dumps(out)
     assert out["configs"]["b"] == {"task": "b"} and out["results"]["b"] == {"alias": "b"}
 
 
@@ -93,6 +95,6 @@ def test_non_numbers_become_null_with_the_reason_apart():
     why = out["missing_reasons"]["t"]
     assert why["a,none"] == "not finite (nan)" and why["b,none"] == "not finite (inf)"
     assert why["c,none"].startswith("not a number") and "version" in why and "f,none" not in why
-    assert out["higher_is_better"]["t"]["f"] is None and out["versions"]["t"] is None
+    assert "f" not in out["higher_is_better"]["t"] and out["versions"]["t"] is None
     assert out["date"] is None and out["config"]["limit"] is None
     assert out["configs"]["t"]["analysis"]["args"]["p"] is None
