@@ -4,6 +4,7 @@ size, distributed start-up. Subcommand modules import from here; nothing here im
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import traceback
 
@@ -234,9 +235,14 @@ _ALIASES = {"--output-path": "--output-dir"}
 _GLOBAL = {"-v": "verbose", "--verbose": "verbose", "--debug": "debug"}
 
 
+RESPELLED: dict[str, str] = {}  # our flag name -> the spelling the user typed (errors name the typed one)
+
+
 def normalise_argv(argv: list[str]) -> tuple[list[str], bool, bool]:
-    """Underscore flags to hyphens, aliases to our names, and the global flags taken out wherever they stand."""
+    """Underscore flags to hyphens, aliases to our names, and the global flags taken out wherever they stand.
+    What was respelled is kept in RESPELLED so that messages say the flag as the user typed it."""
     out, verbose, debug, rest = [], False, False, False
+    RESPELLED.clear()
     for tok in argv:
         if rest or tok == "--":
             rest = True
@@ -248,17 +254,32 @@ def normalise_argv(argv: list[str]) -> tuple[list[str], bool, bool]:
             continue
         if tok.startswith("--"):
             name, eq, value = tok.partition("=")
-            name = _ALIASES.get(name.replace("_", "-"), name.replace("_", "-"))
-            tok = name + eq + value
+            ours = _ALIASES.get(name.replace("_", "-"), name.replace("_", "-"))
+            if ours != name:
+                RESPELLED[ours] = name
+            tok = ours + eq + value
         out.append(tok)
     return out, verbose, debug
+
+
+def as_typed(message: str) -> str:
+    """`message` with each flag we respelled named as the user typed it (`--batch_size`, `--model_args
+    pretrained=`), so no message shows a spelling the user never wrote."""
+    for ours, typed in RESPELLED.items():
+        message = re.sub(rf"(?<![\w-]){re.escape(ours)}(?![\w-])", lambda _m, t=typed: t, message)
+    return message
 
 
 class Parser(argparse.ArgumentParser):
     """argparse that reports a bad command line as one `error:` line (exit 2), the usage only with --help."""
 
     def error(self, message: str):
-        self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+        self.exit(2, f"error: {self.prog}: {as_typed(message)} (see {self.prog} --help)\n")
+
+    def parse_args(self, args=None, namespace=None):  # noqa: ANN001 - argparse's signature
+        from harness.cli.lmeval_args import expand
+
+        return super().parse_args(expand(list(sys.argv[1:] if args is None else args), RESPELLED), namespace)
 
 
 class Interrupted(KeyboardInterrupt):
@@ -291,7 +312,7 @@ def run_guarded(fn, argv: list[str], debug: bool) -> int:
     except UserError as e:
         if debug:
             traceback.print_exc()
-        print(f"error: {e.one_line()}", file=sys.stderr)
+        print(f"error: {as_typed(e.one_line())}", file=sys.stderr)
         return e.exit_code
     except OSError as e:
         from harness.cli.outputs import LATE_WRITE_ERRNOS, os_error_advice
@@ -302,7 +323,8 @@ def run_guarded(fn, argv: list[str], debug: bool) -> int:
             traceback.print_exc()
         target = e.filename2 or e.filename  # a failed copy names its source first and the file it wrote second
         where = f" ({target})" if target else ""
-        print(f"error: cannot write{where}: {os_error_advice(e)} (--output-dir, --out)", file=sys.stderr)
+        print(f"error: cannot write{where}: {as_typed(os_error_advice(e))} ({as_typed('--output-dir')}, --out)",
+              file=sys.stderr)
         return 2
     except KeyboardInterrupt as e:
         note = e.note if isinstance(e, Interrupted) else GENERIC_NOTE  # outside a command: nothing was started

@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterable, Mapping
 import yaml
 
 from harness import safe_yaml
+from harness.tasks import lmeval_compat
 from harness.data_paths import (  # noqa: F401 (SHARED_DATA_ENV re-exported)
     SHARED_DATA_ENV,
     SharedDataNotFound,
@@ -317,27 +318,46 @@ def _read_yaml(path: Path, referrer: Path | None = None) -> tuple[dict[str, Any]
         data = safe_yaml.load(text)
         version_text = _written_version(text) if isinstance(data, dict) else None
     except yaml.YAMLError as e:
+        line = lmeval_compat.function_tag_line(e)
+        if line is not None:
+            raise TaskSpecError(path, "", f"line {line}: {lmeval_compat.FUNCTION_MESSAGE}") from None
         raise TaskSpecError(path, "", f"invalid YAML: {e}") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise TaskSpecError(path, "", f"top level must be a mapping, got {type(data).__name__}")
-    for key in map(str, data):
-        if key in LMEVAL_FIELDS:
-            raise TaskSpecError(path, key, f"lm-eval field that does not apply here: {LMEVAL_FIELDS[key]}; remove it")
-    unknown = sorted(set(map(str, data)) - TOP_KEYS)
-    if unknown:
-        raise TaskSpecError(path, unknown[0], f"unknown key (allowed: {', '.join(sorted(TOP_KEYS))})")
+    for problem in top_key_problems(path, data):
+        raise problem
     return data, version_text, raw
 
 
-def _resolve_file(path: Path, variables: _Vars, stack: tuple[Path, ...] = ()) -> _Loaded:
-    """Load a file with its includes merged; `origin[key]` is the file that set key."""
+def top_key_problems(path: Path, data: dict[str, Any]) -> list[TaskSpecError]:
+    """Every top-level key problem of one file: lm-eval fields and group keys (said in lm-eval's terms), then
+    unknown keys."""
+    out = []
+    for key in map(str, data):
+        if key in LMEVAL_FIELDS:
+            out.append(TaskSpecError(path, key, f"lm-eval field that does not apply here: {LMEVAL_FIELDS[key]}; "
+                                                "remove it"))
+        elif key in lmeval_compat.GROUP_KEYS:
+            out.append(TaskSpecError(path, key, lmeval_compat.GROUP_MESSAGE))
+    if isinstance(data.get("task"), list):
+        out.append(TaskSpecError(path, "task", lmeval_compat.TASK_LIST_MESSAGE))
+    known = TOP_KEYS | set(LMEVAL_FIELDS) | set(lmeval_compat.GROUP_KEYS)
+    out += [TaskSpecError(path, key, f"unknown key (allowed: {', '.join(sorted(TOP_KEYS))})")
+            for key in sorted(set(map(str, data)) - known)]
+    return out
+
+
+def _resolve_file(path: Path, variables: _Vars, stack: tuple[Path, ...] = (),
+                  overrides: dict[Path, tuple] | None = None) -> _Loaded:
+    """Load a file with its includes merged; `origin[key]` is the file that set key. `overrides` gives a file's
+    already-read (data, version text, bytes) in place of reading it (`tasks validate` checking every field)."""
     path = Path(os.path.normpath(path.resolve()))
     if path in stack:
         chain = " -> ".join(str(p) for p in (*stack, path))
         raise TaskSpecError(stack[-1], "include", f"include cycle: {chain}")
-    data, version_text, raw = _read_yaml(path, stack[-1] if stack else None)
+    data, version_text, raw = (overrides or {}).get(path) or _read_yaml(path, stack[-1] if stack else None)
     loaded = _Loaded({}, {}, None, [])
     if "include" in data:
         inc = data["include"]
@@ -770,6 +790,8 @@ def validate_paths(
     columns the analysis declares (`CsvColumns`). `check_items(spec)` (the CLI passes the item reader the runs use)
     reads each task's item list; a UserError it raises is one more problem.
     """
+    from harness.tasks.lint import file_errors
+
     variables = _Vars(shared_data)
     errors: list[str] = []
     names: dict[str, str] = {}
@@ -782,10 +804,9 @@ def validate_paths(
         if not files:
             errors.append(f"{p}: no task files (*.yaml, *.yml not starting with '_')")
         for f in files:
-            try:
-                spec = _load(f, variables)
-            except TaskSpecError as e:
-                errors.append(str(e))
+            spec, problems = file_errors(f, variables)  # every problem in the file, not only the first
+            errors.extend(problems)
+            if spec is None:
                 continue
             if spec.task in names and names[spec.task] != spec.source:
                 errors.append(f"{f}: task: duplicate task name {spec.task!r} (also in {names[spec.task]})")
