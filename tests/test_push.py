@@ -16,6 +16,7 @@ class StandIn:
     """Records what would have reached the Hub."""
 
     made: list["StandIn"] = []
+    listing: list[str] = []  # the dataset's files as the Hub would list them
 
     def __init__(self, token=None):
         self.calls = []
@@ -30,6 +31,10 @@ class StandIn:
 
     def create_commit(self, **kw):
         self.calls.append(("create_commit", kw))
+
+    def list_repo_files(self, **kw):
+        self.calls.append(("list_repo_files", kw))
+        return list(StandIn.listing)
 
 
 @pytest.mark.parametrize("repo", ["not a repo", "a/b/c", "org/", "/name", "org/na..me"])
@@ -70,12 +75,57 @@ def test_nothing_is_uploaded_unless_asked(tmp_path, monkeypatch, mistral_dir):
             "--output-dir", str(tmp_path / "results"), "--leaderboard-out", str(tmp_path / "site")]
     assert main(args) == 0
     assert [c for api in StandIn.made for c in api.calls] == []
+    other = "org__other-rm/0123456789ab/data/vocab-best-abcdef12.parquet"  # another model already in the dataset
+    StandIn.listing = [other, "org__other-rm/0123456789ab/results.json", "README.md"]
     assert main(args + ["--push", "me/rm-audits"]) == 0  # already audited: this run only uploads
     calls = [c for api in StandIn.made for c in api.calls]
-    assert [name for name, _ in calls] == ["whoami", "create_repo", "create_commit"], "the Hub is asked first"
+    assert [name for name, _ in calls] == ["whoami", "create_repo", "list_repo_files", "create_commit"], \
+        "the Hub is asked first"
     assert calls[1][1]["private"] is True and calls[1][1]["repo_type"] == "dataset"
-    paths = {op.path_in_repo for op in calls[2][1]["operations"]}
-    assert {"README.md", "results.json"} <= paths
-    (table,) = [p for p in paths if p.startswith("data/")]
-    assert table.startswith("data/items-best-") and table.endswith(".parquet"), "named by settings and table key"
-    assert any(p.startswith("requests/") for p in paths)
+    ops = {op.path_in_repo: op for op in calls[3][1]["operations"]}
+    (base,) = {p.rsplit("/data/", 1)[0] for p in ops if "/data/" in p}
+    assert base.startswith("local__rm__") and len(base.split("/")[1]) == 12, "the model revision's own folder"
+    assert {"README.md", f"{base}/results.json"} <= set(ops)
+    (table,) = [p for p in ops if "/data/" in p]
+    assert table.startswith(f"{base}/data/items-best-") and table.endswith(".parquet"), "named by settings and key"
+    assert any(p.startswith(f"{base}/requests/") for p in ops)
+    assert not any(p.startswith(("data/", "requests/")) or p == "results.json" for p in ops), "nothing at the root"
+    # nothing pushed holds a local path, the user's or the host's name
+    import getpass
+    import socket
+
+    for path, op in ops.items():
+        if path.endswith((".json", ".md")):
+            text = op.path_or_fileobj.decode() if isinstance(op.path_or_fileobj, bytes) else open(op.path_or_fileobj).read()
+            assert str(tmp_path) not in text and "/home/" not in text, path
+            for name in {getpass.getuser(), socket.gethostname()} - {"", "root"}:
+                assert name not in text, (path, name)
+    # the card, read by huggingface_hub's own loader: Hub metadata, and configs for both models
+    from huggingface_hub import DatasetCard
+
+    readme = tmp_path / "README.md"
+    readme.write_bytes(ops["README.md"].path_or_fileobj)
+    card = DatasetCard.load(readme)
+    meta = card.data.to_dict()
+    assert meta["license"] == "other" and meta["pretty_name"] and meta["task_categories"] and meta["size_categories"]
+    paths = {c["config_name"]: c["data_files"][0]["path"] for c in meta["configs"]}
+    assert paths == {"org__other-rm-0123456789ab-vocab-best-abcdef12": other,
+                     f"{base.replace('/', '-')}-{table.rsplit('/', 1)[1][:-8]}": table}
+    assert "commit None" not in card.text and "python submit.py" not in card.text and "rm-harness submit" in card.text
+
+
+def test_card_configs_follow_the_file_list():
+    """Configs are rebuilt from the dataset's files: a table deleted on the Hub drops out, others' stay, files
+    outside the layout (or a path trying to leave it) are no configs."""
+    from huggingface_hub import DatasetCard
+
+    from harness.results.hub_card import build_card, configs_from_files, size_category
+
+    files = ["a__b/0123456789ab/data/vocab-best-1234abcd.parquet", "c__d/ba9876543210/data/items-worst-99.parquet",
+             "c__d/ba9876543210/results.json", "data/old.parquet", "../x/0123456789ab/data/t.parquet"]
+    assert [c["config_name"] for c in configs_from_files(files)] == ["a__b-0123456789ab-vocab-best-1234abcd",
+                                                                     "c__d-ba9876543210-items-worst-99"]
+    card = DatasetCard(str(build_card("me/ds", files[:1], {"model": {"id": "a/b", "source": "a/b"}}, 262_144)))
+    assert [c["config_name"] for c in card.data.configs] == ["a__b-0123456789ab-vocab-best-1234abcd"]
+    assert card.data.size_categories == ["100K<n<1M"]
+    assert (size_category(999), size_category(1000), size_category(10**9)) == ("n<1K", "1K<n<10K", "n>100M")

@@ -95,10 +95,11 @@ def test_value_ranges_are_validated(tmp_path):
     proc = run_cli("tasks", "validate", str(d))
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr[-3000:]
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
-    assert len(lines) == len(RANGED) and all(ln.startswith("error: ") for ln in lines), lines
-    for i, (_, _, field, words) in enumerate(RANGED):
-        (line,) = [ln for ln in lines if f"r{i:02d}.yaml" in ln]
-        assert f"analysis.args.{field}" in line and words in line, line
+    assert all(ln.startswith("error: ") for ln in lines), lines
+    for i, (_, _, field, words) in enumerate(RANGED):  # every error of a file is named (r13 has a second one)
+        mine = [ln for ln in lines if f"r{i:02d}.yaml" in ln]
+        assert any(f"analysis.args.{field}" in ln and words in ln for ln in mine), mine
+        assert len(mine) == (2 if i == 13 else 1), mine
 
 
 def test_k_zero_stops_run_before_the_model(tmp_path, model):

@@ -1,5 +1,7 @@
-"""Upload one audit to a Hub dataset the user names: score tables as parquet (one config per prompt), results.json,
-the submission records and a dataset card. Private unless the user asks for public; never called implicitly.
+"""Upload one audit to a Hub dataset the user names: score tables as parquet (one config per table), results.json,
+the submission records and a dataset card (`hub_card`), all under the model revision's own folder, so one dataset
+holds many models. Private unless the user asks for public; never called implicitly. What is pushed holds no local
+path (`data_paths.portable`).
 
 `check_push_target` runs before any model loads, so a malformed repo id, missing credentials or an unreachable Hub
 fail at once; a push that still fails at the end keeps the audit and says how to push it later (submit's job).
@@ -12,8 +14,10 @@ import re
 from typing import Any
 
 from harness import untrusted
+from harness.data_paths import portable
 from harness.errors import UserError
 from harness.results.audit import open_audit
+from harness.results.hub_card import build_card, folder_of
 from harness.results.layout import Layout
 
 _REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
@@ -72,46 +76,48 @@ def table_name(meta: dict[str, Any], key: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", "-".join(str(p) for p in parts if p not in (None, ""))).strip("-.")
 
 
-def dataset_card(doc: dict[str, Any], configs: dict[str, str]) -> str:
-    """A dataset card: YAML metadata (configs → parquet files), what was audited, how to reproduce."""
-    model = doc.get("model", {})
-    lines = ["---", "tags: [rm-harness, reward-model-interpretability]", "configs:"]
-    for name, path in configs.items():
-        lines += [f"- config_name: {json.dumps(name)}", "  data_files:", "  - split: train", f"    path: {json.dumps(path)}"]
-    lines += ["---", "", f"# rm-harness audit of {model.get('id')}", "",
-              f"- source: `{model.get('source')}` at revision `{model.get('revision')}`",
-              f"- scorer: {model.get('scorer')}, dtype {model.get('dtype')}, prompt format {model.get('prompt_format')}",
-              f"- weights: {model.get('weights_note') or 'as published'}",
-              f"- harness: {doc.get('harness_version')} (commit {doc.get('provenance', {}).get('git_commit')})",
-              "- status: self-submitted, unverified (`rm-harness verify` rescoring has not been run by a maintainer)",
-              "", "Reproduce:", "", "```", f"python submit.py --model {model.get('source')} --revision "
-              f"{model.get('revision')} --dtype {model.get('dtype')}", "```", ""]
-    return "\n".join(lines)
+def _portable_json(path, what: str) -> bytes:
+    """A JSON file as pushed: every absolute path made portable (no local path, user or host name leaves)."""
+    doc = untrusted.read_json_object(path, what)
+    return (json.dumps(portable(doc), indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode()
+
+
+def existing_files(api: Any, repo_id: str) -> list[str]:
+    """The dataset's current files ([] for a dataset that does not exist yet)."""
+    from huggingface_hub.errors import RepositoryNotFoundError
+
+    try:
+        return list(api.list_repo_files(repo_id=repo_id, repo_type="dataset"))
+    except RepositoryNotFoundError:
+        return []
 
 
 def push_audit(repo_id: str, layout: Layout, ref, *, private: bool = True, token: str | None = None,
                api: Any = None) -> str:
-    """Upload the audit of `ref`; returns a one-line summary."""
+    """Upload the audit of `ref` into its own folder of the dataset; returns a one-line summary."""
     from huggingface_hub import CommitOperationAdd
 
     folder = layout.audit_dir(ref)
     doc = open_audit(layout.results_path(ref)).doc
-    ops, configs = [], {}
+    base = folder_of(ref.slug, ref.short_revision)
+    ops, rows = [], 0
     for meta_path in sorted((folder / "tables").glob("*/meta.json")):
         meta = untrusted.read_json_object(meta_path, "score table's meta.json", max_bytes=untrusted.MAX_SMALL_JSON_BYTES)
         name = table_name(meta, meta_path.parent.name)
-        target = f"data/{name}.parquet"
-        configs[name] = target
-        ops.append(CommitOperationAdd(target, str(meta_path.with_name("table.parquet"))))
-    ops.append(CommitOperationAdd("results.json", str(layout.results_path(ref))))
+        ops.append(CommitOperationAdd(f"{base}/data/{name}.parquet", str(meta_path.with_name("table.parquet"))))
+        n = meta.get("n_rows")
+        rows += n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else 0
+    ops.append(CommitOperationAdd(f"{base}/results.json", _portable_json(layout.results_path(ref), "results document")))
     for rec in sorted(layout.records_dir(ref).glob("*.json")):
-        ops.append(CommitOperationAdd(f"requests/{rec.name}", str(rec)))
-    ops.append(CommitOperationAdd("README.md", dataset_card(doc, configs).encode()))
+        ops.append(CommitOperationAdd(f"{base}/requests/{rec.name}", _portable_json(rec, "submission record")))
     if api is None:
         from huggingface_hub import HfApi
 
         api = HfApi(token=token)
     api.create_repo(repo_id=repo_id, repo_type="dataset", exist_ok=True, private=private)
+    files = existing_files(api, repo_id) + [op.path_in_repo for op in ops]
+    card = build_card(repo_id, files, portable(doc), rows)
+    ops.append(CommitOperationAdd("README.md", str(card).encode()))
     api.create_commit(repo_id=repo_id, repo_type="dataset", operations=ops,
                       commit_message=f"rm-harness: {ref.display_id} @ {ref.short_revision} (unverified)")
     return f"pushed {len(ops)} files to the {'private' if private else 'public'} dataset {repo_id} (unverified)"
