@@ -1,4 +1,5 @@
-"""Where the reference data lives (the EloEverything snapshot, the BNC list): found, never shipped.
+"""Where the data lives: product data in the package (`package_data_dir`), and the reference data (the study's
+EloEverything scores, the BNC list), found, never shipped.
 
 The reference data sits in the project's `shared/data` folder beside a checkout. An installed package has no
 checkout, so it is found, in this order, through: a `--shared-data` flag value (passed in as `flag`), the
@@ -37,6 +38,12 @@ def reference_source(path: str) -> str | None:
         if part in REFERENCE_SOURCES:
             return REFERENCE_SOURCES[part]
     return None
+
+
+def package_data_dir() -> Path:
+    """The product data shipped inside the package (`harness/data/`: identity lists, sanity pairs, templates, the
+    EloEverything item names with human Elo); task files name it `${PACKAGE_DATA}`."""
+    return _PACKAGE_PARENT / "harness" / "data"
 
 
 class SharedDataNotFound(UserError, FileNotFoundError):

@@ -133,3 +133,13 @@ def test_installed_wheel_lists_every_builtin_task_outside_the_checkout(wheel, tm
     words = set(listed.stdout.split())
     missing = sorted(set(discover()) - words)
     assert not missing, f"installed rm-harness does not list {missing}:\n{listed.stdout}"
+    # every built-in task but the BNC variant works from the wheel alone (no reference-data folder anywhere)
+    checked = subprocess.run([bindir / "rm-harness", "tasks", "validate"], capture_output=True, text=True, env=env,
+                             cwd=tmp_path)
+    errors = [ln for ln in checked.stderr.splitlines() if ln.strip()]
+    assert errors and all("frequency_bias_bnc.yaml" in ln for ln in errors), checked.stderr
+    assert "ucrel.lancs.ac.uk/bncfreq" in checked.stderr and "--shared-data" in checked.stderr
+    with zipfile.ZipFile(wheel) as z:
+        names = set(z.namelist())
+    assert {"harness/data/eloeverything/elo.csv", "harness/data/eloeverything/LICENSE",
+            "harness/data/eloeverything/README.md"} <= names

@@ -110,14 +110,18 @@ def test_analyse_reruns_from_cached_tables_without_the_model(audited, monkeypatc
 
 
 def test_task_with_missing_reference_data_is_skipped_not_fatal(tmp_path, llama3_dir, monkeypatch):
+    from harness.tasks.pipeline import missing_data
+
     monkeypatch.setenv("RM_HARNESS_SHARED_DATA", str(tmp_path / "no-data-here"))
     tasks = discover()  # paths expand now, against the missing folder
     folder = builders.tiny_classifier("Llama", llama3_dir, tmp_path / "m")
-    path = run_tasks(load_scorer(str(folder)), [tasks["human_agreement"], tasks["token_optimality"]],
+    # the BNC list is reference data (the EloEverything names with human Elo ship with the package)
+    assert not missing_data(tasks["human_agreement"])
+    path = run_tasks(load_scorer(str(folder)), [tasks["frequency_bias_bnc"], tasks["token_optimality"]],
                      tmp_path / "results", RunOptions(progress=False, vocab_ids=IDS[:500]))
     doc = json.loads(path.read_text())
-    assert "token_optimality" in doc["results"] and "human_agreement" not in doc["results"]
-    assert "data file not found" in doc["skipped"]["human_agreement"]
+    assert "token_optimality" in doc["results"] and "frequency_bias_bnc" not in doc["results"]
+    assert "data file not found" in doc["skipped"]["frequency_bias_bnc"]
 
 
 def test_rerun_with_cached_tables_never_loads_the_weights(audited):

@@ -25,6 +25,7 @@ from harness.tasks import lmeval_compat
 from harness.data_paths import (  # noqa: F401 (SHARED_DATA_ENV re-exported)
     SHARED_DATA_ENV,
     SharedDataNotFound,
+    package_data_dir,
     portable,
     portable_path,
     reference_source,
@@ -118,8 +119,11 @@ def expand_vars(text: str, file: Path, field_name: str, variables: _Vars | None 
     variables = variables or _Vars()
 
     def sub(m: re.Match) -> str:
+        if m.group(1) == "PACKAGE_DATA":  # product data shipped in the package (harness/data/)
+            return str(package_data_dir())
         if m.group(1) != "SHARED_DATA":
-            raise TaskSpecError(file, field_name, f"unknown variable ${{{m.group(1)}}} (only ${{SHARED_DATA}})")
+            raise TaskSpecError(file, field_name, f"unknown variable ${{{m.group(1)}}} (only ${{SHARED_DATA}} "
+                                                  "and ${PACKAGE_DATA})")
         found = variables.shared()
         return found if found is not None else _UNRESOLVED
 
