@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 
 import pytest
@@ -75,6 +76,18 @@ def test_nothing_is_uploaded_unless_asked(tmp_path, monkeypatch, mistral_dir):
             "--output-dir", str(tmp_path / "results"), "--leaderboard-out", str(tmp_path / "site")]
     assert main(args) == 0
     assert [c for api in StandIn.made for c in api.calls] == []
+    # a self-reported RewardBench run attached to the finished audit without scoring it again
+    from pathlib import Path
+
+    fix = Path(__file__).parent / "fixtures" / "rewardbench"
+    (doc_path,) = (tmp_path / "results").glob("local__*/*/results.json")
+    before = json.loads(doc_path.read_text())
+    assert main(args + ["--rewardbench-results", str(fix / "run_rm-v1-rewardbench-0.1.4.json"),
+                        str(fix / "run_v2-v2-rewardbench-0.1.4.json")]) == 0
+    after = json.loads(doc_path.read_text())
+    own = after["model"]["rewardbench_self_reported"]
+    assert own["self_reported"] and own["v1"]["score"] == 90.39 and own["v2"]["rank"] is None
+    assert after["results"] == before["results"] and after.get("runs") == before.get("runs"), "nothing rescored"
     other = "org__other-rm/0123456789ab/data/vocab-best-abcdef12.parquet"  # another model already in the dataset
     StandIn.listing = [other, "org__other-rm/0123456789ab/results.json", "README.md"]
     assert main(args + ["--push", "me/rm-audits"]) == 0  # already audited: this run only uploads
@@ -111,6 +124,8 @@ def test_nothing_is_uploaded_unless_asked(tmp_path, monkeypatch, mistral_dir):
     paths = {c["config_name"]: c["data_files"][0]["path"] for c in meta["configs"]}
     assert paths == {"org__other-rm-0123456789ab-vocab-best-abcdef12": other,
                      f"{base.replace('/', '-')}-{table.rsplit('/', 1)[1][:-8]}": table}
+    pushed = json.loads(ops[f"{base}/results.json"].path_or_fileobj)
+    assert pushed["model"]["rewardbench_self_reported"]["self_reported"] is True
     assert "commit None" not in card.text and "python submit.py" not in card.text and "rm-harness submit" in card.text
 
 

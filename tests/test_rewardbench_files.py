@@ -98,3 +98,19 @@ def test_self_report_shows_for_local_models_marked_and_never_over_a_public_rank(
                           "rewardbench_self_reported": own})
     assert hub["v1"].rank is not None and not hub["v1"].self_reported
     assert hub["v2"].self_reported and hub["v2"].rank is None
+
+
+def test_a_bad_file_is_refused_before_the_model_is_looked_at(tmp_path):
+    """Through the console script: the model named does not even exist, yet the RewardBench file is what is
+    refused, in one line, so the file is checked with the other cheap checks."""
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[1]
+    proc = subprocess.run([sys.executable, str(repo / "submit.py"), "--model", str(tmp_path / "no-such-model"),
+                           "--rewardbench-results", str(FIX / "cli-other-dataset-rewardbench-0.1.4.json"),
+                           "--output-dir", str(tmp_path / "r"), "--leaderboard-out", str(tmp_path / "s")],
+                          capture_output=True, text=True, env={"PYTHONPATH": str(repo), "HF_HUB_OFFLINE": "1",
+                                                               "PATH": "/usr/bin:/bin"}, timeout=300)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert "extra_results is null" in proc.stderr and "no-such-model" not in proc.stderr
