@@ -236,14 +236,6 @@ def v1_sections_from_subsets(subsets: Mapping[str, Any]) -> dict[str, float] | N
     return out
 
 
-def load_user_results(*paths: str | Path) -> RewardBenchEntry:
-    """A user's own RewardBench results (one file per version, as RewardBench writes them) as a self-reported
-    entry: scores, never a public rank. The forms and the scoring are in `leaderboard.rewardbench_files`."""
-    from leaderboard.rewardbench_files import load_user_results as load
-
-    return load(*paths)
-
-
 # ------------------------------------------------------------------------------------------------------- CLI
 
 def _describe(entry: RewardBenchEntry) -> str:

@@ -11,6 +11,7 @@ import pytest
 from harness.errors import UserError
 from leaderboard import rewardbench as rb
 from leaderboard import rewardbench_sources as sources
+from leaderboard.rewardbench_files import load_user_results
 
 # The ten models of Christian et al. (FAccT 2025), as the study spells their Hub ids.
 STUDY_MODELS = [
@@ -118,7 +119,7 @@ def test_user_results_are_self_reported_and_unranked(tmp_path):
     f = tmp_path / "mine.json"  # scripts/run_rm.py's form (tests/test_rewardbench_files.py has RewardBench's own)
     f.write_text(json.dumps(ARMORM | {"model": "me/private-rm", "model_type": "Seq. Classifier",
                                       "chat_template": "tokenizer"}))
-    e = rb.load_user_results(f)
+    e = load_user_results(f)
     assert e.self_reported and e.model_id == "me/private-rm" and e.v2 is None
     assert e.v1.rank is None and e.v1.of is None and e.v1.model_type == "Seq. Classifier"
     assert e.v1.score == pytest.approx(90.39, abs=0.01)  # four sections, no Prior Sets
@@ -136,7 +137,7 @@ def test_user_results_errors_name_the_file(tmp_path, content, match):
     if content is not None:
         f.write_text(content)
     with pytest.raises(UserError, match=match) as err:
-        rb.load_user_results(f)
+        load_user_results(f)
     assert "--rewardbench-results" in str(err.value) and "\n" not in str(err.value)
 
 

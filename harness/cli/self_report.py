@@ -18,7 +18,7 @@ def read_self_report(paths: Sequence[str] | None) -> dict[str, Any] | None:
     """The self-reported entry as stored in results.json, or None without files; refuses bad files in one line."""
     if not paths:
         return None
-    from leaderboard.rewardbench import load_user_results
+    from leaderboard.rewardbench_files import load_user_results
 
     return load_user_results(*paths).to_json()
 

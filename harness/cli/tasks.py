@@ -41,8 +41,10 @@ def cmd_tasks(args: argparse.Namespace) -> int:
         return 0
     from harness.tasks.items_source import check_items
 
+    from harness.tasks.lint import file_errors
+
     errors = validate_paths(list(args.paths or [str(BUILTIN_TASKS_DIR)]) + list(args.include_path), check_data=True,
-                            shared_data=args.shared_data, check_items=check_items)
+                            shared_data=args.shared_data, check_items=check_items, file_errors=file_errors)
     for e in errors:  # one `error:` line per problem (one bad file: exactly one line), exit 2 as every user error
         print(f"error: {' '.join(str(e).split())}", file=sys.stderr)
     print("all task files valid" if not errors else f"{len(errors)} error(s)")

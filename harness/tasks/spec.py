@@ -782,9 +782,17 @@ def select_tasks(tasks: dict[str, TaskSpec], names: str | list[str]) -> list[Tas
     return list(picked.values())
 
 
+def _first_error(path: Path, variables: _Vars) -> tuple[TaskSpec | None, list[str]]:
+    try:
+        return _load(path, variables), []
+    except TaskSpecError as e:
+        return None, [str(e)]
+
+
 def validate_paths(
     paths: Iterable[str | Path], check_data: bool = False, shared_data: str | os.PathLike[str] | None = None,
     check_items: Callable[[TaskSpec], Any] | None = None,
+    file_errors: Callable[[Path, Any], tuple[TaskSpec | None, list[str]]] | None = None,
 ) -> list[str]:
     """Validate task files or folders; one message per problem (empty list = all valid).
 
@@ -792,10 +800,9 @@ def validate_paths(
     with no task file, is an error. With `check_data`, the `responses.path` files (and local `responses.dataset`
     folders) and `*path` analysis arguments must exist, and CSV files an analysis argument names must have the
     columns the analysis declares (`CsvColumns`). `check_items(spec)` (the CLI passes the item reader the runs use)
-    reads each task's item list; a UserError it raises is one more problem.
+    reads each task's item list; a UserError it raises is one more problem. `file_errors(path, variables)` (the CLI
+    passes `harness.tasks.lint.file_errors`) gives every problem of a file; without it, the first one.
     """
-    from harness.tasks.lint import file_errors
-
     variables = _Vars(shared_data)
     errors: list[str] = []
     names: dict[str, str] = {}
@@ -808,7 +815,7 @@ def validate_paths(
         if not files:
             errors.append(f"{p}: no task files (*.yaml, *.yml not starting with '_')")
         for f in files:
-            spec, problems = file_errors(f, variables)  # every problem in the file, not only the first
+            spec, problems = (file_errors or _first_error)(f, variables)
             errors.extend(problems)
             if spec is None:
                 continue
