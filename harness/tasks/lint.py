@@ -3,7 +3,8 @@
 The loader (`spec.py`) stops at the first problem, which is what a run needs. Here a file is read once
 leniently (an lm-eval `!function` tag reads as null, each one reported with its line; every top-level key problem
 is reported), then built again and again with each offending field taken out, so one pass names every field that
-is wrong. A complaint that a field taken out is now missing is not reported twice.
+is wrong. A complaint caused by taking a field out (it is now missing, or the mapping holding it is now empty)
+is not reported.
 """
 
 from __future__ import annotations
@@ -49,6 +50,14 @@ def _drop(data: Any, field_name: str) -> bool:
     return False
 
 
+def _related(field_name: str, dropped: str) -> bool:
+    """Whether a complaint about `field_name` may be caused by taking out `dropped` (the same field, one inside
+    it, or the one holding it, e.g. a mapping left empty)."""
+    def inside(a: str, b: str) -> bool:
+        return a == b or a.startswith(b + ".") or a.startswith(b + "[")
+    return inside(field_name, dropped) or inside(dropped, field_name)
+
+
 def file_errors(path: str | os.PathLike[str], variables: Any) -> tuple[task_spec.TaskSpec | None, list[str]]:
     """(the spec when the file is valid, every problem found in it, one message each)."""
     file = Path(os.path.normpath(Path(path).resolve()))
@@ -84,7 +93,7 @@ def file_errors(path: str | os.PathLike[str], variables: Any) -> tuple[task_spec
             spec = task_spec._build(loaded, file, variables)
             return (spec if not errors else None), errors
         except task_spec.TaskSpecError as e:
-            if not any(e.field == d or e.field.startswith(d + ".") for d in dropped):
+            if not any(_related(e.field, d) for d in dropped):  # not a consequence of a field taken out
                 errors.append(str(e))
             if Path(e.file) != file or not _drop(data, e.field):
                 break  # in an included file, or not a path we can take out: stop here
