@@ -4,7 +4,7 @@ A policy is data from anywhere (docs/security.md): it is read through harness.sa
 or aliases), within a size cap, and every key and value is checked here; an unknown key is an error naming it.
 `include: FILE` works as in task files (a path relative to the including file; cycles refused): the included
 policy is the base, the including file's top-level keys replace its keys, and its `checks` are merged by `name`
-(a check of the same name replaces the base's, new names are added after them). `--policy release-default` (or
+(a check of the same name replaces the base's in its place, new names are added after them). `--policy release-default` (or
 any name without a path separator or .yaml suffix) is a built-in policy from harness/gate/policies/.
 """
 
@@ -157,8 +157,11 @@ def _merged(path: Path, stack: tuple[Path, ...] = ()) -> tuple[dict[str, Any], l
             for i, raw in enumerate(value):
                 if not isinstance(raw, dict):
                     raise PolicyError(path, f"checks[{i}]", "must be a mapping")
-                name = raw.get("name")
-                checks = [(c, f) for c, f in checks if c.get("name") != name] + [(raw, path)]
+                at = [j for j, (c, _) in enumerate(checks) if c.get("name") == raw.get("name")]
+                if at:  # same name: replaces the included check where it stood
+                    checks[at[0]] = (raw, path)
+                else:
+                    checks.append((raw, path))
         else:
             top[key] = value
     return top, checks, [*files, path]

@@ -122,7 +122,8 @@ def eval_results(doc: Mapping[str, Any], verified: bool, source_url: str | None 
                 dataset_type=f"rm-harness/{hl.task}", dataset_name=f"rm-harness {hl.task}",
                 dataset_config=safe_text(prompt)[:100], metric_type=hl.id, metric_name=hl.label,
                 metric_value=round(value, 6), metric_args=args or None, verified=bool(verified),
-                source_name=SOURCE_NAME, source_url=source_url))
+                # the Hub's schema wants a URL with a source name: without a report URL ours are known by dataset_type
+                source_name=SOURCE_NAME if source_url else None, source_url=source_url))
     return out
 
 
@@ -151,11 +152,18 @@ def update_card(text: str | None, doc: Mapping[str, Any], inputs: CardInputs) ->
     """The card `text` (None: a new card) with our section and our model-index entries."""
     from huggingface_hub import ModelCard
 
+    import logging
+
+    quiet = logging.getLogger("huggingface_hub.repocard")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # "metadata block was not found" is expected for a card without a header
     try:
         card = ModelCard(text or "")
     except (ValueError, KeyError, TypeError) as e:
         raise CardError(f"the card's metadata header cannot be read ({' '.join(str(e).split())[:200]}); fix its "
                         "YAML and rerun") from None
+    finally:
+        quiet.setLevel(level)
     card.text = with_section(card.text, section(doc, inputs))
     ours = eval_results(doc, inputs.verified, inputs.report_link if _is_url(inputs.report_link) else None)
     others = [r for r in (card.data.eval_results or []) if not _ours(r)]
