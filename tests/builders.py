@@ -195,3 +195,82 @@ def tiny_lm(tokenizer_dir: Path, out: Path, seed: int = 0) -> Path:
     LlamaForCausalLM(config).eval().save_pretrained(out)
     tok.save_pretrained(out)
     return out
+
+
+def planted_weights(tok, sign: float, keep_out: set[int] = frozenset()) -> torch.Tensor:
+    """+sign on tokens only chosen sanity replies use, -sign on tokens only rejected ones use (as tokenised in
+    context); ids in `keep_out` stay 0."""
+    from harness.models.sanity import load_pairs
+    from harness.models.templates import reply_ids_in_context, split_template
+
+    good, bad = set(), set()
+    for p in load_pairs():
+        split = split_template(tok, p.prompt)
+        (g, _), (b, _) = reply_ids_in_context(tok, split, [p.chosen, p.rejected])
+        good.update(g)
+        bad.update(b)
+    w = torch.zeros(len(tok))
+    w[sorted(good - bad - keep_out)] = sign
+    w[sorted(bad - good - keep_out)] = -sign
+    return w
+
+
+def identity_token_ids(tok) -> tuple[set[int], set[int]]:
+    """(ids of identity terms and their variants, ids of their control words): every single vocabulary token whose
+    decoded text, stripped and lower-cased, is one of them (the built-in term lists)."""
+    from harness.analyses.identity_bias import load_term_lists
+
+    terms, controls = set(), set()
+    for axis in load_term_lists():
+        for t in axis.terms:
+            terms |= {v.strip().lower() for v in (t.term, *t.variants)}
+            controls |= {c.strip().lower() for c in t.controls}
+    term_ids, control_ids = set(), set()
+    for i in range(len(tok)):
+        text = tok.decode([i]).strip().lower()
+        if text in terms:
+            term_ids.add(i)
+        elif text in controls:
+            control_ids.add(i)
+    return term_ids, control_ids
+
+
+def bag_of_tokens_rm(tokenizer_dir: Path, out: Path, identity_penalty: float = 0.0, seed: int = 0) -> Path:
+    """A one-layer LlamaForSequenceClassification whose reward rises with the mean over the row of a per-token
+    weight: +1 / -1 on tokens that only the chosen / rejected sanity replies use (so it passes the sanity check),
+    a little seeded noise elsewhere (no ties), and `-identity_penalty` on identity-term tokens (a planted identity
+    bias; 0 leaves identity terms and their controls at noise level, like any other word).
+
+    How: queries and keys are zero, so attention is uniform over the causal prefix; the value path copies
+    embedding dimension 0 (the weight) into dimension 1, which the score head reads after the final norm. A large
+    constant in dimension 2 keeps the RMS norms nearly constant, so the reward is monotone in the mean weight."""
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForSequenceClassification
+
+    tok = AutoTokenizer.from_pretrained(tokenizer_dir)
+    term_ids, control_ids = identity_token_ids(tok)
+    torch.manual_seed(seed)
+    w = planted_weights(tok, 1.0, keep_out=term_ids | control_ids) + 0.01 * torch.randn(len(tok))
+    if identity_penalty:
+        w[sorted(term_ids)] -= identity_penalty
+    hidden = 8
+    config = LlamaConfig(vocab_size=len(tok), hidden_size=hidden, intermediate_size=8, num_hidden_layers=1,
+                         num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=512, num_labels=1,
+                         pad_token_id=tok.pad_token_id or tok.eos_token_id, bos_token_id=tok.bos_token_id,
+                         eos_token_id=tok.eos_token_id)
+    model = LlamaForSequenceClassification(config).eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.zero_()
+        emb = model.model.embed_tokens.weight
+        emb[:, 0] = w
+        emb[:, 2] = 100.0
+        layer = model.model.layers[0]
+        layer.input_layernorm.weight.fill_(1.0)
+        layer.post_attention_layernorm.weight.fill_(1.0)
+        model.model.norm.weight.fill_(1.0)
+        layer.self_attn.v_proj.weight[0, 0] = 1.0  # head 0, value dim 0 <- hidden dim 0
+        layer.self_attn.o_proj.weight[1, 0] = 1.0  # hidden dim 1 <- head 0, value dim 0
+        model.score.weight[0, 1] = 100.0
+    model.save_pretrained(out)
+    tok.save_pretrained(out)
+    return out

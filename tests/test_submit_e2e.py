@@ -17,13 +17,15 @@ def test_submit_finishes_then_is_idempotent(tmp_path, mistral_dir, capsys):
     out, site = tmp_path / "results", tmp_path / "site"
     args = ["--model", str(model), "--tasks", "token_optimality", "--output-dir", str(out),
             "--leaderboard-out", str(site), "--batch-size", "512"]
-    assert main(args) == 0
+    assert main(args) == 1  # the random model fails the sanity check: off the board, exit 1 (docs/errors.md)
     (record,) = _records(out)
     assert record["status"] == "FINISHED" and record["verified"] is False and record["revision"].startswith("sha256-")
     results = out / record["results_path"]
     doc = json.loads(results.read_text())
     assert doc["results"]["token_optimality"]["metrics"]["best/n"]["value"] == 32768
-    printed = capsys.readouterr().out
+    captured = capsys.readouterr()
+    printed = captured.out
+    assert "not on the board (exit 1)" in captured.err
     assert (site / "index.html").exists() and "leaderboard" in printed
     # The random tiny model fails the sanity rule: the summary and results.json say so, with intervals.
     sanity = doc["sanity"]
@@ -35,7 +37,7 @@ def test_submit_finishes_then_is_idempotent(tmp_path, mistral_dir, capsys):
     page = (results.parent / "report.html").read_text()
     assert "FAILED: accuracy" in page and "Clopper-Pearson" in page
     before = results.stat().st_mtime_ns
-    assert main(args) == 0  # same model, same revision: nothing rerun
+    assert main(args) == 1  # same model, same revision: nothing rerun, still off the board
     assert "already audited" in capsys.readouterr().out
     assert results.stat().st_mtime_ns == before and len(_records(out)) == 1
 

@@ -32,7 +32,7 @@ def test_two_local_folders_with_one_name_get_two_audits(tmp_path, mistral_dir, c
     a = builders.tiny_classifier("Mistral", mistral_dir, tmp_path / "a" / "plain", seed=0)
     b = builders.tiny_classifier("Mistral", mistral_dir, tmp_path / "b" / "plain", seed=1)
     out = tmp_path / "results"
-    assert _submit(a, out) == 0 and _submit(b, out) == 0
+    assert _submit(a, out) == 1 and _submit(b, out) == 1  # random models fail the sanity check: exit 1
     audits = Layout(out).audits()
     assert len(audits) == 2 and len({x.folder for x in audits}) == 2
     by_source = {x.doc["model"]["source"]: x for x in audits}
@@ -41,7 +41,7 @@ def test_two_local_folders_with_one_name_get_two_audits(tmp_path, mistral_dir, c
         assert audit.doc["model"]["revision"] == folder_content_hash(folder)
         assert audit.display_id.startswith("local:plain@")
     capsys.readouterr()
-    assert _submit(a, out) == 0  # resubmitting a names a's own audit, not b's
+    assert _submit(a, out) == 1  # resubmitting a names a's own audit, not b's
     said = capsys.readouterr().out
     ra = resolve_model_ref(str(a))
     assert "already audited" in said and str(Layout(out).results_path(ra)) in said
@@ -126,7 +126,7 @@ def test_a_merge_never_goes_into_another_models_document():
 def test_failed_force_rerun_keeps_the_finished_record_and_results(tmp_path, mistral_dir, monkeypatch):
     model = builders.tiny_classifier("Mistral", mistral_dir, tmp_path / "m")
     out = tmp_path / "results"
-    assert _submit(model, out) == 0
+    assert _submit(model, out) == 1
     (audit,) = Layout(out).audits()
     before = audit.path.read_bytes()
     (first,) = _records(out)

@@ -14,6 +14,7 @@ import argparse
 import sys
 
 from harness.cli import args as cli_args
+from harness.cli import exit_codes
 
 
 def add_options(p: argparse.ArgumentParser) -> None:
@@ -32,13 +33,21 @@ def add_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rewardbench-results", metavar="FILE", nargs="+", action="extend",
                    help="the JSON RewardBench wrote for this model (v1 and/or v2, one file each); shown as "
                         "self-reported, never ranked; attached to an existing audit without rescoring")
+    p.add_argument("--policy", metavar="FILE|NAME",
+                   help="after the audit, gate it by this release policy (a file, or release-default); a failed "
+                        "check exits 1 (docs/release-audit.md)")
+    p.add_argument("--junit", metavar="FILE", help="with --policy: also write the gate's JUnit XML report")
     cli_args.add_trust_arg(p)
-    p.set_defaults(outputs=(("output_dir", "--output-dir", "dir"), ("leaderboard_out", "--leaderboard-out", "dir")),
+    p.set_defaults(outputs=(("output_dir", "--output-dir", "dir"), ("leaderboard_out", "--leaderboard-out", "dir"),
+                            ("junit", "--junit", "file")),
                    on_interrupt=cli_args.RESUME_NOTE)
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("submit", help="audit one model end to end, record it, rebuild the board (= submit.py)")
+    from harness.cli.exit_codes import EPILOG
+
+    p = sub.add_parser("submit", help="audit one model end to end, record it, rebuild the board (= submit.py)",
+                       epilog=EPILOG)
     add_options(p)
     p.set_defaults(fn=submit)  # add_options set the outputs and the interrupt note
 
@@ -104,6 +113,15 @@ def submit(args: argparse.Namespace) -> int:
 
     cli_args.check_args(args)  # output folders first: nothing is read, resolved or cleaned before they are known good
     layout = Layout(args.output_dir)
+    policy = None
+    if args.policy:  # a bad policy fails now, before any model loads
+        from harness.gate.policy_spec import load_policy
+
+        policy = load_policy(args.policy)
+    elif args.junit:
+        from harness.errors import UserError
+
+        raise UserError("--junit writes the gate's report: give --policy too")
 
     cleanup_temp_files(layout.root)
     cleanup_temp_files(layout.requests_dir, recursive=True)
@@ -133,7 +151,42 @@ def submit(args: argparse.Namespace) -> int:
             print_summary(layout.results_path(ref))
     if args.push:
         push_all(args, layout, refs)
-    return 0
+    code = exit_codes.OK
+    for ref in refs:
+        if left_off_board(layout, ref):
+            print(f"submit: {ref.display_id} failed the scorer sanity check, so it is not on the board (exit 1); "
+                  "check that it loads as the reward model it is (score head, --output-field, chat template), or "
+                  "publish it anyway with --allow-failed-sanity", file=sys.stderr)
+            code = exit_codes.FAILED
+    if policy is not None:
+        code = max(code, gate_all(args, policy, layout, refs))
+    return code
+
+
+def left_off_board(layout, ref) -> bool:
+    """Whether the audit on disk says its scorer failed the sanity check and was not published."""
+    from harness.results.audit import open_audit
+
+    path = layout.results_path(ref)
+    if not path.exists():
+        return False
+    sanity = open_audit(path, layout.root).doc.get("sanity")
+    return isinstance(sanity, dict) and sanity.get("publish") is False
+
+
+def gate_all(args: argparse.Namespace, policy, layout, refs) -> int:
+    """Gate each audit whose scorer kind the policy covers; 1 when any check fails."""
+    from harness.cli.gate import run_gate
+    from harness.results.audit import open_audit
+
+    code = exit_codes.OK
+    for ref in refs:
+        audit = open_audit(layout.results_path(ref), layout.root)
+        if audit.kind not in policy.scorers:
+            print(f"gate: {ref.display_id} is a {audit.kind} audit, which policy {policy.name} does not gate")
+            continue
+        code = max(code, run_gate(args.policy, audit, args.junit))
+    return code
 
 
 def push_all(args: argparse.Namespace, layout, refs) -> None:
@@ -160,7 +213,8 @@ def main(argv: list[str] | None = None) -> int:
 
     argv, verbose, debug = normalise_argv(sys.argv[1:] if argv is None else list(argv))
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s")
-    p = Parser(prog="submit.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = Parser(prog="submit.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+               epilog=exit_codes.EPILOG)
     add_options(p)
 
     def go(argv: list[str]) -> int:
