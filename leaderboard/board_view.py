@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from harness.models.kinds import KINDS, board_order
 from harness.report.headline import Headline, load_headlines, prompts_of
 from harness.report.model_view import headline_value, prompt_order, token_lists, trust_words
 from harness.report.text import visible
@@ -15,18 +16,9 @@ from leaderboard.rb_join import VERSIONS, RBScore
 from leaderboard.read import ModelEntry
 
 N_BOARD_TOKENS = 3
-KIND_LABELS = {"reward": "Reward models", "dpo": "DPO policies (implicit reward)",
-               "lm_logprob": "Language models (log-probability of the reply)"}
-KIND_NOTES = {
-    "reward": "Scalar reward of each reply. Rank-based columns compare across reward models.",
-    "dpo": "Implicit reward: β times the log-probability ratio of the policy to its reference model. Not on the "
-           "same footing as a trained reward head, so DPO policies get their own table. A policy audited without "
-           "its reference model scores the summed log-probability of the reply, not a ratio: the frequency, "
-           "identity and framing analyses, which cannot read log-probabilities, are not run for it.",
-    "lm_logprob": "Log-probability of the reply under a language model: a baseline, not a reward. Its numbers "
-                  "never share a column with reward models.",
-}
-KIND_ORDER = ("reward", "dpo", "lm_logprob")
+KIND_LABELS = {k.name: k.board_label for k in KINDS.values()}
+KIND_NOTES = {k.name: k.board_note for k in KINDS.values()}
+KIND_ORDER = board_order()
 
 
 @dataclass

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from harness.errors import UserError
+from harness.models.kinds import SCORER_KINDS
 from harness.models.registry import ModelSpec, lookup, registry
 
-SCORER_KINDS = ("reward", "lm_logprob", "dpo")
 REFERENCE_NONE = "none"  # the `reference` of a DPO scorer run without a reference model
 
 
@@ -120,7 +120,7 @@ class ModelRef:
     load_path: str  # what from_pretrained gets
     dtype: str  # resolved torch dtype name
     device: str
-    scorer: str  # reward | lm_logprob | dpo
+    scorer: str  # a scorer kind (harness/models/kinds.py)
     trust_remote_code: bool
     spec: ModelSpec
     prompt_format: str = "chat"  # chat: the model's chat template; plain: "User: {prompt}\nAssistant:"
