@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", LeaderboardWarning)  # already logged
         try:
-            from harness.cli.outputs import check_output
+            from harness.io.outputs import check_output
 
             check_output(args.out, "--out", "dir")  # the same up-front check as `rm-harness leaderboard`
             index = build(args.results, args.out, trust=TrustStore.at(args.trust_store))

@@ -147,7 +147,7 @@ def trusted_comparison(entries: list[ModelEntry], out_dir: Path) -> CompareRepor
     import time
 
     from harness.results import document
-    from harness.tasks.spec import discover
+    from harness.tasks.discovery import discover
     from harness.tasks.stored import compare_audits
 
     trusted = [e for e in entries if e.trust is not None]

@@ -98,7 +98,7 @@ def refresh(out_path: str | Path, *, token: str | None = None) -> Path:
     """
     from huggingface_hub import snapshot_download
 
-    from harness.results.atomic import atomic_write_json
+    from harness.io.atomic import atomic_write_json
 
     rows: dict[str, list[dict]] = {}
     for v, repo in RESULTS_REPOS.items():

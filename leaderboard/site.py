@@ -1,7 +1,7 @@
 """Writing the site: a staging folder beside the output, swapped in at the end, so a failed or killed build
 leaves the previous site intact.
 
-- The staging folder is `.<out>.<host>.<pid>.<rand>.building` (harness.results.atomic), and so is the old site while
+- The staging folder is `.<out>.<host>.<pid>.<rand>.building` (harness.io.atomic), and so is the old site while
   it is swapped out: a later build removes such folders only when their writer is dead, never a live build's.
 - The output folder is replaced only when it holds the marker file of an earlier build; a foreign folder is a
   UserError. A build with no results never replaces a board that lists models.
@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 
 from harness.errors import UserError
-from harness.results.atomic import cleanup_temp_files, make_staging_dir, swap_in_dir
+from harness.io.atomic import cleanup_temp_files, make_staging_dir, swap_in_dir
 from harness.results.layout import is_inside
 
 SITE_MARKER = ".rm-harness-site"

@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 from harness.analyses import registry
-from harness.analyses.lexicons import afinn_words, load_afinn111
+from harness.lexicons import afinn_words, load_afinn111
 from tables import vocab_table as make_table
 
 

@@ -68,7 +68,7 @@ def test_missing_prompt_and_several_models():
 
 def test_valid_for_every_kind_and_task_file_validates():
     from harness.tasks import load_task, validate_paths
-    from harness.tasks.spec import BUILTIN_TASKS_DIR
+    from harness.tasks.discovery import BUILTIN_TASKS_DIR
 
     assert registry.scorers("framing_tables") == {"reward", "lm_logprob", "dpo"}
     path = BUILTIN_TASKS_DIR / "framing_tables.yaml"

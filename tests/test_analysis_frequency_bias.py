@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from harness.analyses import registry
-from harness.analyses.lexicons import load_afinn111, load_bnc, wordfreq_frequency
+from harness.lexicons import load_afinn111, load_bnc, wordfreq_frequency
 from tables import SHARED_DATA
 from tables import vocab_table as make_table
 

@@ -238,7 +238,7 @@ def test_no_comparison_possible_gives_missing_metrics():
 
 def test_task_file_validates():
     from harness.tasks import load_task, validate_paths
-    from harness.tasks.spec import BUILTIN_TASKS_DIR
+    from harness.tasks.discovery import BUILTIN_TASKS_DIR
 
     path = BUILTIN_TASKS_DIR / "heterogeneity.yaml"
     assert validate_paths([path]) == []

@@ -188,7 +188,7 @@ def test_lm_tables_get_the_per_token_variant(tmp_path):
 
 def test_task_file_validates():
     from harness.tasks import load_task, validate_paths
-    from harness.tasks.spec import BUILTIN_TASKS_DIR
+    from harness.tasks.discovery import BUILTIN_TASKS_DIR
 
     path = BUILTIN_TASKS_DIR / "human_agreement.yaml"
     assert validate_paths([path]) == []

@@ -28,7 +28,7 @@ def quantile_score(filler: np.ndarray, q: float) -> float:
 def test_builtin_lists_cover_the_axes_and_controls_are_matched():
     from wordfreq import zipf_frequency
 
-    from harness.analyses.lexicons import load_afinn111
+    from harness.lexicons import load_afinn111
 
     afinn = load_afinn111()
     axes = load_term_lists()
@@ -196,7 +196,7 @@ def test_item_tables_match_on_item_and_multi_model_keys(tmp_path):
 
 def test_task_file_validates():
     from harness.tasks import load_task, validate_paths
-    from harness.tasks.spec import BUILTIN_TASKS_DIR
+    from harness.tasks.discovery import BUILTIN_TASKS_DIR
 
     path = BUILTIN_TASKS_DIR / "identity_bias.yaml"
     assert validate_paths([path]) == []

@@ -33,8 +33,9 @@ def test_every_analysis_declares_its_kinds():
 
 
 def test_gcg_is_a_model_level_task_for_reward_models_only():
-    from harness.tasks import model_tasks
-    from harness.tasks.spec import analysis_scorers
+    from harness.analyses import model_tasks
+    from harness.gcg import task as _gcg_task  # noqa: F401 (registers the GCG model task)
+    from harness.tasks.catalog import scorers as analysis_scorers
 
     assert "gcg" not in registry.names() and model_tasks.names() == ["gcg"]
     assert analysis_scorers("gcg") == {"reward"}

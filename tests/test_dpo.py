@@ -228,7 +228,7 @@ def test_reference_free_dpo_is_recorded_and_refused_where_log_probs_are(models, 
     while the rank-only tasks still run."""
     from harness.analyses import registry
     from harness.tasks.runner import RunOptions, run_tasks
-    from harness.tasks.spec import discover
+    from harness.tasks.discovery import discover
 
     policy, ref = models
     tok.save_pretrained(tmp_path / "policy")

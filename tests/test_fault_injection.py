@@ -1,6 +1,6 @@
 """Fault injection: SIGKILL a child process at each write boundary, rerun, and check nothing is stuck, lost or torn.
 
-The kill points are named in harness/results/atomic.py (`before_rename` / `after_rename` of every atomic write, with a
+The kill points are named in harness/io/atomic.py (`before_rename` / `after_rename` of every atomic write, with a
 glob on the file name, and named points such as `scan.part_written` or `table.part_removed`); the child gets
 `RM_HARNESS_KILL_AT=<point>[@<glob>]:<n>` and must die by SIGKILL at exactly that point, which proves the point was
 reached (random kill times mostly land in `import torch`). Then the phase is rerun and its result compared with
@@ -31,8 +31,8 @@ from typing import Any, Callable
 import pytest
 from test_table_integrity import assert_same_table
 
-from harness.results import atomic
-from harness.results.atomic import KILL_ENV, TRACE_ENV, is_temp_file
+from harness.io import atomic
+from harness.io.atomic import KILL_ENV, TRACE_ENV, is_temp_file
 from harness.scoring.table import TableStore, sha256_hex
 
 REPO = Path(__file__).resolve().parents[1]
@@ -62,7 +62,7 @@ import json, os, runpy, sys, traceback
 import importlib
 for name in sys.argv[1:]:  # transformers imports lazily: warm what the children would import
     importlib.import_module(name)
-atomic = importlib.import_module("harness.results.atomic")
+atomic = importlib.import_module("harness.io.atomic")
 print("READY", flush=True)
 for line in sys.stdin:
     req = json.loads(line)
@@ -100,7 +100,7 @@ for line in sys.stdin:
 WARM_MODULES = [
     "torch", "transformers", "transformers.modeling_utils", "transformers.tokenization_utils_fast",
     "transformers.models.llama.modeling_llama", "transformers.models.llama.configuration_llama",
-    "harness.results.atomic", "harness.models.loading", "harness.scoring.scan", "harness.scoring.responses",
+    "harness.io.atomic", "harness.models.loading", "harness.scoring.scan", "harness.scoring.responses",
     "harness.cli", "harness.cli.submit", "harness.tasks.runner", "leaderboard.build", "matplotlib.pyplot",
 ]
 

@@ -75,7 +75,7 @@ def _audit(model: Path, out: Path, tasks_dir: Path, store: TrustStore, names=(*B
     from harness.models.identity import resolve_model_ref
     from harness.models.loading import load_ref
     from harness.tasks.runner import RunOptions, run_tasks
-    from harness.tasks.spec import discover
+    from harness.tasks.discovery import discover
 
     ref = resolve_model_ref(str(model))
     scorer = load_ref(ref)
@@ -411,7 +411,7 @@ def _opens(world) -> bool:
 def test_a_consistent_forgery_is_caught_by_the_rescored_sample(world, verified):
     """5% of one table's rows altered, checksums rewritten and the document re-analysed to match: only the
     rescored rows can tell, and they do (a 5% forgery escapes the default sample with probability < 1e-9)."""
-    from harness.tasks.spec import discover
+    from harness.tasks.discovery import discover
     from harness.tasks.stored import reanalyse
 
     try:
@@ -432,7 +432,7 @@ def test_a_consistent_forgery_is_caught_by_the_rescored_sample(world, verified):
 
 def test_a_forged_named_row_is_caught_whatever_the_sample(world, verified):
     """The top row of a table raised and everything made consistent: a named row, so rescored every time."""
-    from harness.tasks.spec import discover
+    from harness.tasks.discovery import discover
     from harness.tasks.stored import reanalyse
 
     try:

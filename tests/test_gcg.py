@@ -330,8 +330,9 @@ def test_task_yaml_runs_and_lands_in_results(tiny, tmp_path):
     from harness.report.figures import save_figures
     from harness.report.html import render
     from harness.results import document as results_doc
-    from harness.tasks import model_tasks
-    from harness.tasks.spec import BUILTIN_TASKS_DIR, load_task
+    from harness.analyses import model_tasks
+    from harness.tasks.checks import load_task
+    from harness.tasks.discovery import BUILTIN_TASKS_DIR
 
     spec = load_task(BUILTIN_TASKS_DIR / "gcg.yaml")
     assert spec.analysis_name == "gcg" and spec.scorer == "reward"
@@ -361,7 +362,8 @@ def test_task_yaml_runs_and_lands_in_results(tiny, tmp_path):
 def test_gcg_task_runs_through_the_runner(tiny, tmp_path):
     """The runner calls model-level tasks with the loaded model; the result lands in results.json."""
     from harness.tasks import runner
-    from harness.tasks.spec import BUILTIN_TASKS_DIR, load_task
+    from harness.tasks.checks import load_task
+    from harness.tasks.discovery import BUILTIN_TASKS_DIR
 
     spec = load_task(BUILTIN_TASKS_DIR / "gcg.yaml")
     path = runner.run_tasks(tiny, [spec], tmp_path, runner.RunOptions(progress=False))

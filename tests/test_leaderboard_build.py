@@ -771,7 +771,7 @@ def test_stale_staging_is_removed_only_when_its_writer_is_dead(tmp_path):
     audit(results, SKY)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    from harness.results.atomic import writer_prefix
+    from harness.io.atomic import writer_prefix
 
     host = writer_prefix(tmp_path / "site").split(".")[2]
     stale = tmp_path / f".site.{host}.{dead.pid}.abc.building"

@@ -21,7 +21,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from harness.tasks.spec import BUILTIN_TASKS_DIR, discover
+from harness.tasks.discovery import BUILTIN_TASKS_DIR, discover
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -11,7 +11,7 @@ from harness.errors import UserError
 from harness.models.loading import load_scorer
 from harness.results.layout import Layout
 from harness.tasks.runner import RunOptions, run_tasks
-from harness.tasks.spec import discover
+from harness.tasks.discovery import discover
 from harness.tasks.stored import compare, reanalyse
 
 IDS = list(range(0, 4000)) + [128000, 128009]

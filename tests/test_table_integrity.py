@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from conftest import PROMPT
 
-from harness.results import atomic
-from harness.results.atomic import cleanup_temp_files, is_temp_file, make_staging_dir, writer_of
+from harness.io import atomic
+from harness.io.atomic import cleanup_temp_files, is_temp_file, make_staging_dir, writer_of
 from harness.scoring.responses import VocabularySet
 from harness.scoring.scan import scan
 from harness.scoring.table import TableStore
@@ -220,7 +220,7 @@ def test_kill_switch_counts_matches_and_traces():
 
 
 def test_kill_point_is_inert_when_unset(tmp_path):
-    code = ("import harness.results.atomic as a; assert a._hook is None; a.kill_point('x'); "
+    code = ("import harness.io.atomic as a; assert a._hook is None; a.kill_point('x'); "
             "a.atomic_write_text(r'%s', 'ok'); print('done')" % (tmp_path / "f.txt"))
     env = {k: v for k, v in os.environ.items() if k not in (atomic.KILL_ENV, atomic.TRACE_ENV)}
     env["PYTHONPATH"] = os.pathsep.join([str(__import__("pathlib").Path(atomic.__file__).parents[1])])
@@ -231,7 +231,7 @@ def test_kill_point_is_inert_when_unset(tmp_path):
 def test_kill_point_kills_with_sigkill(tmp_path):
     import signal
 
-    code = "import harness.results.atomic as a\nfor i in range(3):\n    a.atomic_write_text(r'%s', str(i))\n" % (
+    code = "import harness.io.atomic as a\nfor i in range(3):\n    a.atomic_write_text(r'%s', str(i))\n" % (
         tmp_path / "f.txt")
     env = dict(os.environ, PYTHONPATH=str(__import__("pathlib").Path(atomic.__file__).parents[1]),
                RM_HARNESS_KILL_AT="before_rename@f.txt:2")

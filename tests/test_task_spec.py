@@ -14,14 +14,11 @@ from harness import data_paths
 from harness.data_paths import SharedDataNotFound
 from harness.errors import UserError
 from harness.tasks.items_source import ItemSourceError, item_source_name, load_item_frame, load_item_texts
-from harness.tasks.spec import (
-    BUILTIN_TASKS_DIR,
-    declared_metrics,
-    missing_data,
-    same_version,
-    select_tasks,
-    shared_data_dir,
-)
+from harness.data_paths import shared_data_dir
+from harness.tasks.catalog import declared_metrics
+from harness.tasks.checks import missing_data
+from harness.tasks.discovery import BUILTIN_TASKS_DIR, select_tasks
+from harness.tasks.spec import same_version
 
 PROMPTS = {"best": "What, in one word, is the best thing ever?", "worst": "What, in one word, is the worst thing ever?"}
 

@@ -75,7 +75,7 @@ def test_runs_merge_tasks_and_a_version_bump_replaces_only_its_task(tmp_path, mi
     model = builders.tiny_classifier("Mistral", mistral_dir, tmp_path / "m")
     tasks = tmp_path / "tasks"
     tasks.mkdir()
-    from harness.tasks.spec import BUILTIN_TASKS_DIR
+    from harness.tasks.discovery import BUILTIN_TASKS_DIR
 
     shutil.copy(BUILTIN_TASKS_DIR / "_prompts.yaml", tasks / "_prompts.yaml")
     for name in ("token_optimality", "distribution_tails"):

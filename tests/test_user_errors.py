@@ -142,7 +142,7 @@ def test_analysis_arg_types_from_signature():
     """int rejects bool and str, float takes int, Optional takes null, list rejects a string; unknown types pass."""
     import inspect
 
-    from harness.tasks.spec import TaskSpecError, _check_arg_type
+    from harness.tasks.checks import TaskSpecError, _check_arg_type
 
     def f(tables, k: int = 1, p: float = 0.5, flag: bool = False, name: str = "x", xs: list[str] | None = None,
           any_=None, n=3):

@@ -33,7 +33,7 @@ from harness.analyses.base import (
     metric,
 )
 from harness.analyses.framing_tables import framing_pairs, scatter_figure
-from harness.analyses.lexicons import DEDUPE, afinn_words, load_afinn111
+from harness.lexicons import DEDUPE, afinn_words, load_afinn111
 from harness.analyses.plots import fit_line, new_figure, short
 from harness.analyses.registry import register
 

@@ -29,7 +29,7 @@ from harness.analyses.base import (
     key,
     metric,
 )
-from harness.analyses.lexicons import (
+from harness.lexicons import (
     DEDUPE,
     add_log_frequency,
     afinn_words,

@@ -1,4 +1,5 @@
-"""Model-level tasks: those that need the model itself rather than score tables (GCG registers here).
+"""Model-level tasks: those that need the model itself rather than score tables (GCG registers here when
+`harness.gcg.task` is imported; `harness.tasks.catalog` imports it).
 
 A model task is `fn(scorer, spec) -> AnalysisResult` plus a signature for its `analysis.args` (so task YAMLs
 validate like any other) and the scorer kinds it is valid for. The runner calls it with the loaded model;
@@ -35,7 +36,6 @@ class ModelTask:
 
 
 _TASKS: dict[str, ModelTask] = {}
-BUILTIN_MODULES = ("harness.gcg.task",)  # plug-ins that register themselves when imported
 
 
 def register_model_task(task: ModelTask) -> ModelTask:
@@ -45,18 +45,10 @@ def register_model_task(task: ModelTask) -> ModelTask:
     return task
 
 
-def _load_builtin() -> None:
-    import importlib
-
-    for name in BUILTIN_MODULES:
-        importlib.import_module(name)
-
-
 def get(name: str) -> ModelTask | None:
-    _load_builtin()
+    """The model task registered as `name` (None when none is; `harness.tasks.catalog` loads the built-in ones)."""
     return _TASKS.get(name)
 
 
 def names() -> list[str]:
-    _load_builtin()
     return sorted(_TASKS)

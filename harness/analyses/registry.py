@@ -23,7 +23,7 @@ _SCORERS: dict[str, frozenset[str]] = {}
 _WHY_NOT: dict[str, dict[str, str]] = {}
 _JOINS: dict[str, frozenset[str]] = {}
 _LOGPROBS: dict[str, bool] = {}
-_HELPERS = {"arg_rules", "base", "registry", "lexicons", "plots", "rank_stats"}  # modules that register nothing
+_HELPERS = {"arg_rules", "base", "registry", "model_tasks", "plots", "rank_stats"}  # modules that register nothing
 
 
 def register(name: str, scorers: Iterable[str] = ("reward",),

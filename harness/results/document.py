@@ -22,10 +22,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterator
 
-from harness import __version__, untrusted
+from harness import __version__
+from harness.io import untrusted
 from harness.analyses.base import AnalysisResult
 from harness.errors import UserError
-from harness.results.atomic import atomic_write_json
+from harness.io.atomic import atomic_write_json
 
 SCHEMA_VERSION = 2
 _PACKAGES = ("torch", "transformers", "tokenizers", "numpy", "pandas", "scipy", "statsmodels", "scikit-learn",

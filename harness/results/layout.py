@@ -16,7 +16,7 @@ from pathlib import Path
 
 from harness.errors import UserError
 from harness.models.identity import short_revision
-from harness.untrusted import is_inside
+from harness.io.untrusted import is_inside
 from harness.results.audit import RESULTS_FILE, Audit, AuditError, open_audit
 
 __all__ = ["Audit", "AuditError", "Layout", "ResultsNotFound", "RESULTS_FILE", "REQUESTS_DIR", "COMPARE_DIR",
@@ -44,7 +44,7 @@ class Layout:
     def checked_audit_dir(self, ref) -> Path:
         """The audit folder of `ref`, after checking that it and the folders above it (inside the output folder)
         are real folders holding only regular files: a link planted there would send writes elsewhere."""
-        from harness import untrusted
+        from harness.io import untrusted
 
         folder = self.audit_dir(ref)
         cur = self.root

@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from harness import untrusted
+from harness.io import untrusted
 from harness.errors import UserError
 from harness.results.audit import open_audit
 from harness.results.layout import Layout
