@@ -21,7 +21,7 @@ def add_parser(sub) -> None:
     run.set_defaults(fn=cmd_run, outputs=(("output_dir", "--output-dir", "dir"),), on_interrupt=cli_args.RESUME_NOTE)
 
     an = sub.add_parser("analyse", help="rerun analyses over a model's stored score tables (no model needed)")
-    an.add_argument("--model", required=True, help="display id, Hub id, results folder or slug")
+    an.add_argument("--model", required=True, help="the audited model: display id, Hub id, slug, results folder, or the local model folder itself")
     an.add_argument("--output-dir", "--results-dir", dest="output_dir", default="results",
                     help="the results folder (default: results; --results-dir is the same option)")
     cli_args.add_task_args(an)

@@ -20,7 +20,7 @@ def add_parser(sub) -> None:
         p.set_defaults(fn=cmd_tasks, paths=[])
 
     ex = sub.add_parser("export", help="export a model's results in another layout (lm-eval)")
-    ex.add_argument("--model", required=True, help="display id, results folder or slug")
+    ex.add_argument("--model", required=True, help="the audited model: display id, Hub id, slug, results folder, or the local model folder itself")
     ex.add_argument("--output-dir", "--results-dir", dest="output_dir", default="results",
                     help="the results folder (default: results; --results-dir is the same option)")
     ex.add_argument("--format", default="lm-eval", choices=["lm-eval"], help="the layout to write (default: lm-eval)")
