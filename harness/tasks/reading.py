@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from harness import safe_yaml
+from harness.io import safe_yaml
 from harness.data_paths import SharedDataNotFound, shared_data_dir
 from harness.tasks.spec import TaskSpecError
 
