@@ -101,7 +101,7 @@ WARM_MODULES = [
     "torch", "transformers", "transformers.modeling_utils", "transformers.tokenization_utils_fast",
     "transformers.models.llama.modeling_llama", "transformers.models.llama.configuration_llama",
     "harness.io.atomic", "harness.models.loading", "harness.scoring.scan", "harness.scoring.responses",
-    "harness.cli", "harness.cli.submit", "harness.tasks.runner", "leaderboard.build", "matplotlib.pyplot",
+    "harness.cli", "harness.cli.submit", "harness.tasks.runner", "harness.leaderboard.build", "matplotlib.pyplot",
 ]
 
 

@@ -131,7 +131,7 @@ def _restore(world):
 
 def _badged(world) -> set[str]:
     """Display ids the board would badge now (the board's own decision: read_models with the maintainer's store)."""
-    from leaderboard.read import read_models
+    from harness.leaderboard.read import read_models
 
     entries, _ = read_models(world["results"], world["store"])
     return {e.model_id for e in entries if e.trust is not None and e.trust.get("status") == "verified"}
@@ -263,7 +263,7 @@ def test_a_hand_added_verification_field_means_nothing(world, verified):
 
 
 def test_a_verified_page_says_which_values_are_reported(world, verified, tmp_path):
-    from leaderboard.build import build
+    from harness.leaderboard.build import build
 
     index = build(world["results"], tmp_path / "site", trust=world["store"])
     a = open_audit(world["a"])
@@ -500,7 +500,7 @@ def test_a_record_results_path_is_never_followed(world, verified, tmp_path):
 def test_the_board_computes_its_comparison_from_trusted_audits_only(world, verified, tmp_path):
     """A planted _compare/ with fake numbers never shows; B (untrusted: computed by someone else's store) never
     enters the comparison."""
-    from leaderboard.build import build
+    from harness.leaderboard.build import build
 
     fake = world["results"] / "_compare" / "compare.json"
     fake.parent.mkdir(exist_ok=True)

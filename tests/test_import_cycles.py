@@ -13,7 +13,7 @@ def module_name(path: Path, root: Path = ROOT) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def import_graph(packages=("harness", "leaderboard"), root: Path = ROOT) -> dict[str, set[str]]:
+def import_graph(packages=("harness",), root: Path = ROOT) -> dict[str, set[str]]:
     files = [p for pkg in packages for p in (root / pkg).rglob("*.py")]
     modules = {module_name(p, root): p for p in files}
     graph: dict[str, set[str]] = {m: set() for m in modules}

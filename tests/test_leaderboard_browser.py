@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from leaderboard_fixtures import GRM, HOSTILE_ID, HOSTILE_TOKENS, LM, SKY, standard_board
 
 from harness.report.text import fmt_value, visible
-from leaderboard.build import build
-from leaderboard.rb_join import RewardBench
+from harness.leaderboard.build import build
+from harness.leaderboard.rb_join import RewardBench
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"

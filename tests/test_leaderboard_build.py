@@ -28,10 +28,10 @@ from leaderboard_fixtures import GRM, HOSTILE_ID, HOSTILE_TOKENS, LM, LOCAL, SKY
 
 from harness.errors import UserError
 from harness.report.text import fmt_value, md_escape, script_json, visible
-from leaderboard import build as lb
-from leaderboard import site as lb_site
-from leaderboard.build import LeaderboardError, build
-from leaderboard.rb_join import RewardBench
+from harness.leaderboard import build as lb
+from harness.leaderboard import site as lb_site
+from harness.leaderboard.build import LeaderboardError, build
+from harness.leaderboard.rb_join import RewardBench
 
 REPO = Path(__file__).resolve().parents[1]
 RB_TABLE = {SKY: {"v1": {"rank": 4, "score": 94.26, "model_type": "Seq. Classifier"},
@@ -204,7 +204,7 @@ def test_templates_escape_every_value():
     assert env.autoescape is True
     out = env.from_string("{{ x }}|{{ x|visible }}").render(x="<b>\u202e x ")
     assert out == "&lt;b&gt;\\u202E x |&lt;b&gt;\\u202E␣x␣"
-    for py in list((REPO / "leaderboard").glob("*.py")) + list((REPO / "harness" / "report").glob("*.py")):
+    for py in list((REPO / "harness" / "leaderboard").glob("*.py")) + list((REPO / "harness" / "report").glob("*.py")):
         text = py.read_text(encoding="utf-8")
         assert not re.search(r"""["']<(td|tr|th|table|div|span|a |p>|h[1-6]|li|code)""", text), py.name
 
@@ -429,7 +429,7 @@ def test_render_without_an_audit_folder_writes_nothing(tmp_path):
 def test_rewardbench_entries_as_dataclasses_or_dicts():
     from dataclasses import dataclass
 
-    from leaderboard.rb_join import normalise
+    from harness.leaderboard.rb_join import normalise
 
     @dataclass(frozen=True)
     class Version:

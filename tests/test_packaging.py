@@ -74,7 +74,7 @@ def test_runtime_pins_are_install_requires_and_test_pins_are_dev():
 
 def _copy_source(dst: Path) -> Path:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "site", "*.egg-info", "build")
-    for name in ("harness", "leaderboard"):
+    for name in ("harness",):
         shutil.copytree(REPO / name, dst / name, ignore=ignore)
     for name in ("setup.cfg", "pyproject.toml", "README.md"):
         shutil.copy2(REPO / name, dst / name)

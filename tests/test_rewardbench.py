@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from harness.errors import UserError
-from leaderboard import rewardbench as rb
-from leaderboard import rewardbench_sources as sources
+from harness.leaderboard import rewardbench as rb
+from harness.leaderboard import rewardbench_sources as sources
 
 # The ten models of Christian et al. (FAccT 2025), as the study spells their Hub ids.
 STUDY_MODELS = [

@@ -17,7 +17,7 @@ def add_parser(sub) -> None:
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
-    from leaderboard.build import build
+    from harness.leaderboard.build import build
 
     cli_args.check_args(args)  # the site folder, before any results are read
     print(f"leaderboard: {build(args.output_dir, args.out, trust=cli_args.trust_store(args))}")

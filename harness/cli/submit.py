@@ -84,7 +84,7 @@ def audit_one(args: argparse.Namespace, ref, specs, opts, layout) -> str:
                    "it stays off the board unless you pass --allow-failed-sanity"), file=sys.stderr)
         model_extra = {}
         if args.rewardbench_results:
-            from leaderboard.rewardbench import load_user_results
+            from harness.leaderboard.rewardbench import load_user_results
 
             model_extra["rewardbench_self_reported"] = load_user_results(args.rewardbench_results).to_json()
         sub.set_results_path(run_tasks(scorer, specs, args.output_dir, opts, extra=extra, model_extra=model_extra))
@@ -117,7 +117,7 @@ def submit(args: argparse.Namespace) -> int:
         audit_one(args, ref, specs, opts, layout)
         refs.append(ref)
     try:
-        from leaderboard.build import build
+        from harness.leaderboard.build import build
 
         print(f"leaderboard: {build(args.output_dir, args.leaderboard_out, trust=cli_args.trust_store(args))}")
     except Exception as e:  # the audit is safe on disk; a board problem must not hide it

@@ -1,6 +1,6 @@
 """RewardBench v1 and v2 rank, score, section scores and model type, joined onto a model by its Hub id.
 
-The package ships one snapshot of both public leaderboards, `leaderboard/data/rewardbench.json`, with its source
+The package ships one snapshot of both public leaderboards, `harness/leaderboard/data/rewardbench.json`, with its source
 and the date it was read. Ranks are not stored: they are computed from the snapshot's overall scores when it is
 loaded, by competition ranking ("1224"): models whose published score (two decimals) is equal share the best
 rank of the group, and the next model's rank skips the shared places. The join is case-insensitive (Hub ids are;
@@ -8,11 +8,11 @@ RewardBench v1 spells `Ray2333/GRM-llama3.2-3B-rewardmodel-ft`) and applies to H
 demo model (`local:...`, `demo:...`, a path) never inherits a public rank.
 
 A user's own RewardBench results file (`--rewardbench-results FILE`) becomes an entry marked `self_reported`,
-with scores but never a public rank. Rebuilding the snapshot lives in `leaderboard.rewardbench_sources`.
+with scores but never a public rank. Rebuilding the snapshot lives in `harness.leaderboard.rewardbench_sources`.
 
-    python -m leaderboard.rewardbench                  # print the bundled snapshot
-    python -m leaderboard.rewardbench MODEL_ID         # one model's entry
-    python -m leaderboard.rewardbench_sources --refresh   # re-read the public results datasets (needs the Hub)
+    python -m harness.leaderboard.rewardbench                  # print the bundled snapshot
+    python -m harness.leaderboard.rewardbench MODEL_ID         # one model's entry
+    python -m harness.leaderboard.rewardbench_sources --refresh   # re-read the public results datasets (needs the Hub)
 """
 
 from __future__ import annotations
@@ -161,7 +161,7 @@ def overall_score(version: str, sections: Mapping[str, float]) -> float:
 
 
 def bundled_path() -> Path:
-    return Path(str(files("leaderboard") / "data" / "rewardbench.json"))
+    return Path(str(files("harness.leaderboard") / "data" / "rewardbench.json"))
 
 
 def load_snapshot(path: str | Path | None = None) -> Snapshot:
@@ -306,7 +306,7 @@ def _describe(entry: RewardBenchEntry) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m leaderboard.rewardbench", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m harness.leaderboard.rewardbench", description=__doc__.split("\n\n")[0])
     ap.add_argument("model", nargs="?", help="a Hub id to look up")
     ap.add_argument("--snapshot", default=None, help="snapshot JSON to read (default: the bundled one)")
     args = ap.parse_args(argv)

@@ -12,8 +12,8 @@ from harness.models.kinds import KINDS, board_order
 from harness.report.headline import Headline, load_headlines, prompts_of
 from harness.report.model_view import headline_value, prompt_order, token_lists, trust_words
 from harness.report.text import visible
-from leaderboard.rb_join import VERSIONS, RBScore
-from leaderboard.read import ModelEntry
+from harness.leaderboard.rb_join import VERSIONS, RBScore
+from harness.leaderboard.read import ModelEntry
 
 N_BOARD_TOKENS = 3
 KIND_LABELS = {k.name: k.board_label for k in KINDS.values()}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from harness import __version__
 from harness.report.text import md_escape, visible
-from leaderboard.board_view import BoardView
+from harness.leaderboard.board_view import BoardView
 
 
 def render_markdown(board: BoardView, built: str) -> str:

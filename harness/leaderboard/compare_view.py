@@ -15,7 +15,7 @@ from harness.report.model_view import (
     figure_caption,
     task_order,
 )
-from leaderboard.read import CompareReport, ModelEntry
+from harness.leaderboard.read import CompareReport, ModelEntry
 
 
 @dataclass

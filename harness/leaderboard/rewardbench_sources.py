@@ -1,8 +1,8 @@
 """Building a RewardBench snapshot: from leaderboard CSV exports, or from the public results datasets.
 
-Both write the same document (see `leaderboard/data/rewardbench.json`): source, retrieval date, and per version
+Both write the same document (see `harness/leaderboard/data/rewardbench.json`): source, retrieval date, and per version
 the models with overall score, section scores (percent) and model type. Ranks are never stored; the loader
-computes them (`leaderboard.rewardbench`).
+computes them (`harness.leaderboard.rewardbench`).
 
 Refresh (needs the Hub) reads `eval-set/**.json` of `allenai/reward-bench-results` (v1: per-subset accuracies,
 turned into sections as below) and of `allenai/reward-bench-2-results` (v2: section accuracies).
@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping
 
-from leaderboard.rewardbench import (
+from harness.leaderboard.rewardbench import (
     SECTIONS,
     VERSIONS,
     norm_key,
@@ -123,12 +123,12 @@ def refresh(out_path: str | Path, *, token: str | None = None) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m leaderboard.rewardbench_sources --refresh [--out FILE]`: rebuild the snapshot from the Hub."""
+    """`python -m harness.leaderboard.rewardbench_sources --refresh [--out FILE]`: rebuild the snapshot from the Hub."""
     import argparse
 
-    from leaderboard.rewardbench import bundled_path
+    from harness.leaderboard.rewardbench import bundled_path
 
-    ap = argparse.ArgumentParser(prog="python -m leaderboard.rewardbench_sources", description=main.__doc__)
+    ap = argparse.ArgumentParser(prog="python -m harness.leaderboard.rewardbench_sources", description=main.__doc__)
     ap.add_argument("--refresh", action="store_true", required=True,
                     help="rebuild the snapshot from the public results datasets (needs the Hub)")
     ap.add_argument("--out", default=None, help="where to write (default: the bundled file)")

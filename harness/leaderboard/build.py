@@ -1,7 +1,7 @@
 """Build the leaderboard: a static site (and leaderboard.md, leaderboard.json) from a results folder.
 
     rm-harness leaderboard --results-dir results --out leaderboard/site [--trust-store DIR]
-    python -m leaderboard.build --results results --out leaderboard/site
+    python -m harness.leaderboard.build --results results --out leaderboard/site
 
 Steps, one module each: read the newest audit of every model and the maintainer's trust record about its bytes
 (`read`), compute the cross-model comparison from trusted audits only (`read.trusted_comparison`; a submitted
@@ -35,13 +35,13 @@ from harness.report.model_view import Pair, Revision
 from harness.report.render import render
 from harness.report.text import finite_json, visible  # noqa: F401  (visible: re-exported for callers)
 from harness.results.trust import TrustStore
-from leaderboard import site
-from leaderboard.board_view import BoardView, build_board
-from leaderboard.compare_view import build_compare
-from leaderboard.markdown import render_markdown
-from leaderboard.rb_join import RBScore, RewardBench
-from leaderboard.read import LeaderboardWarning, ModelEntry, read_models, trusted_comparison
-from leaderboard.site import SITE_MARKER, LeaderboardError  # noqa: F401
+from harness.leaderboard import site
+from harness.leaderboard.board_view import BoardView, build_board
+from harness.leaderboard.compare_view import build_compare
+from harness.leaderboard.markdown import render_markdown
+from harness.leaderboard.rb_join import RBScore, RewardBench
+from harness.leaderboard.read import LeaderboardWarning, ModelEntry, read_models, trusted_comparison
+from harness.leaderboard.site import SITE_MARKER, LeaderboardError  # noqa: F401
 
 log = logging.getLogger(__name__)
 STATIC_FILES = ("style.css", "board.js", "model.js")
@@ -134,7 +134,7 @@ def build(results_dir: str | Path, out_dir: str | Path, *, trust: TrustStore | N
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m leaderboard.build", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="python -m harness.leaderboard.build", description=__doc__.splitlines()[0])
     ap.add_argument("--results", "--results-dir", dest="results", default="results",
                     help="results folder (<slug>/<revision>/results.json; default: results)")
     ap.add_argument("--out", default="leaderboard/site", help="site folder to (re)write (default: leaderboard/site)")

@@ -1,4 +1,4 @@
-"""RewardBench v1 and v2 rank and score beside each model: one adapter over `leaderboard.rewardbench`.
+"""RewardBench v1 and v2 rank and score beside each model: one adapter over `harness.leaderboard.rewardbench`.
 
 Only Hub models join (a local folder or the demo model shares no identity with a RewardBench entry). The
 adapter accepts the per-version `lookup(model_id)` of the v1+v2 snapshot, and falls back to the older
@@ -66,7 +66,7 @@ class RewardBench:
 
     def __init__(self, lookup: Callable[[str], Any] | None = None, source: str | None = None) -> None:
         """`lookup` and `source` replace the bundled snapshot (tests, or a snapshot of your own)."""
-        from leaderboard import rewardbench as rb
+        from harness.leaderboard import rewardbench as rb
 
         self._lookup = lookup
         self.source = RBSource(source or "no RewardBench snapshot")
