@@ -95,7 +95,7 @@ def write_config(dest: Path, groups: list[str]) -> list[str]:
     patterns = [p for g in groups for p in TARGETS[g][1]]
     cfg = ["", "[mutmut]", "source_paths =", "    harness/", "only_mutate ="]
     cfg += [f"    {f}" for f in files]
-    cfg += ["also_copy =", "    submit.py", "pytest_add_cli_args_test_selection ="]
+    cfg += ["also_copy =", "    tasks/", "    submit.py", "pytest_add_cli_args_test_selection ="]
     cfg += [f"    {t}" for t in tests]
     cfg += ["pytest_add_cli_args =", "    -p", "    no:cacheprovider", "    -q", "use_git_change_detection = false"]
     with open(dest / "setup.cfg", "a", encoding="utf-8") as fh:

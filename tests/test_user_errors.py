@@ -20,7 +20,7 @@ import pytest
 import builders
 
 REPO = Path(__file__).resolve().parents[1]
-BUILTIN = REPO / "harness" / "tasks" / "builtin"
+BUILTIN = REPO / "tasks"
 WEIGHTS_WORDS = ("could not load", "safetensors", "weights")
 
 

@@ -82,7 +82,7 @@ def test_value_ranges_are_validated(tmp_path):
     """Every analysis argument with a natural range is checked by `tasks validate`: one line per bad file."""
     d = tmp_path / "tasks"
     d.mkdir()
-    shutil.copy(Path(__file__).resolve().parents[1] / "harness" / "tasks" / "builtin" / "_prompts.yaml", d)
+    shutil.copy(Path(__file__).resolve().parents[1] / "tasks" / "_prompts.yaml", d)
     for i, (analysis, args, _, _) in enumerate(RANGED):
         (d / f"r{i:02d}.yaml").write_text(textwrap.dedent(f"""\
             task: r{i:02d}

@@ -4,6 +4,7 @@ name, and validating files or folders (`rm-harness tasks validate`).
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from importlib import resources
 from pathlib import Path
@@ -15,12 +16,39 @@ from harness.tasks.reading import _Vars
 from harness.tasks.spec import TaskSpec, TaskSpecError
 
 
+TASKS_PACKAGE = "harness._tasks"  # setup.cfg maps it to the top-level tasks/ folder
+
+
+def _source_tree_tasks() -> Path | None:
+    """tasks/ of the source tree this `harness` was imported from (a checkout on PYTHONPATH), else None."""
+    root = Path(__file__).resolve().parents[2]
+    cfg = root / "setup.cfg"
+    try:
+        ours = cfg.is_file() and "name = rm-harness" in cfg.read_text(encoding="utf-8")
+    except OSError:
+        ours = False
+    return root / "tasks" if ours and (root / "tasks").is_dir() else None
+
+
 def builtin_tasks_dir() -> Path:
-    """The built-in task YAMLs shipped inside the package (`harness/tasks/builtin/`)."""
-    folder = resources.files("harness.tasks").joinpath("builtin")
-    if not isinstance(folder, Path):  # a zipped install: task files must be real files (includes, relative paths)
-        raise UserError(f"built-in tasks are not on the file system ({folder}); install rm-harness unzipped")
-    return folder
+    """The built-in task YAMLs: the top-level tasks/ folder, their only copy. An installed wheel ships it as the
+    package data `harness._tasks` (an editable install maps that name to the same folder); a source tree on
+    PYTHONPATH reads its own tasks/, never another installation's."""
+    local = _source_tree_tasks()
+    if local is not None:
+        return local
+    try:
+        folder = resources.files(TASKS_PACKAGE)
+    except ModuleNotFoundError:
+        raise UserError(f"the built-in tasks ({TASKS_PACKAGE}) are not installed; reinstall rm-harness") from None
+    if isinstance(folder, Path):
+        return folder
+    # a data-only package has no __init__.py, so resources answers with a MultiplexedPath: one real folder is fine
+    places = [Path(p) for p in (importlib.util.find_spec(TASKS_PACKAGE).submodule_search_locations or [])]
+    if len(places) == 1 and places[0].is_dir():
+        return places[0]
+    # a zipped install: task files must be real files (includes, relative paths)
+    raise UserError(f"built-in tasks are not on the file system ({folder}); install rm-harness unzipped")
 
 
 BUILTIN_TASKS_DIR = builtin_tasks_dir()
