@@ -84,3 +84,23 @@ def test_task_may_narrow_never_widen(tmp_path):
     with pytest.raises(TaskSpecError) as ei:
         load_task(path)
     assert ei.value.field == "scorer" and path.name in str(ei.value) and "not valid for 'lm_logprob'" in str(ei.value)
+
+
+def test_every_module_that_registers_an_analysis_is_loaded_by_name():
+    """The built-in analyses are imported by a literal list (registry._load_builtin): a module with an
+    @register decorator missing from it would silently register nothing."""
+    import ast
+
+    import harness.analyses as pkg
+    from harness.analyses import registry
+
+    registering = set()
+    for path in Path(pkg.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef) and any(
+                    isinstance(d, ast.Call) and getattr(d.func, "id", None) == "register" for d in node.decorator_list):
+                registering.add(path.stem)
+    (loader,) = [n for n in ast.walk(ast.parse(Path(registry.__file__).read_text(encoding="utf-8")))
+                 if isinstance(n, ast.FunctionDef) and n.name == "_load_builtin"]
+    listed = {a.name for n in ast.walk(loader) if isinstance(n, ast.ImportFrom) for a in n.names}
+    assert len(registering) >= 9 and listed == registering, (sorted(registering - listed), sorted(listed - registering))

@@ -37,7 +37,7 @@ from harness.lexicons import (
     load_afinn111,
 )
 from harness.analyses.plots import fit_line, new_figure, short
-from harness.analyses.registry import register
+from harness.analyses.registration import register
 
 SE_TYPE = "HC3"  # heteroskedasticity-consistent (MacKinnon & White 1985): word scores are far from homoskedastic
 _SE = "HC3 heteroskedasticity-robust standard error, t reference distribution with n - 3 degrees of freedom"

@@ -50,7 +50,7 @@ from harness.analyses.arg_rules import OneOf, Range
 from harness.analyses.base import AnalysisResult, Metric, ScoreTables, metric
 from harness.analyses.plots import new_figure, short
 from harness.analyses.rank_stats import mds_embedding, rank_order, rbo, rsa, stress1  # noqa: F401 (stress1 re-exported)
-from harness.analyses.registry import register
+from harness.analyses.registration import register
 from harness.data_paths import portable
 
 METRICS: dict[str, tuple[bool | None, str]] = {

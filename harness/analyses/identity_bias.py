@@ -63,7 +63,7 @@ from harness.analyses.arg_rules import OneOf, Range
 from harness.analyses.base import AnalysisResult, Metric, ScoreTables, apply_filters, metric
 from harness.analyses.plots import new_figure, short
 from harness.analyses.rank_stats import holm, percentile_ranks, sign_flip_test
-from harness.analyses.registry import register
+from harness.analyses.registration import register
 from harness.data_paths import portable
 from harness.term_lists import DEFAULT_LISTS, Axis, Term, load_axis, load_term_lists  # noqa: F401 (re-exported)
 
