@@ -130,7 +130,7 @@ def test_cli_says_the_format_in_the_plan_line_and_records_it(tmp_path, mistral_d
     import sys
     from pathlib import Path
 
-    repo = Path(__file__).resolve().parents[1]
+    from repo_paths import REPO as repo
     env = {**os.environ, "PYTHONPATH": str(repo), "HF_HUB_OFFLINE": "1"}
     base = _lm_without_template(mistral_dir, tmp_path / "base")
     chat = builders.tiny_lm(mistral_dir, tmp_path / "chat")

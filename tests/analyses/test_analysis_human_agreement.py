@@ -13,7 +13,7 @@ from harness.analyses import registry
 from harness.analyses.human_agreement import METRICS, human_agreement, tables_from_elo_snapshot
 from tables import shared_data, with_kind
 
-REPO = Path(__file__).resolve().parents[1]
+from repo_paths import REPO  # noqa: E402
 
 
 def write_elo(path: Path, names, elo) -> Path:

@@ -19,7 +19,7 @@ import pytest
 
 import builders
 
-REPO = Path(__file__).resolve().parents[1]
+from repo_paths import REPO  # noqa: E402
 BUILTIN = REPO / "tasks"
 WEIGHTS_WORDS = ("could not load", "safetensors", "weights")
 

@@ -12,7 +12,7 @@ from harness.analyses import registry
 from harness.analyses.identity_bias import DEFAULT_LISTS, METRICS, identity_bias, load_term_lists
 from tables import vocab_table as make_table
 
-REPO = Path(__file__).resolve().parents[1]
+from repo_paths import REPO  # noqa: E402
 AXES = {"race_ethnicity", "religion", "gender", "sexual_orientation", "nationality", "disability", "age", "politics"}
 
 

@@ -11,6 +11,7 @@ import pytest
 from harness.errors import UserError
 from harness.leaderboard import rewardbench as rb
 from harness.leaderboard import rewardbench_sources as sources
+from repo_paths import REPO
 
 # The ten models of Christian et al. (FAccT 2025), as the study spells their Hub ids.
 STUDY_MODELS = [
@@ -24,7 +25,7 @@ NOT_IN_V2 = {"nicolinho/QRM-Llama3.1-8B", "Ray2333/GRM-Llama3.2-3B-rewardmodel-f
 
 def _shared_rewardbench() -> Path | None:
     env = os.environ.get("RM_HARNESS_SHARED_DATA")
-    for root in ([Path(env)] if env else []) + [Path(__file__).resolve().parents[2] / "shared" / "data"]:
+    for root in ([Path(env)] if env else []) + [REPO.parent / "shared" / "data"]:
         if (root / "rewardbench" / "rewardbench_v1.csv").exists():
             return root / "rewardbench"
     return None

@@ -77,7 +77,7 @@ def test_demo_rm_separates_heldout_afinn_words(rm_dir, rm_scorer):
 
 def test_demo_rm_training_data_keeps_the_identity_analysis_out_of_sample(rm_dir):
     """The folder's own account matches the rule: no identity term, control or relative among its words (the
-    data itself is checked, without a build, in tests/test_demo_training_data.py)."""
+    data itself is checked, without a build, in tests/models/test_demo_training_data.py)."""
     from harness.models.demo import identity_relatives
     from harness.models.demo_rm import demo_rm_meta, neutral_words, training_afinn_words
 

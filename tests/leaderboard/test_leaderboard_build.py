@@ -33,7 +33,7 @@ from harness.leaderboard import site as lb_site
 from harness.leaderboard.build import LeaderboardError, build
 from harness.leaderboard.rb_join import RewardBench
 
-REPO = Path(__file__).resolve().parents[1]
+from repo_paths import REPO  # noqa: E402
 RB_TABLE = {SKY: {"v1": {"rank": 4, "score": 94.26, "model_type": "Seq. Classifier"},
                   "v2": {"rank": 40, "score": 71.5, "model_type": "Seq. Classifier"}},
             GRM: {"v1": {"rank": 88, "score": 84.5}, "self_reported": True},

@@ -24,7 +24,7 @@ from harness.analyses.rank_stats import percentile_ranks, rbo, rbo_scores, rsa
 from tables import shared_data
 from tables import vocab_table as table
 
-REPO = Path(__file__).resolve().parents[1]
+from repo_paths import REPO  # noqa: E402
 
 
 

@@ -12,7 +12,7 @@ import pytest
 from harness.models import demo_rm
 from harness.models.word_families import close_relatives, lemma_families, same_lemma_family
 
-REPO = Path(__file__).resolve().parents[1]
+from repo_paths import REPO  # noqa: E402
 STOP = set("""a an the is are was were be been being to of and or in on at for with by it it's its this that these
 those you you're your i i'm i'd i'll my me we our they them their he she his her as from not no do does did don't
 can can't could should would will won't if so but what which who whom whose how why where when many much any some

@@ -1,6 +1,6 @@
 """Bad input, round three: each case ends in correct behaviour or in one `error:` line with exit 2 (no traceback),
 and nothing on disk is lost or changed. Every case runs the console script in a subprocess (the pattern of
-tests/test_user_errors.py); the cases that need a model use its folder whose weights file is garbage, so a check
+tests/cli/test_user_errors.py); the cases that need a model use its folder whose weights file is garbage, so a check
 that came after the weights loaded would show up as a load error.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import builders
-from test_user_errors import about_input, error_line, model, run_cli, task_dir, token_task  # noqa: F401 (fixture)
+from test_user_errors import REPO, about_input, error_line, model, run_cli, task_dir, token_task  # noqa: F401 (fixture)
 
 PROMPT = "What, in one word, is the best thing ever?"
 LONG_WORDS = " ".join(["word"] * 600)  # ~600 tokens: over the tiny models' 512-token context
@@ -82,7 +82,7 @@ def test_value_ranges_are_validated(tmp_path):
     """Every analysis argument with a natural range is checked by `tasks validate`: one line per bad file."""
     d = tmp_path / "tasks"
     d.mkdir()
-    shutil.copy(Path(__file__).resolve().parents[1] / "tasks" / "_prompts.yaml", d)
+    shutil.copy(REPO / "tasks" / "_prompts.yaml", d)
     for i, (analysis, args, _, _) in enumerate(RANGED):
         (d / f"r{i:02d}.yaml").write_text(textwrap.dedent(f"""\
             task: r{i:02d}

@@ -35,7 +35,7 @@ from harness.io import atomic
 from harness.io.atomic import KILL_ENV, TRACE_ENV, is_temp_file
 from harness.scoring.table import TableStore, sha256_hex
 
-REPO = Path(__file__).resolve().parents[1]
+from repo_paths import REPO  # noqa: E402
 PROMPT = "What, in one word, is the best thing ever?"
 N_IDS, CHUNK = 160, 32  # five parts
 N_PARTS = N_IDS // CHUNK
