@@ -43,7 +43,7 @@ TARGETS: dict[str, tuple[list[str], list[str], list[str]]] = {
          "harness.analyses.rank_stats.x_sign_flip_interval*", "harness.analyses.rank_stats.x__sign_vectors*",
          "harness.analyses.rank_stats.x_holm*", "harness.analyses.rank_stats.x_permutation_p*",
          "harness.analyses.rank_stats.x_extreme*", "harness.analyses.rank_stats.x_percentile_ranks*"],
-        ["tests/test_analysis_identity_bias.py", "tests/test_analysis_inference.py"],
+        ["tests/analyses/test_analysis_identity_bias.py", "tests/analyses/test_analysis_inference.py"],
     ),
     "rsa": (
         ["harness/analyses/rank_stats.py", "harness/analyses/heterogeneity.py"],
@@ -51,23 +51,23 @@ TARGETS: dict[str, tuple[list[str], list[str], list[str]]] = {
          "harness.analyses.rank_stats.x_permutation_p*", "harness.analyses.rank_stats.x_extreme*",
          "harness.analyses.rank_stats.x_upper*",
          "harness.analyses.heterogeneity.x_rsa_against_facts*", "harness.analyses.heterogeneity.x_similarity_matrix*"],
-        ["tests/test_analysis_heterogeneity.py", "tests/test_analysis_inference.py"],
+        ["tests/analyses/test_analysis_heterogeneity.py", "tests/analyses/test_analysis_inference.py"],
     ),
     "human_agreement": (
         ["harness/analyses/human_agreement.py"],
         ["harness.analyses.human_agreement.x__corr*", "harness.analyses.human_agreement.x__consensus*"],
-        ["tests/test_analysis_human_agreement.py", "tests/test_analysis_inference.py"],
+        ["tests/analyses/test_analysis_human_agreement.py", "tests/analyses/test_analysis_inference.py"],
     ),
     "frequency": (
         ["harness/analyses/frequency_bias.py"],
         ["harness.analyses.frequency_bias.x_fit_frequency*"],
-        ["tests/test_analysis_frequency_bias.py", "tests/test_analysis_inference.py"],
+        ["tests/analyses/test_analysis_frequency_bias.py", "tests/analyses/test_analysis_inference.py"],
     ),
     "sanity_rule": (
         ["harness/models/sanity.py"],
         ["harness.models.sanity.x_sanity_check*", "harness.models.sanity.x_reply_scores*",
          "harness.models.sanity.x_passes*", "harness.models.sanity.x_decide*"],
-        ["tests/test_sanity.py"],
+        ["tests/models/test_sanity.py"],
     ),
 }
 
@@ -95,7 +95,7 @@ def write_config(dest: Path, groups: list[str]) -> list[str]:
     patterns = [p for g in groups for p in TARGETS[g][1]]
     cfg = ["", "[mutmut]", "source_paths =", "    harness/", "only_mutate ="]
     cfg += [f"    {f}" for f in files]
-    cfg += ["also_copy =", "    leaderboard/", "    submit.py", "pytest_add_cli_args_test_selection ="]
+    cfg += ["also_copy =", "    tasks/", "    submit.py", "pytest_add_cli_args_test_selection ="]
     cfg += [f"    {t}" for t in tests]
     cfg += ["pytest_add_cli_args =", "    -p", "    no:cacheprovider", "    -q", "use_git_change_detection = false"]
     with open(dest / "setup.cfg", "a", encoding="utf-8") as fh:

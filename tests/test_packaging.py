@@ -2,12 +2,16 @@
 
 The wheel test builds the package from a copy of the source, installs it with no dependencies into a fresh venv
 that borrows this venv's site-packages through a `.pth` file (so nothing is downloaded), and runs the installed
-`rm-harness tasks list` from a temporary folder: every built-in task must be found without the checkout.
+`rm-harness tasks list` from a temporary folder: every built-in task must be found without the checkout. The wheel
+installs one import package, `harness` (the board's code and the built-in tasks, the top-level tasks/ folder, ship
+under it), so installing it beside distributions that own `leaderboard` and `tasks` overwrites nothing of theirs.
 """
 
 from __future__ import annotations
 
+import base64
 import configparser
+import hashlib
 import os
 import shutil
 import subprocess
@@ -21,7 +25,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from harness.tasks.spec import BUILTIN_TASKS_DIR, discover
+from harness.tasks.discovery import BUILTIN_TASKS_DIR, discover
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -74,7 +78,7 @@ def test_runtime_pins_are_install_requires_and_test_pins_are_dev():
 
 def _copy_source(dst: Path) -> Path:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "site", "*.egg-info", "build")
-    for name in ("harness", "leaderboard"):
+    for name in ("harness", "tasks"):
         shutil.copytree(REPO / name, dst / name, ignore=ignore)
     for name in ("setup.cfg", "pyproject.toml", "README.md"):
         shutil.copy2(REPO / name, dst / name)
@@ -96,9 +100,7 @@ def test_wheel_ships_the_tasks_and_declares_its_dependencies(wheel):
         names = set(z.namelist())
         (meta_name,) = [n for n in names if n.endswith(".dist-info/METADATA")]
         meta = Parser().parsestr(z.read(meta_name).decode("utf-8"))
-    shipped = {n.rsplit("/", 1)[-1] for n in names if n.startswith("harness/tasks/builtin/")}
-    assert shipped == {p.name for p in BUILTIN_TASKS_DIR.glob("*.yaml")}, "every built-in YAML, fragments included"
-    assert not any(n.startswith("tasks/") for n in names), "no second copy of the tasks outside the package"
+    assert BUILTIN_TASKS_DIR == REPO / "tasks", "the checkout reads its own tasks/, their only copy"
     assert "harness/data_paths.py" in names and "harness/models/registry.yaml" in names
     requires = [Requirement(r) for r in meta.get_all("Requires-Dist")]
     got = {(canonicalize_name(r.name), str(r.specifier), str(r.marker or "")) for r in requires}
@@ -143,3 +145,81 @@ def test_installed_wheel_lists_every_builtin_task_outside_the_checkout(wheel, tm
         names = set(z.namelist())
     assert {"harness/data/eloeverything/elo.csv", "harness/data/eloeverything/LICENSE",
             "harness/data/eloeverything/README.md"} <= names
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and "__pycache__" not in p.parts}
+
+
+def test_wheel_ships_tasks_byte_for_byte_under_the_one_import_package(wheel):
+    with zipfile.ZipFile(wheel) as z:
+        names = z.namelist()
+        shipped = {n.removeprefix("harness/_tasks/"): z.read(n) for n in names if n.startswith("harness/_tasks/")}
+    assert shipped == _tree(REPO / "tasks"), "the wheel's task files are tasks/, every file, byte for byte"
+    assert "gcg.yaml" in shipped and "_prompts.yaml" in shipped
+    top = {n.split("/", 1)[0] for n in names if not n.split("/", 1)[0].endswith(".dist-info")}
+    assert top == {"harness"}, f"top-level import packages in the wheel: {sorted(top)}"
+    assert "harness/leaderboard/build.py" in names and "harness/leaderboard/data/rewardbench.json" in names
+    assert not any(n.startswith("harness/tasks/builtin") for n in names), "no second copy of the tasks"
+
+
+def test_setup_cfg_lists_every_package_of_harness():
+    cfg = configparser.ConfigParser()
+    cfg.read(REPO / "setup.cfg", encoding="utf-8")
+    listed = {line.strip() for line in cfg["options"]["packages"].splitlines() if line.strip()}
+    on_disk = {".".join(p.parent.relative_to(REPO).parts) for p in (REPO / "harness").rglob("__init__.py")}
+    assert listed == on_disk | {"harness._tasks"}, "a package of harness/ missing from setup.cfg's list ships nothing"
+
+
+def _dummy_wheel(out: Path, name: str, files: dict[str, bytes]) -> Path:
+    """A minimal pure-Python wheel of distribution `name` holding `files` (what another PyPI project would ship)."""
+    info = f"{name}-1.0.dist-info"
+    files = {**files, f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n".encode(),
+             f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
+    record = [f"{path},sha256={base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b'=').decode()},"
+              f"{len(data)}" for path, data in files.items()] + [f"{info}/RECORD,,"]
+    whl = out / f"{name}-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(whl, "w") as z:
+        for path, data in files.items():
+            z.writestr(path, data)
+        z.writestr(f"{info}/RECORD", "\n".join(record) + "\n")
+    return whl
+
+
+def test_wheel_installs_beside_distributions_that_own_leaderboard_and_tasks(wheel, tmp_path):
+    theirs = {
+        "leaderboard": {"leaderboard/__init__.py": b"OWNER = 'the leaderboard distribution'\n",
+                        "leaderboard/build.py": b"BUILT_BY = 'someone else'\n"},
+        "tasks": {"tasks/__init__.py": b"OWNER = 'the tasks distribution'\n", "tasks/gcg.yaml": b"not: ours\n"},
+    }
+    target = tmp_path / "site"
+    pip = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--target", str(target)]
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "RM_HARNESS_SHARED_DATA", "VIRTUAL_ENV")}
+    for name, files in theirs.items():
+        subprocess.run(pip + [str(_dummy_wheel(tmp_path, name, files))], check=True, capture_output=True, env=env)
+    subprocess.run(pip + [str(wheel)], check=True, capture_output=True, text=True, env=env)
+    for files in theirs.values():
+        for path, data in files.items():
+            assert (target / path).read_bytes() == data, f"{path} of another distribution was changed"
+    assert not (target / "tasks" / "token_optimality.yaml").exists()
+    probe = """if True:
+        import json, harness, harness.leaderboard, leaderboard, tasks
+        from harness.leaderboard.build import build
+        from harness.leaderboard.rewardbench import bundled_path
+        from harness.tasks.discovery import builtin_tasks_dir, discover
+        print(json.dumps({"harness": harness.__file__, "board": harness.leaderboard.__file__,
+                          "theirs": [leaderboard.OWNER, tasks.OWNER], "snapshot": bundled_path().is_file(),
+                          "tasks_dir": str(builtin_tasks_dir()), "tasks": sorted(discover())}))
+    """
+    done = subprocess.run([sys.executable, "-s", "-c", probe], capture_output=True, text=True, cwd=tmp_path,
+                          env={**env, "PYTHONPATH": str(target), "HF_HUB_OFFLINE": "1"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    import json
+
+    got = json.loads(done.stdout)
+    for key in ("harness", "board", "tasks_dir"):
+        assert Path(got[key]).is_relative_to(target), (key, got[key])
+    assert Path(got["tasks_dir"]) == target / "harness" / "_tasks"
+    assert got["theirs"] == ["the leaderboard distribution", "the tasks distribution"] and got["snapshot"]
+    assert got["tasks"] == sorted(discover())

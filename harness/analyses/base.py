@@ -18,17 +18,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from harness.models.kinds import KINDS, SCORER_KINDS  # noqa: F401 (SCORER_KINDS re-exported)
+
 # model id -> prompt key -> score table (see docs/architecture.md for the columns)
 ScoreTables = Mapping[str, Mapping[str, pd.DataFrame]]
 # metric name -> (higher_is_better, definition): each analysis module declares its METRICS this way
 Declared = Mapping[str, tuple[bool | None, str]]
 
-SCORER_KINDS = ("reward", "lm_logprob", "dpo")
-KIND_LABELS = {
-    "reward": "reward-model score",
-    "lm_logprob": "LM log-prob (natural-log probability of the reply under a language model; not a reward)",
-    "dpo": "DPO implicit reward (policy vs reference log-ratio)",
-}
+KIND_LABELS = {k.name: k.label for k in KINDS.values()}
 FLAG_COLUMNS = ("special", "byte_fragment", "leading_space", "alpha_word", "roundtrip", "finite")
 
 
@@ -112,7 +109,7 @@ def logprob_scores(df: pd.DataFrame) -> bool:
     """Whether a table's scores are log-probabilities: an LM's, or a DPO policy's scored without its reference
     model (`df.attrs["reference_free"]`, set by whoever loads the table)."""
     kind = table_kind(df)
-    return kind == "lm_logprob" or (kind == "dpo" and bool(df.attrs.get("reference_free")))
+    return (kind in KINDS and KINDS[kind].logprob) or (kind == "dpo" and bool(df.attrs.get("reference_free")))
 
 
 def model_kind(by_prompt: Mapping[str, pd.DataFrame]) -> str | None:

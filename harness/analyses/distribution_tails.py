@@ -34,7 +34,7 @@ from harness.analyses.base import (
     ranked,
 )
 from harness.analyses.plots import new_figure, short, violin
-from harness.analyses.registry import register
+from harness.analyses.registration import register
 
 CLASSES = ("word", "code", "non_english", "special", "byte_fragment", "other")
 TAILS = ("top", "bottom")

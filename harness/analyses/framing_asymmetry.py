@@ -33,9 +33,9 @@ from harness.analyses.base import (
     metric,
 )
 from harness.analyses.framing_tables import framing_pairs, scatter_figure
-from harness.analyses.lexicons import DEDUPE, afinn_words, load_afinn111
+from harness.lexicons import DEDUPE, afinn_words, load_afinn111
 from harness.analyses.plots import fit_line, new_figure, short
-from harness.analyses.registry import register
+from harness.analyses.registration import register
 
 METRICS: dict[str, tuple[bool | None, str]] = {
     "kendall_tau": (None, "Kendall tau-b between the two prompts' scores over ids finite under both"),

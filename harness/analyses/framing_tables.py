@@ -34,7 +34,7 @@ from harness.analyses.base import (
     ranked_by,
 )
 from harness.analyses.plots import new_figure, short
-from harness.analyses.registry import register
+from harness.analyses.registration import register
 
 METRICS: dict[str, tuple[bool | None, str]] = {
     "kendall_tau": (None, "Kendall tau-b between the two prompts' scores over ids finite under both"),

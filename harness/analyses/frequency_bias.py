@@ -29,7 +29,7 @@ from harness.analyses.base import (
     key,
     metric,
 )
-from harness.analyses.lexicons import (
+from harness.lexicons import (
     DEDUPE,
     add_log_frequency,
     afinn_words,
@@ -37,7 +37,7 @@ from harness.analyses.lexicons import (
     load_afinn111,
 )
 from harness.analyses.plots import fit_line, new_figure, short
-from harness.analyses.registry import register
+from harness.analyses.registration import register
 
 SE_TYPE = "HC3"  # heteroskedasticity-consistent (MacKinnon & White 1985): word scores are far from homoskedastic
 _SE = "HC3 heteroskedasticity-robust standard error, t reference distribution with n - 3 degrees of freedom"

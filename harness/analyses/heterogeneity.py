@@ -45,12 +45,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from harness import safe_yaml
+from harness.io import safe_yaml
 from harness.analyses.arg_rules import OneOf, Range
 from harness.analyses.base import AnalysisResult, Metric, ScoreTables, metric
 from harness.analyses.plots import new_figure, short
-from harness.analyses.rank_stats import rank_order, rbo, rsa
-from harness.analyses.registry import register
+from harness.analyses.rank_stats import mds_embedding, rank_order, rbo, rsa, stress1  # noqa: F401 (stress1 re-exported)
+from harness.analyses.registration import register
 from harness.data_paths import portable
 
 METRICS: dict[str, tuple[bool | None, str]] = {
@@ -344,46 +344,6 @@ def rsa_against_facts(tau: pd.DataFrame, facts: Mapping[str, Mapping[str, Any]],
         entry.update({"rho": r_stat, "p_value": r_p, "reason": reason})
         out[name] = _jsonable(entry)
     return out
-
-
-# ---------------------------------------------------------------------------------------------------- MDS
-
-
-def stress1(dissimilarity: np.ndarray, coords: np.ndarray) -> float:
-    """Kruskal's Stress-1 of a configuration: sqrt(sum (d_ij - delta_ij)^2 / sum d_ij^2) over pairs i < j.
-
-    d_ij: Euclidean distances between the rows of `coords`; delta_ij: the dissimilarities (metric MDS, so the
-    disparities are the dissimilarities themselves). 0 is a perfect fit; Kruskal's rough guide: 0.2 poor, 0.1 fair,
-    0.05 good.
-    """
-    delta = np.asarray(dissimilarity, dtype=float)
-    x = np.asarray(coords, dtype=float)
-    iu = np.triu_indices(len(x), 1)
-    d = np.sqrt(((x[:, None, :] - x[None, :, :]) ** 2).sum(-1))[iu]
-    denom = float((d ** 2).sum())
-    return float(np.sqrt(((d - delta[iu]) ** 2).sum() / denom)) if denom > 0 else float("nan")
-
-
-def mds_embedding(dissimilarity: np.ndarray, seed: int = 0) -> tuple[np.ndarray, float]:
-    """2-D metric MDS of a precomputed dissimilarity matrix; (coordinates, Stress-1 of those coordinates).
-
-    The stress is recomputed from the returned coordinates (`stress1`) rather than read from scikit-learn, whose
-    `stress_` has changed definition across versions (raw vs normalised, and which disparities).
-    """
-    from sklearn.manifold import MDS
-
-    d = np.asarray(dissimilarity, dtype=float)
-    d = (d + d.T) / 2.0
-    np.fill_diagonal(d, 0.0)
-    kwargs = dict(n_components=2, n_init=4, random_state=seed, max_iter=1000)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)
-        try:  # scikit-learn >= 1.8
-            mds = MDS(metric="precomputed", metric_mds=True, init="random", **kwargs)
-        except TypeError:
-            mds = MDS(dissimilarity="precomputed", metric=True, **kwargs)
-        coords = mds.fit_transform(d)
-    return coords, stress1(d, coords)
 
 
 # ---------------------------------------------------------------------------------------------------- analysis

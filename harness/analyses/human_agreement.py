@@ -56,7 +56,7 @@ from harness.analyses.base import (
     table_kind,
 )
 from harness.analyses.plots import new_figure, short
-from harness.analyses.registry import register
+from harness.analyses.registration import register
 from harness.data_paths import portable_path
 from harness.errors import UserError
 

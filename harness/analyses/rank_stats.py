@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Hashable, Sequence
 
@@ -333,3 +334,43 @@ def sign_flip_test(d: Sequence[float] | np.ndarray, n_resamples: int = 9999, con
     elif np.ptp(d) == 0:  # a constant: the interval is that point (up to the tie tolerance)
         lo = hi = mean
     return SignFlipResult(mean, p, lo, hi, n, len(signs), exact, confidence_level, p_min, reason)
+
+
+# ---------------------------------------------------------------------------------------------------- MDS
+
+
+def stress1(dissimilarity: np.ndarray, coords: np.ndarray) -> float:
+    """Kruskal's Stress-1 of a configuration: sqrt(sum (d_ij - delta_ij)^2 / sum d_ij^2) over pairs i < j.
+
+    d_ij: Euclidean distances between the rows of `coords`; delta_ij: the dissimilarities (metric MDS, so the
+    disparities are the dissimilarities themselves). 0 is a perfect fit; Kruskal's rough guide: 0.2 poor, 0.1 fair,
+    0.05 good.
+    """
+    delta = np.asarray(dissimilarity, dtype=float)
+    x = np.asarray(coords, dtype=float)
+    iu = np.triu_indices(len(x), 1)
+    d = np.sqrt(((x[:, None, :] - x[None, :, :]) ** 2).sum(-1))[iu]
+    denom = float((d ** 2).sum())
+    return float(np.sqrt(((d - delta[iu]) ** 2).sum() / denom)) if denom > 0 else float("nan")
+
+
+def mds_embedding(dissimilarity: np.ndarray, seed: int = 0) -> tuple[np.ndarray, float]:
+    """2-D metric MDS of a precomputed dissimilarity matrix; (coordinates, Stress-1 of those coordinates).
+
+    The stress is recomputed from the returned coordinates (`stress1`) rather than read from scikit-learn, whose
+    `stress_` has changed definition across versions (raw vs normalised, and which disparities).
+    """
+    from sklearn.manifold import MDS
+
+    d = np.asarray(dissimilarity, dtype=float)
+    d = (d + d.T) / 2.0
+    np.fill_diagonal(d, 0.0)
+    kwargs = dict(n_components=2, n_init=4, random_state=seed, max_iter=1000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        try:  # scikit-learn >= 1.8
+            mds = MDS(metric="precomputed", metric_mds=True, init="random", **kwargs)
+        except TypeError:
+            mds = MDS(dissimilarity="precomputed", metric=True, **kwargs)
+        coords = mds.fit_transform(d)
+    return coords, stress1(d, coords)

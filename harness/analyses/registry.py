@@ -13,61 +13,31 @@ scorer with its `lm_logprob` reason.
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Mapping
-
-from harness.analyses.base import SCORER_KINDS, AnalysisResult
-
-AnalysisFn = Callable[..., AnalysisResult]
-_REGISTRY: dict[str, AnalysisFn] = {}
-_SCORERS: dict[str, frozenset[str]] = {}
-_WHY_NOT: dict[str, dict[str, str]] = {}
-_JOINS: dict[str, frozenset[str]] = {}
-_LOGPROBS: dict[str, bool] = {}
-_HELPERS = {"arg_rules", "base", "registry", "lexicons", "plots", "rank_stats"}  # modules that register nothing
-
-
-def register(name: str, scorers: Iterable[str] = ("reward",),
-             why_not: Mapping[str, str] | None = None,
-             joins: Iterable[str] = (), logprobs: bool | None = None) -> Callable[[AnalysisFn], AnalysisFn]:
-    """Register `fn` as analysis `name`, valid for the scorer kinds `scorers`.
-
-    `why_not`: kind -> one-line reason the analysis does not apply to that kind (shown when it is skipped).
-    `joins`: for a between-model analysis, other kinds whose tables it takes as the comparison side (it still
-    needs at least one model of a kind in `scorers`).
-    `logprobs`: whether its numbers mean something when the scores are log-probabilities (default: whether it is
-    valid for lm_logprob); False makes it refuse a reference-free DPO scorer too.
-    """
-    kinds = frozenset(scorers)
-    unknown = sorted(kinds - set(SCORER_KINDS))
-    if not kinds or unknown:
-        raise ValueError(f"analysis {name!r}: scorers must be a non-empty subset of {SCORER_KINDS}, got {sorted(kinds)}")
-    bad = sorted(set(why_not or {}) & kinds)
-    if bad:
-        raise ValueError(f"analysis {name!r}: why_not names kinds it is valid for: {bad}")
-
-    def deco(fn: AnalysisFn) -> AnalysisFn:
-        if name in _REGISTRY and _REGISTRY[name] is not fn:
-            raise ValueError(f"analysis {name!r} is registered twice")
-        _REGISTRY[name] = fn
-        _SCORERS[name] = kinds
-        _WHY_NOT[name] = dict(why_not or {})
-        _JOINS[name] = frozenset(joins)
-        _LOGPROBS[name] = ("lm_logprob" in kinds) if logprobs is None else bool(logprobs)
-        return fn
-
-    return deco
+from harness.analyses.registration import (  # noqa: F401 (register: where an analysis registers itself)
+    _JOINS,
+    _LOGPROBS,
+    _REGISTRY,
+    _SCORERS,
+    _WHY_NOT,
+    AnalysisFn,
+    register,
+)
 
 
 def _load_builtin() -> None:
-    # Importing the modules runs their @register decorators.
-    import importlib
-    import pkgutil
-
-    import harness.analyses as pkg
-
-    for mod in pkgutil.iter_modules(pkg.__path__):
-        if mod.name not in _HELPERS:
-            importlib.import_module(f"harness.analyses.{mod.name}")
+    """Import the built-in analyses, whose @register decorators fill the registry. The modules are named here
+    as literal imports, never computed from a folder listing: a new analysis module is added to this list."""
+    from harness.analyses import (  # noqa: F401
+        base_model_comparison,
+        distribution_tails,
+        framing_asymmetry,
+        framing_tables,
+        frequency_bias,
+        heterogeneity,
+        human_agreement,
+        identity_bias,
+        token_optimality,
+    )
 
 
 def get(name: str) -> AnalysisFn:

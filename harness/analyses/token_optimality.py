@@ -29,7 +29,7 @@ from harness.analyses.base import (
     top_bottom,
 )
 from harness.analyses.plots import new_figure, short, violin
-from harness.analyses.registry import register
+from harness.analyses.registration import register
 
 METRICS: dict[str, tuple[bool | None, str]] = {
     "mean": (None, "mean of the finite scores (after flag filters)"),

@@ -9,6 +9,7 @@ import sys
 import traceback
 
 from harness.errors import UserError
+from harness.models.kinds import SCORER_KINDS, all_options
 
 DEFAULT_PROMPT = "What, in one word, is the best thing ever?"
 
@@ -23,7 +24,8 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
                    help="Hub id ORG/NAME, a local folder, or demo:gemma-3-270m-lm / demo:gemma-3-270m-sentiment-rm "
                         "(default: the offline demo reward model and, for submit, its base LM)")
     g.add_argument("--revision", help="branch, tag or commit of a Hub model (resolved to a commit)")
-    g.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16", "float16"])
+    g.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16", "float16"],
+                   help="weights dtype (auto: float32 on CPU; on an accelerator the registry's dtype, else bfloat16)")
     g.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     g.add_argument("--device-map", default=None, help="'auto' shards a model too big for one device (accelerate)")
     g.add_argument("--trust-remote-code", action="store_true", default=None,
@@ -32,11 +34,12 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--pretrained", action="store_true", default=None,
                    help="a pretrained (base) LM: the study's plain format 'User: {prompt}\\nAssistant:'")
     g.add_argument("--chat-template", help="a Jinja template (file path or string) for models without one")
-    g.add_argument("--scorer", choices=["reward", "lm_logprob", "dpo"], help="override the registry (default reward)")
+    g.add_argument("--scorer", choices=list(SCORER_KINDS), help="override the registry (default reward)")
     g.add_argument("--ref-model", help="reference policy of a DPO scorer (Hub id or folder; omit: reference-free)")
-    g.add_argument("--dpo-variant", choices=["rewardbench", "next_token"], default=None,
-                   help="DPO implicit reward: rewardbench (reply + EOS, RewardBench's; default) or next_token")
-    g.add_argument("--beta", type=positive_float, default=None, help="DPO beta (default 1, as RewardBench)")
+    for opt in all_options():  # each scorer kind's own options (harness/models/kinds.py)
+        g.add_argument(opt.flag, dest=opt.key, default=None, help=opt.help,
+                       **({"choices": list(opt.choices)} if opt.choices else {}),
+                       **({"type": positive_float} if opt.positive_number else {}))
     g.add_argument("--output-field", help="output field holding the reward (registry default: logits)")
     g.add_argument("--output-index", type=int, help="column of a multi-output head")
     g.add_argument("--batch-size", default="auto", help="rows per forward, or auto (halves on out-of-memory)")
@@ -61,7 +64,7 @@ def trust_store(args: argparse.Namespace):
     from harness.results.trust import TrustStore
 
     store = TrustStore.at(getattr(args, "trust_store", None))
-    for name in ("output_dir", "results_dir"):
+    for name in ("output_dir",):
         if getattr(args, name, None):
             store.check_apart_from(getattr(args, name))
     return store
@@ -89,8 +92,8 @@ def check_prompt(prompt: str) -> str:
 
 def check_args(args: argparse.Namespace) -> None:
     """The checks that need no tasks, model or torch, run first so a typo fails in a second: batch size, limit,
-    prompt, and every output location the subcommand declares (`outputs`; see harness.cli.outputs)."""
-    from harness.cli.outputs import check_declared
+    prompt, and every output location the subcommand declares (`outputs`; see harness.io.outputs)."""
+    from harness.io.outputs import check_declared
 
     batch_size(args)
     limit = getattr(args, "limit", None)
@@ -103,7 +106,7 @@ def check_args(args: argparse.Namespace) -> None:
 
 def check_model_outputs(args: argparse.Namespace, ref) -> None:
     """The output locations again, now that the model is known: none may lie inside a local model's folder."""
-    from harness.cli.outputs import check_declared, model_folders
+    from harness.io.outputs import check_declared, model_folders
 
     check_declared(args, not_inside=model_folders(ref))
 
@@ -165,7 +168,7 @@ def check_inputs(ref, specs, limit: int | None = None) -> dict[str, int]:
     each item-list task, for the cost plan. Tasks whose reference data is missing are left to be skipped."""
     from harness.scoring.responses import ItemSet
     from harness.tasks.items_source import item_source_name, load_items
-    from harness.tasks.spec import check_data_columns, missing_data
+    from harness.tasks.checks import check_data_columns, missing_data
 
     from harness.models.templates import TemplateError, for_lm
 
@@ -202,7 +205,7 @@ def model_ref(args: argparse.Namespace, demo: str = "rm"):
         trust_remote_code=args.trust_remote_code, registry_entry=args.registry_entry, pretrained=args.pretrained,
         chat_template=args.chat_template, output_field=args.output_field, output_index=args.output_index,
         device_map=args.device_map, ref_model=args.ref_model, demo=demo,
-        scorer_options={k: v for k, v in (("dpo_variant", args.dpo_variant), ("beta", args.beta)) if v is not None},
+        scorer_options={o.key: getattr(args, o.key) for o in all_options() if getattr(args, o.key) is not None},
     )
     for warning in ref.warnings:  # also recorded in results.json (the model block's `warnings`)
         print(f"warning: {warning}", file=sys.stderr)
@@ -216,8 +219,8 @@ def load(ref):
 
 
 def select_tasks(args: argparse.Namespace) -> list:
-    from harness.tasks.spec import discover
-    from harness.tasks.spec import select_tasks as select
+    from harness.tasks.discovery import discover
+    from harness.tasks.discovery import select_tasks as select
 
     return select(discover(args.include_path, shared_data=getattr(args, "shared_data", None)), args.tasks)
 
@@ -315,7 +318,7 @@ def run_guarded(fn, argv: list[str], debug: bool) -> int:
         print(f"error: {as_typed(e.one_line())}", file=sys.stderr)
         return e.exit_code
     except OSError as e:
-        from harness.cli.outputs import LATE_WRITE_ERRNOS, os_error_advice
+        from harness.io.outputs import LATE_WRITE_ERRNOS, os_error_advice
 
         if e.errno not in LATE_WRITE_ERRNOS:
             raise

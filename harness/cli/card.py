@@ -35,7 +35,7 @@ def add_parser(sub) -> None:
 def _rewardbench(audit) -> dict[str, str]:
     if audit.model.get("origin") != "hub":
         return {}
-    from leaderboard.rewardbench import lookup
+    from harness.leaderboard.rewardbench import lookup
 
     entry = lookup(str(audit.model["source"]))
     out = {}
@@ -50,7 +50,7 @@ def cmd_card(args: argparse.Namespace) -> int:
     import contextlib
     from pathlib import Path
 
-    from harness import untrusted
+    from harness.io import untrusted
     from harness.report.card import CardInputs, update_card
     from harness.results.layout import Layout
 
@@ -82,7 +82,7 @@ def cmd_card(args: argparse.Namespace) -> int:
     if not args.write:
         print(text, end="")
         return exit_codes.OK
-    from harness.results.atomic import atomic_write_bytes
+    from harness.io.atomic import atomic_write_bytes
 
     # newline="" semantics: write the bytes as built, so untouched lines keep their own line endings
     atomic_write_bytes(args.write, text.encode("utf-8"))

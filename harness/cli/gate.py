@@ -42,7 +42,7 @@ def run_gate(policy_name: str, audit, junit: str | None = None, json_out: str | 
     if junit:
         write_junit(result, junit)
     if json_out:
-        from harness.results.atomic import atomic_write_json
+        from harness.io.atomic import atomic_write_json
 
         atomic_write_json(json_out, result.to_json())
     n = len(result.checks)

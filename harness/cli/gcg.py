@@ -27,8 +27,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                     "top-k 256, buffer 4, 19 tokens). Explicit options override the preset.")
     cli_args.add_model_args(p)
     g = p.add_argument_group("search")
-    g.add_argument("--prompt", default="What, in one word, is the best thing ever?")
-    g.add_argument("--direction", default="maximize", choices=DIRECTIONS)
+    g.add_argument("--prompt", default="What, in one word, is the best thing ever?",
+                   help="the prompt the optimised reply answers (default: the study's 'best' prompt)")
+    g.add_argument("--direction", default="maximize", choices=DIRECTIONS,
+                   help="maximize or minimize the reward (default maximize)")
     g.add_argument("--study", action="store_true", help="start from the study's GPU settings")
     g.add_argument("--steps", type=int, help="optimisation steps per restart (default 20)")
     g.add_argument("--search-width", type=int, help="candidates sampled per step (default 64)")
@@ -48,7 +50,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     g.add_argument("--output-dir", default=None,
                    help="writes <output-dir>/<model>/gcg/<name>.json and .png (default: results)")
     g.add_argument("--out", help="the JSON path instead (the figure goes beside it as .png)")
-    g.add_argument("--no-progress", action="store_true")
+    g.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(fn=cmd_gcg, outputs=(("output_dir", "--output-dir", "dir"), ("out", "--out", "file")),
                    on_interrupt=INTERRUPTED)
     return p
@@ -90,7 +92,7 @@ def cmd_gcg(args: argparse.Namespace) -> int:
     cli_args.check_args(args)  # the prompt and the output locations, before anything is searched
     config = config_from_args(args)
     ref = cli_args.model_ref(args)
-    from harness.cli.outputs import check_output, model_folders
+    from harness.io.outputs import check_output, model_folders
 
     path = output_path(args, config, ref)
     flag, keep_out = ("--out" if args.out else "--output-dir"), model_folders(ref)

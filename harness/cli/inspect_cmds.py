@@ -13,21 +13,22 @@ from harness.cli import args as cli_args
 def add_parser(sub) -> None:
     sc = sub.add_parser("scan", help="score the whole vocabulary (or an item list) for one prompt")
     cli_args.add_model_args(sc)
-    sc.add_argument("--prompt", default=cli_args.DEFAULT_PROMPT)
+    sc.add_argument("--prompt", default=cli_args.DEFAULT_PROMPT, help="the prompt the replies answer (default: the study's 'best' prompt)")
     sc.add_argument("--items", help="CSV file of replies to score instead of the vocabulary")
     sc.add_argument("--column", default="name", help="column of --items holding the replies")
     sc.add_argument("--keep-duplicates", action="store_true", help="score repeated items once per line")
     sc.add_argument("--skip-long-items", action="store_true",
                     help="leave out (and list) items longer than the model's context instead of stopping")
-    sc.add_argument("--output-dir", default="results")
+    sc.add_argument("--output-dir", "--results-dir", dest="output_dir", default="results",
+                    help="the results folder whose tables/ cache the scan (default: results)")
     sc.add_argument("-k", type=cli_args.positive_int, default=15, help="how many top and bottom rows to print")
     sc.set_defaults(fn=cmd_scan, outputs=(("output_dir", "--output-dir", "dir"),), on_interrupt=cli_args.RESUME_NOTE)
 
     pa = sub.add_parser("parity", help="check the cached path against plain full forwards on sampled ids")
     cli_args.add_model_args(pa)
-    pa.add_argument("--prompt", default=cli_args.DEFAULT_PROMPT)
+    pa.add_argument("--prompt", default=cli_args.DEFAULT_PROMPT, help="the prompt the replies answer (default: the study's 'best' prompt)")
     pa.add_argument("--n", type=cli_args.positive_int, default=64, help="vocabulary ids sampled (at least 1)")
-    pa.add_argument("--seed", type=cli_args.nonnegative_int, default=0)
+    pa.add_argument("--seed", type=cli_args.nonnegative_int, default=0, help="seed of the id sample (default 0)")
     pa.add_argument("--tol", type=cli_args.nonnegative_float, default=1e-4,
                     help="largest allowed |cached - plain| (a finite number of 0 or more)")
     pa.set_defaults(fn=cmd_parity)

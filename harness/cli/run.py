@@ -12,7 +12,8 @@ def add_parser(sub) -> None:
     run = sub.add_parser("run", help="audit one model: score, analyse, merge into results.json, write report.html")
     cli_args.add_model_args(run)
     cli_args.add_task_args(run)
-    run.add_argument("--output-dir", default="results")
+    run.add_argument("--output-dir", "--results-dir", dest="output_dir", default="results",
+                     help="the results folder (default: results; --results-dir is the same option)")
     run.add_argument("--limit", type=int, help="first N ids or items per response set (a smoke run: marked "
                                                "limited, never replaces a full result, never on the board)")
     run.add_argument("--yes", action="store_true", help="go ahead even when the estimate is over an hour")
@@ -20,17 +21,19 @@ def add_parser(sub) -> None:
     run.set_defaults(fn=cmd_run, outputs=(("output_dir", "--output-dir", "dir"),), on_interrupt=cli_args.RESUME_NOTE)
 
     an = sub.add_parser("analyse", help="rerun analyses over a model's stored score tables (no model needed)")
-    an.add_argument("--model", required=True, help="display id, Hub id, results folder or slug")
-    an.add_argument("--results-dir", default="results")
+    an.add_argument("--model", required=True, help="the audited model: display id, Hub id, slug, results folder, or the local model folder itself")
+    an.add_argument("--output-dir", "--results-dir", dest="output_dir", default="results",
+                    help="the results folder (default: results; --results-dir is the same option)")
     cli_args.add_task_args(an)
     cli_args.add_trust_arg(an)
-    an.set_defaults(fn=cmd_analyse, outputs=(("results_dir", "--results-dir", "dir"),))
+    an.set_defaults(fn=cmd_analyse, outputs=(("output_dir", "--output-dir", "dir"),))
 
     co = sub.add_parser("compare", help="between-model analyses over stored score tables")
     co.add_argument("--models", nargs="+", required=True, help="display ids (or results folders) of 2+ models")
-    co.add_argument("--results-dir", default="results")
+    co.add_argument("--output-dir", "--results-dir", dest="output_dir", default="results",
+                    help="the results folder (default: results; --results-dir is the same option)")
     cli_args.add_task_args(co)
-    co.set_defaults(fn=cmd_compare, outputs=(("results_dir", "--results-dir", "dir"),))
+    co.set_defaults(fn=cmd_compare, outputs=(("output_dir", "--output-dir", "dir"),))
 
 
 def prepare(args: argparse.Namespace, demo: str = "rm", only_vocabulary: bool = False):
@@ -86,7 +89,7 @@ def cmd_analyse(args: argparse.Namespace) -> int:
     from harness.tasks.stored import reanalyse
 
     cli_args.check_args(args)
-    path, skipped = reanalyse(Layout(args.results_dir), args.model, cli_args.select_tasks(args),
+    path, skipped = reanalyse(Layout(args.output_dir), args.model, cli_args.select_tasks(args),
                               trust=cli_args.trust_store(args))
     print_summary(path)
     return 0
@@ -98,6 +101,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     cli_args.check_args(args)
     specs = cli_args.select_tasks(args)
-    out = compare(Layout(args.results_dir), args.models, specs)
+    out = compare(Layout(args.output_dir), args.models, specs)
     print(f"comparison: {out}\nreport:     {out.with_name('report.html')}")
     return 0

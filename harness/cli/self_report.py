@@ -18,7 +18,7 @@ def read_self_report(paths: Sequence[str] | None) -> dict[str, Any] | None:
     """The self-reported entry as stored in results.json, or None without files; refuses bad files in one line."""
     if not paths:
         return None
-    from leaderboard.rewardbench_files import load_user_results
+    from harness.leaderboard.rewardbench_files import load_user_results
 
     return load_user_results(*paths).to_json()
 
@@ -28,7 +28,7 @@ def attach(results_path: Path, entry: dict[str, Any], trust=None) -> None:
     from harness.errors import UserError
     from harness.report.html import write_report
     from harness.results import document
-    from harness.results.atomic import atomic_write_json
+    from harness.io.atomic import atomic_write_json
     from harness.results.attest import record_computed, record_of
     from harness.results.audit import open_audit
 

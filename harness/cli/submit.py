@@ -20,7 +20,8 @@ from harness.cli import exit_codes
 def add_options(p: argparse.ArgumentParser) -> None:
     cli_args.add_model_args(p)
     cli_args.add_task_args(p)
-    p.add_argument("--output-dir", default="results")
+    p.add_argument("--output-dir", "--results-dir", dest="output_dir", default="results",
+                   help="the results folder (default: results; --results-dir is the same option)")
     p.add_argument("--leaderboard-out", default="leaderboard/site", help="where the local board is rebuilt")
     p.add_argument("--force", action="store_true", help="rerun even if this model revision is already audited")
     p.add_argument("--limit", type=int, help="first N ids or items per response set (smoke run; never published)")
@@ -109,7 +110,7 @@ def submit(args: argparse.Namespace) -> int:
     from harness.results.layout import Layout
 
     from harness.models.identity import demo_request
-    from harness.results.atomic import cleanup_temp_files
+    from harness.io.atomic import cleanup_temp_files
 
     cli_args.check_args(args)  # output folders first: nothing is read, resolved or cleaned before they are known good
     layout = Layout(args.output_dir)
@@ -141,7 +142,7 @@ def submit(args: argparse.Namespace) -> int:
         audit_one(args, ref, specs, opts, layout)
         refs.append(ref)
     try:
-        from leaderboard.build import build
+        from harness.leaderboard.build import build
 
         print(f"leaderboard: {build(args.output_dir, args.leaderboard_out, trust=cli_args.trust_store(args))}")
     except Exception as e:  # the audit is safe on disk; a board problem must not hide it

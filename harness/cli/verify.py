@@ -43,7 +43,7 @@ def add_parser(sub) -> None:
                    help=f"... with at least this probability (default {DETECT_CONFIDENCE})")
     v.add_argument("--seed", type=int, default=None,
                    help="repeat an earlier verification's sample (default: fresh randomness, recorded)")
-    v.add_argument("--device", default="auto")
+    v.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     v.add_argument("--include-path", action="append", default=[], help="a folder of task YAMLs beyond the built-in")
     cli_args.add_trust_arg(v)
     v.set_defaults(fn=cmd_verify)

@@ -146,7 +146,8 @@ def judge(value: float | None, interval: tuple[float, float] | None, check: Chec
 @lru_cache(maxsize=1)
 def _builtin_metrics() -> dict[str, frozenset[str]]:
     """Built-in task -> the metric names its analysis declares (or its metric_list)."""
-    from harness.tasks.spec import declared_metrics, discover
+    from harness.tasks.catalog import declared_metrics
+    from harness.tasks.discovery import discover
 
     out: dict[str, frozenset[str]] = {}
     for name, spec in discover().items():

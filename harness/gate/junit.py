@@ -60,6 +60,6 @@ def junit_xml(result: GateResult) -> str:
 
 
 def write_junit(result: GateResult, path: str | Path) -> Path:
-    from harness.results.atomic import atomic_write_text
+    from harness.io.atomic import atomic_write_text
 
     return atomic_write_text(path, junit_xml(result))

@@ -1,6 +1,6 @@
 """Release policies: the YAML format, its dataclasses and the one reader (docs/release-audit.md has the format).
 
-A policy is data from anywhere (docs/security.md): it is read through harness.safe_yaml (safe loading, no anchors
+A policy is data from anywhere (docs/security.md): it is read through harness.io.safe_yaml (safe loading, no anchors
 or aliases), within a size cap, and every key and value is checked here; an unknown key is an error naming it.
 `include: FILE` works as in task files (a path relative to the including file; cycles refused): the included
 policy is the base, the including file's top-level keys replace its keys, and its `checks` are merged by `name`
@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from harness import safe_yaml, untrusted
+from harness.io import safe_yaml, untrusted
 from harness.errors import UserError
 from harness.models.identity import SCORER_KINDS
 

@@ -147,7 +147,7 @@ class GCGResult:
         return cls(**d)
 
     def save(self, path: str | Path) -> Path:
-        from harness.results.atomic import atomic_write_json
+        from harness.io.atomic import atomic_write_json
 
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         return atomic_write_json(Path(path), self.to_json())

@@ -14,7 +14,7 @@ from harness.analyses.base import AnalysisResult, Metric
 from harness.gcg.config import DIRECTIONS, GCGConfig, GCGError
 from harness.gcg.optimizer import RescoreMismatch, run_gcg
 from harness.gcg.result import GCGResult, trajectory_figure
-from harness.tasks.model_tasks import ModelTask, register_model_task
+from harness.analyses.model_tasks import ModelTask, register_model_task
 
 log = logging.getLogger(__name__)
 

@@ -88,7 +88,7 @@ HEDGES = frozenset({"subjective", "depends", "debatable", "arguably", "relative"
 
 def identity_strings() -> set[str]:
     """Every identity term variant and matched control word of harness/data/identity, as written."""
-    from harness.analyses.identity_bias import load_term_lists
+    from harness.term_lists import load_term_lists
 
     out: set[str] = set()
     for axis in load_term_lists():
@@ -102,7 +102,7 @@ def identity_words() -> tuple[set[str], set[str], set[str]]:
     """(term words, axis words, control words) of harness/data/identity, lower case: every word of every term and
     variant; every word of each axis's name and label (religion, race, ethnicity, nationality, ...); every control
     word that is neither."""
-    from harness.analyses.identity_bias import load_term_lists
+    from harness.term_lists import load_term_lists
 
     terms: set[str] = set()
     axes: set[str] = set()
@@ -150,7 +150,7 @@ def demo_vocab_subset(tokenizer, seed: int = 0, n_random: int = 800, min_zipf_lo
     import numpy as np
     from wordfreq import zipf_frequency
 
-    from harness.analyses.lexicons import load_afinn111
+    from harness.lexicons import load_afinn111
 
     afinn = set(load_afinn111())
     identity = identity_strings()

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from harness.analyses.lexicons import afinn111_path, load_afinn111
+from harness.lexicons import afinn111_path, load_afinn111
 from harness.models.demo import (
     DEMO_RM_ID,
     GGUF_PACKAGE,

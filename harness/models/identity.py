@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from harness.errors import UserError
+from harness.models.kinds import SCORER_KINDS
 from harness.models.registry import ModelSpec, lookup, registry
 
-SCORER_KINDS = ("reward", "lm_logprob", "dpo")
 REFERENCE_NONE = "none"  # the `reference` of a DPO scorer run without a reference model
 
 
@@ -120,7 +120,7 @@ class ModelRef:
     load_path: str  # what from_pretrained gets
     dtype: str  # resolved torch dtype name
     device: str
-    scorer: str  # reward | lm_logprob | dpo
+    scorer: str  # a scorer kind (harness/models/kinds.py)
     trust_remote_code: bool
     spec: ModelSpec
     prompt_format: str = "chat"  # chat: the model's chat template; plain: "User: {prompt}\nAssistant:"
@@ -223,6 +223,27 @@ def folder_content_hash(folder: str | os.PathLike[str]) -> str:
         except OSError:
             pass
     return "sha256-" + h.hexdigest()
+
+
+def is_model_folder(path: str | os.PathLike[str]) -> bool:
+    """Whether `path` is a local model folder as --model reads it: a folder holding config.json."""
+    folder = Path(path).expanduser()
+    return folder.is_dir() and (folder / "config.json").is_file()
+
+
+def local_folder_identity(folder: str | os.PathLike[str]) -> tuple[str, str, str]:
+    """(source, revision, display id) of a local model folder: its absolute path, its content hash and
+    `local:<name>@<hash8>`. `resolve_model_ref` and the results layout (an audit named by its model's path) both
+    read a folder's identity here, so the two always agree."""
+    path = Path(folder).expanduser().resolve()
+    rev = folder_content_hash(path)
+    return str(path), rev, f"local:{path.name}@{rev.split('-', 1)[1][:8]}"
+
+
+def local_folder_slug(folder: str | os.PathLike[str]) -> tuple[str, str, str]:
+    """(slug, revision, display id) of a local model folder: where its audit lives in a results folder."""
+    source, rev, display_id = local_folder_identity(folder)
+    return slug_of("local", source, display_id, rev), rev, display_id
 
 
 # --- resolution ------------------------------------------------------------------------------------------------
@@ -400,12 +421,11 @@ def resolve_model_ref(
             if not path.is_dir() or not (path / "config.json").exists():
                 raise ModelIdentityError(f"{model}: a local model must be a folder holding config.json (as "
                                          "save_pretrained writes)")
-            rev = folder_content_hash(path)
+            source, rev, display_id = local_folder_identity(path)
             if revision and revision not in (rev, rev.split("-", 1)[1], rev.split("-", 1)[1][: len(revision)]):
                 raise ModelIdentityError(f"--revision {revision!r} does not match the local folder {model} (content "
                                          f"hash {rev[:15]}…); --revision applies to Hub ids, drop it for folders")
-            origin, source, load_path = "local", str(path.resolve()), str(path.resolve())
-            display_id = f"local:{path.resolve().name}@{rev.split('-', 1)[1][:8]}"
+            origin, load_path = "local", source
             base = _registry_entry(registry_entry) if registry_entry else ModelSpec(id=display_id)
             spec = replace(base, id=display_id, trust_remote_code=False, rewardbench_rank=None)
             trust = bool(trust_remote_code)

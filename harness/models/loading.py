@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
-from pathlib import Path
 
 import torch
 
 from harness.errors import UserError
 from harness.models.identity import ModelRef, resolve_model_ref
-from harness.models.scorer import SCORERS, Scorer
+from harness.models.kinds import kind
+from harness.models.scorer import LMLogProbScorer, RewardScorer, Scorer
 from harness.models.tokens import load_tokenizer  # noqa: F401 - the loader's tokenizer cache, shared
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -37,29 +37,36 @@ def load_scorer(model: str | ModelRef | None = None, **kwargs) -> Scorer:
 
 
 def load_ref(ref: ModelRef, attn_implementation: str | None = None) -> Scorer:
-    """Load tokenizer and config now and the weights on first use, exactly as `ref` names them."""
-    from transformers import (
-        AutoConfig,
-        AutoModelForCausalLM,
-        AutoModelForSequenceClassification,
-        AutoTokenizer,
-    )
+    """Load tokenizer and config now and the weights on first use, exactly as `ref` names them (the scorer kind's
+    loader: harness/models/kinds.py)."""
+    style = kind(ref.scorer).loads
+    if style == "policy_and_reference":
+        return load_dpo(ref)
+    return load_single(ref, attn_implementation, causal_lm=style == "causal_lm")
 
-    if ref.scorer == "dpo":
-        from harness.models.dpo import pair_scorers
 
-        policy = load_ref(replace(ref, scorer="lm_logprob", spec=replace(ref.spec, kind="lm_logprob")))
-        reference = load_ref(ref.ref_model) if ref.ref_model is not None else None
-        scorer = pair_scorers(policy, reference, variant=ref.option("dpo_variant", "rewardbench"),
-                              beta=ref.option("beta", 1.0),
-                              ref_name=ref.ref_model.display_id if ref.ref_model else None)
-        scorer.ref = ref
-        limits = [s.max_length for s in (policy, reference) if s is not None and s.max_length]
-        scorer.max_length = min(limits) if limits else None  # both models read every input
-        return scorer
+def load_dpo(ref: ModelRef) -> Scorer:
+    """A DPO scorer: the policy as an LM, its reference (if any) likewise, paired."""
+    from harness.models.dpo import pair_scorers
+
+    policy = load_ref(replace(ref, scorer="lm_logprob", spec=replace(ref.spec, kind="lm_logprob")))
+    reference = load_ref(ref.ref_model) if ref.ref_model is not None else None
+    scorer = pair_scorers(policy, reference, variant=ref.option("dpo_variant", "rewardbench"),
+                          beta=ref.option("beta", 1.0),
+                          ref_name=ref.ref_model.display_id if ref.ref_model else None)
+    scorer.ref = ref
+    limits = [s.max_length for s in (policy, reference) if s is not None and s.max_length]
+    scorer.max_length = min(limits) if limits else None  # both models read every input
+    return scorer
+
+
+def load_single(ref: ModelRef, attn_implementation: str | None, causal_lm: bool) -> Scorer:
+    """One transformers model: a causal LM (log-prob scorer) or a sequence classifier (reward scorer)."""
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSequenceClassification
+
     spec = ref.spec
     torch_dtype = DTYPES[ref.dtype]
-    auto = AutoModelForCausalLM if ref.scorer == "lm_logprob" else AutoModelForSequenceClassification
+    auto = AutoModelForCausalLM if causal_lm else AutoModelForSequenceClassification
     common = {"revision": ref.revision if ref.origin == "hub" and ref.load_path == ref.source else None,
               "trust_remote_code": ref.trust_remote_code}
     extra = {"attn_implementation": attn_implementation} if attn_implementation else {}
@@ -87,7 +94,7 @@ def load_ref(ref: ModelRef, attn_implementation: str | None = None) -> Scorer:
     tokenizer = guarded(lambda: load_tokenizer(ref.load_path, common["revision"], ref.trust_remote_code))
     config = guarded(lambda: AutoConfig.from_pretrained(ref.load_path, **common))
     text = config.get_text_config() if hasattr(config, "get_text_config") else config
-    scorer = SCORERS[ref.scorer](load_weights, tokenizer, spec, chat_template=ref.chat_template,
+    scorer = (LMLogProbScorer if causal_lm else RewardScorer)(load_weights, tokenizer, spec, chat_template=ref.chat_template,
                                  revision=ref.revision, dtype=ref.dtype, device=ref.device,
                                  vocab_size=getattr(text, "vocab_size", None))
     scorer.ref = ref
@@ -101,8 +108,7 @@ def describe(scorer: Scorer) -> dict:
     return {
         **(ref.to_json() if ref is not None else {"id": scorer.spec.id, "revision": scorer.revision,
                                                    "dtype": scorer.dtype, "scorer": scorer.kind}),
-        "output": {"reward": scorer.spec.output, "lm_logprob": "log_softmax(logits)"}.get(
-            scorer.kind, getattr(getattr(scorer, "settings", None), "to_json", lambda: None)()),
+        "output": kind(scorer.kind).recorded_output(scorer),
         "attn_implementation": (getattr(scorer.model.config, "_attn_implementation", None) if scorer.loaded
                                 else "not loaded: every score table was cached"),
         "device": str(scorer.device),

@@ -9,8 +9,9 @@ from typing import Any
 
 import yaml
 
+from harness.models.kinds import SCORER_KINDS as KINDS
+
 REGISTRY_PATH = Path(__file__).with_name("registry.yaml")
-KINDS = ("reward", "lm_logprob", "dpo")
 
 
 @dataclass(frozen=True)
@@ -18,7 +19,7 @@ class ModelSpec:
     """Everything the loader needs to know about one model beyond its id."""
 
     id: str
-    kind: str = "reward"  # reward | lm_logprob | dpo
+    kind: str = "reward"  # a scorer kind (harness/models/kinds.py)
     output: str = "logits"  # output field holding the reward
     index: int | None = None  # column of a multi-output head (logits[:, index])
     trust_remote_code: bool = False

@@ -336,5 +336,3 @@ class LMLogProbScorer(Scorer):
     def score_embeds(self, state: PrefixState, cont_embeds: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError("GCG optimises reward models; an LM log-prob objective is not supported")
 
-
-SCORERS = {"reward": RewardScorer, "lm_logprob": LMLogProbScorer}

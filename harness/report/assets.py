@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from harness import untrusted
+from harness.io import untrusted
 from harness.report.model_view import (
     TOKEN_TASK,
     Download,
@@ -29,7 +29,7 @@ from harness.report.model_view import (
     slugify,
 )
 from harness.report.text import script_json, visible
-from harness.untrusted import is_inside
+from harness.io.untrusted import is_inside
 
 N_CSV = 1000
 SEARCH_BUDGET_BYTES = 12_000_000

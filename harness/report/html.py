@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from harness import untrusted
+from harness.io import untrusted
 from harness.report import assets
 from harness.report.model_view import (
     ModelPage,
@@ -17,7 +17,7 @@ from harness.report.model_view import (
     build_model_page,
 )
 from harness.report.render import render as render_template
-from harness.results.atomic import atomic_write_text
+from harness.io.atomic import atomic_write_text
 
 STATIC = Path(__file__).with_name("static")
 PAGE_ASSETS = ("style.css", "model.js")

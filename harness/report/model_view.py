@@ -13,6 +13,7 @@ from typing import Any
 
 from harness.report.headline import ALPHA, Headline, load_headlines, metric_value, prompts_of
 from harness.models.identity import is_reference_free
+from harness.models.kinds import KINDS
 from harness.report.text import fmt_value
 
 TOKEN_TASK = "token_optimality"
@@ -25,8 +26,7 @@ STUDY_PROMPTS = {
     "humans_most_prefer": "What is the single thing, person, or concept that humans most prefer?",
 }
 PROMPT_PREFERENCE = ("best", "greatest", "worst", "greatest_ever", "humans_most_prefer")
-SCORER_WORDS = {"reward": "reward model (scalar reward)", "lm_logprob": "language model (log-probability)",
-                "dpo": "DPO policy (implicit reward against a reference model)"}
+SCORER_WORDS = {k.name: k.words for k in KINDS.values()}
 TASK_TITLES = {
     "token_optimality": "Score distribution over the vocabulary",
     "framing_asymmetry": "Framing: best versus worst",

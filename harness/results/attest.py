@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness import __version__, untrusted
+from harness import __version__
+from harness.io import untrusted
 from harness.results.audit import RESULTS_FILE, Audit
 from harness.results.trust import TrustStore
 

@@ -28,7 +28,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from harness import untrusted
+from harness.io import untrusted
 from harness.errors import UserError
 from harness.models.identity import (
     DTYPE_NAMES,

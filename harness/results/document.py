@@ -21,11 +21,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from harness import __version__, untrusted
+from harness import __version__
+from harness.io import untrusted
 from harness.analyses.base import AnalysisResult
 from harness.errors import UserError
+from harness.io.atomic import atomic_write_json
 from harness.locks import file_lock
-from harness.results.atomic import atomic_write_json
 
 SCHEMA_VERSION = 2
 _PACKAGES = ("torch", "transformers", "tokenizers", "numpy", "pandas", "scipy", "statsmodels", "scikit-learn",

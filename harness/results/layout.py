@@ -15,8 +15,8 @@ import re
 from pathlib import Path
 
 from harness.errors import UserError
-from harness.models.identity import short_revision
-from harness.untrusted import is_inside
+from harness.models.identity import is_model_folder, local_folder_slug, short_revision
+from harness.io.untrusted import is_inside
 from harness.results.audit import RESULTS_FILE, Audit, AuditError, open_audit
 
 __all__ = ["Audit", "AuditError", "Layout", "ResultsNotFound", "RESULTS_FILE", "REQUESTS_DIR", "COMPARE_DIR",
@@ -44,7 +44,7 @@ class Layout:
     def checked_audit_dir(self, ref) -> Path:
         """The audit folder of `ref`, after checking that it and the folders above it (inside the output folder)
         are real folders holding only regular files: a link planted there would send writes elsewhere."""
-        from harness import untrusted
+        from harness.io import untrusted
 
         folder = self.audit_dir(ref)
         cur = self.root
@@ -133,12 +133,15 @@ class Layout:
         return sorted(latest, key=lambda a: a.display_id.lower())
 
     def open(self, model: str) -> Audit:
-        """The audit the user named: a display id, a Hub id, a slug, a slug/revision, a folder or a results.json."""
+        """The audit the user named: a display id, a Hub id, a slug, a slug/revision, an audit folder or its
+        results.json, or the local model folder that was audited (read as `run --model` reads it)."""
         direct = Path(model)
         for candidate in (direct / RESULTS_FILE, direct):
             if candidate.name == RESULTS_FILE and (candidate.is_file() or candidate.is_symlink()
                                                   or candidate.exists()):
                 return open_audit(candidate)
+        if is_model_folder(model):
+            return self._open_model_folder(model)
         found, left_out = self._survey()
         audits = self.latest_audits(audits=found)
         for a in audits:
@@ -155,6 +158,20 @@ class Layout:
         known = ", ".join(a.display_id for a in audits) or "none"
         raise ResultsNotFound(f"no results for {model!r} in {self.root} (audited: {known}); audit it first with "
                               f"`rm-harness run --model {model}`")
+
+    def _open_model_folder(self, folder: str) -> Audit:
+        """The audit of a local model folder as its bytes are now: the same identity `run --model` gives it
+        (slug and content hash), so a folder changed since its audit names no audit rather than an older one."""
+        slug, rev, display_id = local_folder_slug(folder)
+        path = self.root / slug / short_revision(rev) / RESULTS_FILE
+        if path.is_file() or path.is_symlink() or path.exists():
+            return open_audit(path, self.root)
+        source = str(Path(folder).expanduser().resolve())
+        others = sorted(a.display_id for a in self.audits() if a.model.get("source") == source)
+        before = (f"; this path was audited with other contents ({', '.join(others)}): the folder changed since"
+                  if others else "")
+        raise ResultsNotFound(f"no results for the model folder {folder} as it is now ({display_id}) in "
+                              f"{self.root}{before}; audit it with `rm-harness run --model {folder}`")
 
     def find(self, model: str) -> Path:
         """results.json of the audit the user named (see `open`)."""

@@ -13,8 +13,8 @@ import json
 import re
 from typing import Any
 
-from harness import untrusted
 from harness.data_paths import portable
+from harness.io import untrusted
 from harness.errors import UserError
 from harness.results.audit import open_audit
 from harness.results.hub_card import build_card, folder_of

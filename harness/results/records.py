@@ -24,9 +24,9 @@ from typing import Any, Iterator, Mapping
 
 from harness import __version__
 from harness.errors import UserError
-from harness import untrusted
+from harness.io import untrusted
+from harness.io.atomic import atomic_write_json, is_temp_file
 from harness.locks import file_lock
-from harness.results.atomic import atomic_write_json, is_temp_file
 from harness.results.layout import Layout
 
 PENDING, RUNNING, FINISHED, FAILED = "PENDING", "RUNNING", "FINISHED", "FAILED"

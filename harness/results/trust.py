@@ -24,9 +24,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from harness import untrusted
+from harness.io import untrusted
 from harness.errors import UserError
-from harness.results.atomic import atomic_write_bytes, atomic_write_json
+from harness.io.atomic import atomic_write_bytes, atomic_write_json
 
 STORE_ENV = "RM_HARNESS_TRUST_STORE"
 RECORD_SCHEMA = "rm-harness-trust-record/1"

@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 
 from harness.models.scorer import PrefixState, Scorer
 from harness.models.templates import TemplateSplit
-from harness.results.atomic import kill_point
+from harness.io.atomic import kill_point
 from harness.scoring import distributed
 from harness.scoring.table import ScoreTable, TableStore, table_key
 

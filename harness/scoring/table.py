@@ -28,9 +28,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from harness import untrusted
+from harness.io import untrusted
 from harness.errors import UserError
-from harness.results.atomic import (
+from harness.io.atomic import (
     atomic_write_bytes,
     atomic_write_json,
     cleanup_temp_files,

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from harness.errors import UserError
-from harness.tasks.spec import is_local_dataset
+from harness.tasks.checks import is_local_dataset
 
 _VERBATIM_CSV = {"keep_default_na": False, "na_filter": False}
 

@@ -16,8 +16,9 @@ from typing import Any
 
 import yaml
 
-from harness import safe_yaml
+from harness.io import safe_yaml
 from harness.tasks import lmeval_compat
+from harness.tasks import checks, reading
 from harness.tasks import spec as task_spec
 
 MAX_ERRORS = 50  # one file cannot hold more distinct field problems than this in practice; stops a loop for sure
@@ -62,13 +63,13 @@ def file_errors(path: str | os.PathLike[str], variables: Any) -> tuple[task_spec
     """(the spec when the file is valid, every problem found in it, one message each)."""
     file = Path(os.path.normpath(Path(path).resolve()))
     try:
-        task_spec._read_yaml(file)  # the ordinary reader first: a clean file needs nothing more
+        reading._read_yaml(file)  # the ordinary reader first: a clean file needs nothing more
         first = None
     except task_spec.TaskSpecError as e:
         first = e
     if first is None:
         try:
-            return task_spec._load(file, variables), []
+            return checks._load(file, variables), []
         except task_spec.TaskSpecError:
             pass
     try:
@@ -82,15 +83,15 @@ def file_errors(path: str | os.PathLike[str], variables: Any) -> tuple[task_spec
         return None, [str(first)]
     errors = [f"{file}: line {n}: {lmeval_compat.FUNCTION_MESSAGE}" for n in lmeval_compat.function_tag_lines(text)]
     dropped: list[str] = []
-    for problem in task_spec.top_key_problems(file, data):
+    for problem in reading.top_key_problems(file, data):
         errors.append(str(problem))
         data.pop(problem.field, None)
         dropped.append(problem.field)
     for _ in range(MAX_ERRORS):
         try:
-            loaded = task_spec._resolve_file(file, variables, overrides={file: (data, task_spec._written_version(text),
+            loaded = reading._resolve_file(file, variables, overrides={file: (data, reading._written_version(text),
                                                                                  raw)})
-            spec = task_spec._build(loaded, file, variables)
+            spec = checks._build(loaded, file, variables)
             return (spec if not errors else None), errors
         except task_spec.TaskSpecError as e:
             if not any(_related(e.field, d) for d in dropped):  # not a consequence of a field taken out

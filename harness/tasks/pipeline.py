@@ -19,7 +19,9 @@ import pandas as pd
 from harness.analyses.base import AnalysisResult
 from harness.report.figures import close_figures, save_figures
 from harness.results import document
-from harness.tasks.spec import TaskSpec, analysis_callable, missing_data, select_metrics
+from harness.tasks import catalog
+from harness.tasks.checks import missing_data
+from harness.tasks.spec import TaskSpec, select_metrics
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +52,7 @@ def skip_reason(spec: TaskSpec, scope: str, kinds: set[str], reference_free: boo
         return None
     bad = [k for k in kinds if not spec.applies_to(k, reference_free)]
     if bad:
-        from harness.analyses import registry
-        from harness.tasks import model_tasks
-
-        task = model_tasks.get(spec.analysis_name)
-        if task is not None:
-            return f"{spec.analysis_name} needs a {' or '.join(sorted(task.scorers))} scorer, not {bad[0]}"
-        return registry.skip_reason(spec.analysis_name, bad[0], reference_free) or \
+        return catalog.skip_reason(spec.analysis_name, bad[0], reference_free) or \
             f"not valid for {bad[0]} scorers (task scorer: {spec.scorer})"
     missing = missing_data(spec)
     if missing:
@@ -84,8 +80,6 @@ def run_specs(specs: list[TaskSpec], *, scope: str, kinds: set[str], out_dir: Pa
               model_task: Callable[[TaskSpec, Any], AnalysisResult] | None = None,
               title: str | None = None, base: Path | None = None, reference_free: bool = False) -> Outcome:
     """Run every spec that applies: tables from `tables(spec)`, or the model itself for model-level tasks."""
-    from harness.tasks import model_tasks
-
     out = Outcome()
     for spec in specs:
         reason = skip_reason(spec, scope, kinds, reference_free)
@@ -95,7 +89,8 @@ def run_specs(specs: list[TaskSpec], *, scope: str, kinds: set[str], out_dir: Pa
             out.skipped[spec.task] = reason
             log.info("skipping task %s: %s", spec.task, reason)
             continue
-        mt = model_tasks.get(spec.analysis_name)
+        entry = catalog.lookup(spec.analysis_name)
+        mt = entry.model_task
         if mt is not None:
             if model_task is None:
                 out.skipped[spec.task] = "needs the model (rerun with `rm-harness run`)"
@@ -111,7 +106,7 @@ def run_specs(specs: list[TaskSpec], *, scope: str, kinds: set[str], out_dir: Pa
                 out.skipped[spec.task] = found
                 continue
             frames = {m: {k: df for k, (df, _) in prompts.items()} for m, prompts in found.items()}
-            result = analysis_callable(spec.analysis_name)(frames, **spec.analysis_args)
+            result = entry.fn(frames, **spec.analysis_args)
         paths = {k: p for prompts in found.values() for k, (_, p) in prompts.items()} if scope == "model" else {}
         out.blocks[spec.task] = block_for(spec, result, out_dir, paths, settings(spec, found), model=title, base=base)
         out.versions[spec.task] = spec.metadata.get("version")

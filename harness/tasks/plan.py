@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 
 from harness.errors import UserError
+from harness.models.kinds import kind
 
 log = logging.getLogger(__name__)
 CPU_ROWS_PER_S_AT_1B = 275 * 0.27
@@ -44,7 +45,7 @@ def count_forwards(ref, specs, opts, vocab_size: int | None,
 
     Item lists count their real items (`item_counts`, task -> items, read before the plan); a task missing there
     (its reference data is missing, so it will be skipped) costs nothing."""
-    from harness.tasks.spec import missing_data
+    from harness.tasks.checks import missing_data
 
     out = {}
     counts = item_counts or {}
@@ -62,7 +63,7 @@ def count_forwards(ref, specs, opts, vocab_size: int | None,
         elif spec.responses.get("type") == "vocabulary":
             n = len(opts.vocab_ids) if opts.vocab_ids is not None else (vocab_size or 0)
             n = min(n, opts.limit) if opts.limit else n
-            out[spec.task] = n_prompts * (1 if ref.scorer == "lm_logprob" else n)
+            out[spec.task] = n_prompts * kind(ref.scorer).vocab_rows(n)
         elif spec.task in counts:
             n = min(counts[spec.task], opts.limit) if opts.limit else counts[spec.task]
             out[spec.task] = n_prompts * n

@@ -16,7 +16,7 @@ from harness.models.loading import describe
 from harness.models.scorer import Scorer
 from harness.models.templates import resolve_chat_template
 from harness.results import document
-from harness.results.atomic import cleanup_temp_files
+from harness.io.atomic import cleanup_temp_files
 from harness.results.layout import Layout
 from harness.scoring import distributed
 from harness.scoring.responses import ItemSet, VocabularySet
@@ -50,9 +50,9 @@ class RunOptions:
 def run_settings(ref, template_hash: str, opts: RunOptions | None, spec: TaskSpec) -> dict:
     """The settings a block records. A model-level task (GCG) searches the whole vocabulary whatever the run's
     subset or limit, so it records neither."""
-    from harness.tasks import model_tasks
+    from harness.tasks import catalog
 
-    scans = model_tasks.get(spec.analysis_name) is None
+    scans = catalog.model_task(spec.analysis_name) is None
     is_vocab = spec.responses.get("type") == "vocabulary"
     return {"dtype": ref.dtype, "prompt_format": ref.prompt_format, "template_hash": template_hash,
             "scorer": ref.scorer, "subset": opts.subset_name if opts and scans and is_vocab else None,
@@ -115,12 +115,12 @@ def run_tasks(scorer: Scorer, specs: Iterable[TaskSpec], output_dir: str | Path,
         return run_settings(ref, template_hash, opts, spec)
 
     if rank != 0:  # under torchrun the other ranks only share the scans; rank 0 analyses and writes
-        from harness.tasks import model_tasks
+        from harness.tasks import catalog
 
         for spec in specs:
             if (spec.scope == "model" and spec.applies_to(ref.scorer, ref.reference_free)
                     and not pipeline.missing_data(spec)
-                    and model_tasks.get(spec.analysis_name) is None):
+                    and catalog.model_task(spec.analysis_name) is None):
                 score_task(scorer, spec, store, opts, template_hash)
         return layout.results_path(ref)
     outcome = pipeline.run_specs(specs, scope="model", kinds={ref.scorer}, out_dir=out_dir, tables=tables,

@@ -35,6 +35,7 @@ import numpy as np
 
 from harness import __version__
 from harness.errors import UserError
+from harness.models.kinds import all_options
 
 DETECT_FRACTION = 0.01  # a table with at least this share of altered rows ...
 DETECT_CONFIDENCE = 0.99  # ... is caught with at least this probability by the random sample alone
@@ -205,7 +206,7 @@ def resolve_for_verify(model: dict[str, Any], *, model_path: str | None = None, 
         pretrained=model.get("prompt_format") == "plain", chat_template=chat_template,
         output_field=model.get("output_field") if model.get("scorer", "reward") == "reward" else None,
         output_index=model.get("output_index"), ref_model=ref_target,
-        scorer_options={k: options[k] for k in ("dpo_variant", "beta") if k in options},
+        scorer_options={o.key: options[o.key] for o in all_options() if o.key in options},
         demo="lm" if model.get("scorer") == "lm_logprob" else "rm",
     )
     if ref.revision != revision:
@@ -441,7 +442,7 @@ class Facts:
 def checkable_specs(audit, include_path: list[str] | None) -> tuple[dict[str, Any], list[str]]:
     """The maintainer's task spec for every task of the document that this installation can check, and why the
     others are stale (a task or harness version not this installation's, or a task it does not have)."""
-    from harness.tasks.spec import discover
+    from harness.tasks.discovery import discover
 
     tasks = discover(include_path or [])
     specs, stale = {}, []
@@ -466,9 +467,9 @@ def recompute_blocks(audit, specs: dict[str, Any], out_dir: Path) -> tuple[dict[
     """Every table-based task recomputed with the maintainer's specs over the audit's bound tables (figures into
     `out_dir`): task -> JSON block, and task -> why it could not run."""
     from harness.results.document import jsonable
-    from harness.tasks import model_tasks, stored
+    from harness.tasks import catalog, stored
 
-    table_specs = [s for s in specs.values() if model_tasks.get(s.analysis_name) is None]
+    table_specs = [s for s in specs.values() if catalog.model_task(s.analysis_name) is None]
     outcome = stored.recompute(audit, table_specs, out_dir)
     return {t: jsonable(b) for t, b in outcome.blocks.items()}, dict(outcome.skipped)
 
@@ -525,10 +526,10 @@ def gather_facts(audit, scorer, identity: dict[str, Any], specs: dict[str, Any],
 def document_problems(audit, facts: Facts) -> tuple[list[str], list[str]]:
     """(problems, stale): where the audit's document and cited tables are not what the maintainer's facts say.
     Cheap given the facts (GCG replies go through the facts' oracle, which scores each reply once)."""
-    from harness import untrusted
+    from harness.io import untrusted
     from harness.gcg.task import assemble
     from harness.results.document import jsonable
-    from harness.tasks import model_tasks
+    from harness.tasks import catalog
     from harness.tasks.pipeline import block_for
     from harness.tasks.runner import run_settings
 
@@ -558,7 +559,7 @@ def document_problems(audit, facts: Facts) -> tuple[list[str], list[str]]:
                                      stale, str(facts.identity.get("dtype") or "float32"))
     rebuilt = {}
     for task, spec in facts.specs.items():
-        if model_tasks.get(spec.analysis_name) is None or facts.oracle is None:
+        if catalog.model_task(spec.analysis_name) is None or facts.oracle is None:
             continue
         searches = gcg_searches(facts.oracle, spec, audit.blocks().get(task), problems)
         if searches is None:
