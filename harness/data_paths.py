@@ -84,7 +84,7 @@ def shared_data_dir(flag: str | os.PathLike[str] | None = None) -> Path:
 
 def portable_path(path: str | os.PathLike[str] | None, shared: str | os.PathLike[str] | None = None) -> str | None:
     """A path as results may record it: `${SHARED_DATA}/...` inside the reference-data folder, `harness/...`
-    inside the package, else the file's name. Results hold no path of the machine that made them (no user or
+    inside the package (`harness/_tasks/...` for the built-in tasks), else the file's name. Results hold no path of the machine that made them (no user or
     host names), and two machines write the same text for the same file."""
     if path is None:
         return None
@@ -96,6 +96,8 @@ def portable_path(path: str | os.PathLike[str] | None, shared: str | os.PathLike
     except SharedDataNotFound:
         roots = []
     roots.append((_PACKAGE_PARENT / "harness", "harness"))
+    # the built-in tasks: tasks/ in a source tree, harness/_tasks/ in an installed wheel; one name for both
+    roots.append((_PACKAGE_PARENT / "tasks", "harness/_tasks"))
     for root, label in roots:
         try:
             return f"{label}/{p.resolve().relative_to(root).as_posix()}"

@@ -269,7 +269,8 @@ def as_typed(message: str) -> str:
     """`message` with each flag we respelled named as the user typed it (`--batch_size`, `--model_args
     pretrained=`), so no message shows a spelling the user never wrote."""
     for ours, typed in RESPELLED.items():
-        message = re.sub(rf"(?<![\w-]){re.escape(ours)}(?![\w-])", lambda _m, t=typed: t, message)
+        # argparse names an option by all its strings ("--output-dir/--results-dir"): the typed one stands alone
+        message = re.sub(rf"(?<![\w-]){re.escape(ours)}(?:/--[\w-]+)*(?![\w-])", lambda _m, t=typed: t, message)
     return message
 
 

@@ -73,7 +73,7 @@ def test_keys_lm_eval_writes():
 def test_no_local_path_user_or_host_name():
     text = json.dumps(to_lm_eval(audit_doc()))
     assert "/home/alice" not in text and str(Path(harness.__file__).parent) not in text
-    assert "harness/tasks/builtin/frequency_bias.yaml" in text  # the package-relative name instead
+    assert "harness/_tasks/frequency_bias.yaml" in text  # the package-relative name instead
     for name in {getpass.getuser(), socket.gethostname()} - {"", "root"}:
         assert name not in text
 
