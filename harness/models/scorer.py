@@ -14,6 +14,7 @@ from typing import Any, Sequence
 import torch
 
 from harness.errors import UserError
+from harness.models.kinds import KINDS
 from harness.models.registry import ModelSpec
 from harness.models.templates import TemplateError, TemplateSplit, check_fits, for_lm, split_template
 
@@ -66,7 +67,6 @@ class Scorer:
     """Base: holds model, tokenizer and chat template; subclasses define what the scalar is."""
 
     kind = "base"
-    side_columns: tuple[str, ...] = ()  # per-row columns beside `score` (see score_cached_sides)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -209,6 +209,12 @@ class Scorer:
 
     def embedding_matrix(self) -> torch.Tensor:
         return self.model.get_input_embeddings().weight
+
+    @property
+    def side_columns(self) -> tuple[str, ...]:
+        """Per-row columns beside `score` that this kind writes into its tables (harness/models/kinds.py)."""
+        row = KINDS.get(self.kind)
+        return row.side_columns if row is not None else ()
 
     def score_cached_sides(self, state: PrefixState, cont_ids: torch.Tensor) -> torch.Tensor:
         """(rows, 1 + len(side_columns)): the score, then the kind's per-row side columns (none by default)."""
