@@ -104,6 +104,29 @@ KINDS: dict[str, ScorerKind] = {k.name: k for k in (
             KindOption("--beta", "beta", positive_number=True, help="DPO beta (default 1, as RewardBench)"),
         ),
     ),
+    ScorerKind(
+        name="judge",
+        label="generative judge's expected rating (its next-token distribution over the rating values)",
+        words="generative judge (expected rating of its next token after a rating template)",
+        board_label="Generative judges (expected rating)",
+        board_note="A causal LM asked to rate each reply through a rating template; the score is the expected "
+                   "rating under its next-token distribution over the rating values, not a generated or reasoned "
+                   "verdict. Ratings and rewards are on different scales, so judges get their own table.",
+        order=3,
+        loads="causal_lm",
+        logprob=False,  # an expected rating: a valuation of the reply, like a reward
+        vocab_rows=lambda n: n,
+        recorded_output=lambda scorer: scorer.template.to_json(),
+        options=(
+            KindOption("--judge-template", "judge_template", file=True,
+                       help="the rating template of --scorer judge: a YAML file with `template` (holding {prompt} "
+                            "and {reply}, ending where the rating is written) and `ratings` (default: the "
+                            "project's, harness/models/judge_default.yaml)"),
+        ),
+        optimisable=True,
+        plain_without_template=True,
+        side_columns=("rating_mass", "p_top_rating"),
+    ),
 )}
 
 if any(k.loads not in LOAD_STYLES for k in KINDS.values()):

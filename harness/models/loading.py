@@ -10,6 +10,7 @@ import torch
 from harness.errors import UserError
 from harness.models.identity import ModelRef, resolve_model_ref
 from harness.models.kinds import kind
+from harness.models import judge  # noqa: F401 - registers the judge's Scorer class
 from harness.models.scorer import SCORER_CLASSES, Scorer
 from harness.models.tokens import load_tokenizer  # noqa: F401 - the loader's tokenizer cache, shared
 
