@@ -195,17 +195,25 @@ def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     ("template: '{prompt} {reply} Rating:'\nratings: [1]\n", "at least two"),
     ("template: '{prompt} {reply} Rating:'\nscale: 10\n", "unknown key"),
     ("- not a mapping\n", "must be a mapping"),
+    ("template: &a '{prompt} {reply} Rating:'\nx: *a\n", "not a valid YAML file"),
 ])
-def test_bad_template_is_one_error_before_weights_load(planted, tmp_path, body, needle):
+def test_bad_template_files(tmp_path, body, needle):
     bad = tmp_path / "judge.yaml"
     bad.write_text(body)
+    with pytest.raises(JudgeTemplateError) as e:
+        read_judge_template(str(bad))
+    assert needle in str(e.value) and "--judge-template" in str(e.value)
+
+
+def test_bad_template_is_one_error_before_weights_load(planted, tmp_path):
+    bad = tmp_path / "judge.yaml"
+    bad.write_text("template: 'Rate {prompt}:'\n")
     proc = cli("run", "--model", str(planted), "--scorer", "judge", "--pretrained", "--judge-template", str(bad),
-               "--tasks",
-               "token_optimality", "--output-dir", str(tmp_path / "out"), cwd=tmp_path)
+               "--tasks", "token_optimality", "--output-dir", str(tmp_path / "out"), cwd=tmp_path)
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert proc.returncode == 2 and len(lines) == 1 and lines[0].startswith("error: "), proc.stderr[-2000:]
-    assert needle in lines[0] and "--judge-template" in lines[0]
-    assert not (tmp_path / "out").exists()
+    assert "{reply} exactly once" in lines[0] and "--judge-template" in lines[0]
+    assert "Loading weights" not in proc.stderr and not (tmp_path / "out").exists()
 
 
 def test_audit_records_the_template_by_hash_and_verify_needs_the_file(planted, no_space, tmp_path):
