@@ -271,6 +271,45 @@ def bag_of_tokens_rm(tokenizer_dir: Path, out: Path, identity_penalty: float = 0
         layer.self_attn.v_proj.weight[0, 0] = 1.0  # head 0, value dim 0 <- hidden dim 0
         layer.self_attn.o_proj.weight[1, 0] = 1.0  # hidden dim 1 <- head 0, value dim 0
         model.score.weight[0, 1] = 100.0
+
+
+def tiny_judge(tokenizer_dir: Path, out: Path, good: list[str], ratings: list[str], seed: int = 0) -> Path:
+    """A one-layer LlamaForCausalLM judge with a planted rating distribution, saved to `out`.
+
+    Attention is uniform (zero queries and keys) and the values are the identity, so the last position sees the
+    mean of the normalised inputs. Every token carries a constant feature (dim 1) that the head maps onto the rating
+    tokens (`ratings`: their texts as written after the template), the middle rating likeliest; the `good` tokens
+    also carry a large feature (dim 0) that the head maps onto the last rating's final token. So the more `good`
+    tokens a reply holds, the higher its expected rating, and nearly all mass sits on the ratings."""
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    tok = AutoTokenizer.from_pretrained(tokenizer_dir)
+    h = 16
+    config = LlamaConfig(vocab_size=len(tok), bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
+                         hidden_size=h, intermediate_size=16, num_hidden_layers=1, num_attention_heads=2,
+                         num_key_value_heads=2, head_dim=8, max_position_embeddings=1024, tie_word_embeddings=False)
+    torch.manual_seed(seed)
+    model = LlamaForCausalLM(config).eval()
+    with torch.no_grad():
+        emb = model.model.embed_tokens.weight
+        emb.normal_(0, 0.02)
+        emb[:, 1] = 1.0
+        emb[[tok.convert_tokens_to_ids(t) for t in good], 0] = 30.0
+        layer = model.model.layers[0]
+        layer.self_attn.q_proj.weight.zero_()
+        layer.self_attn.k_proj.weight.zero_()
+        layer.self_attn.v_proj.weight.copy_(torch.eye(h))
+        layer.self_attn.o_proj.weight.copy_(torch.eye(h))
+        layer.mlp.down_proj.weight.zero_()
+        head = model.lm_head.weight
+        head.zero_()
+        rating_ids = [tok(t, add_special_tokens=False)["input_ids"] for t in ratings]
+        middle = len(rating_ids) // 2
+        for k, ids in enumerate(rating_ids):
+            for i in ids:
+                head[i, 1] = 20.0
+            head[ids[-1], 1] += 0.5 * (len(rating_ids) - abs(k - middle))
+        head[rating_ids[-1][-1], 0] = 40.0
     model.save_pretrained(out)
     tok.save_pretrained(out)
     return out

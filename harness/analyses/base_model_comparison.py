@@ -58,7 +58,8 @@ def shared_frame(lm: pd.DataFrame, rm: pd.DataFrame) -> pd.DataFrame:
     return j[j["decoded_lm"].astype(str) == j["decoded_rm"].astype(str)]
 
 
-@register("base_model_comparison", scorers=("lm_logprob",), joins=("reward", "dpo"), why_not={
+@register("base_model_comparison", scorers=("lm_logprob",), joins=("reward", "dpo", "judge"), why_not={
+    "judge": "it ranks a language model's next-token log-probs; a judge's expected rating joins it as a valuation",
     "reward": "it ranks a language model's next-token log-probs; reward-model tables join it as the comparison side",
     "dpo": "it ranks a language model's next-token log-probs; a DPO model's implicit reward is not one",
 })

@@ -23,7 +23,6 @@ import pandas as pd
 
 from harness.analyses.arg_rules import Range
 from harness.analyses.base import (
-    SCORER_KINDS,
     AnalysisResult,
     ScoreTables,
     apply_filters,
@@ -73,7 +72,8 @@ def classify_frame(df: pd.DataFrame) -> pd.Series:
     return pd.Series([classify(d, s, b) for d, s, b in zip(df["decoded"], sp, bf)], index=df.index, dtype=object)
 
 
-@register("distribution_tails", scorers=SCORER_KINDS)  # token classes of the tails: scale-free
+# token classes of the tails: scale-free; judge: expected ratings are valuations
+@register("distribution_tails", scorers=("reward", "lm_logprob", "dpo", "judge"))
 def distribution_tails(tables: ScoreTables, n: Annotated[int, Range(1)] = 100,
                        filters: Mapping[str, bool] | None = None,
                        standardize: bool = False, prompts: Sequence[str] | None = None) -> AnalysisResult:

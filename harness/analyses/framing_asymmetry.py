@@ -57,7 +57,8 @@ def ols_slope(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
     return float(fit.params[1]), float(fit.bse[1]), float(fit.params[0])
 
 
-@register("framing_asymmetry", scorers=("reward", "dpo"), why_not={
+# judge: an expected rating is a valuation of the reply, like a reward; the AFINN slope asks how valence moves it
+@register("framing_asymmetry", scorers=("reward", "dpo", "judge"), why_not={
     "lm_logprob": "AFINN slopes of log-probs measure how likely a word is in context, not how it is valued; "
                   "the best+worst and best-worst tables for LMs are the framing_tables analysis",
 })

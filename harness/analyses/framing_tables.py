@@ -23,7 +23,6 @@ from scipy import stats
 
 from harness.analyses.arg_rules import Range
 from harness.analyses.base import (
-    SCORER_KINDS,
     AnalysisResult,
     ScoreTables,
     apply_filters,
@@ -83,7 +82,8 @@ def framing_pairs(tables: ScoreTables, pairs: Sequence[Sequence[str]], k: int,
     return out, panels
 
 
-@register("framing_tables", scorers=SCORER_KINDS)
+# judge: rank-based tables of its ratings
+@register("framing_tables", scorers=("reward", "lm_logprob", "dpo", "judge"))
 def framing_tables(tables: ScoreTables, pairs: Sequence[Sequence[str]] = (("best", "worst"),),
                    k: Annotated[int, Range(1)] = 20,
                    filters: Mapping[str, bool] | None = None) -> AnalysisResult:

@@ -82,7 +82,8 @@ def fit_frequency(words) -> dict[str, float]:
     }
 
 
-@register("frequency_bias", scorers=("reward", "dpo"), why_not={
+# judge: a judge's expected rating is its valuation of the reply, like a reward, so a frequency coefficient is a bias
+@register("frequency_bias", scorers=("reward", "dpo", "judge"), why_not={
     "lm_logprob": "an LM's log-prob is itself a frequency estimate, so a positive log-frequency coefficient is "
                   "expected by construction and says nothing about bias",
 })

@@ -349,7 +349,8 @@ def rsa_against_facts(tau: pd.DataFrame, facts: Mapping[str, Mapping[str, Any]],
 # ---------------------------------------------------------------------------------------------------- analysis
 
 
-@register("heterogeneity", scorers=("reward", "dpo"), why_not={
+# judge: its ranking of tokens compares with reward models' (RewardBench ranks judges too)
+@register("heterogeneity", scorers=("reward", "dpo", "judge"), why_not={
     "lm_logprob": "it compares reward models' rankings with each other and with RewardBench facts; an LM's ranking "
                   "is compared with reward models by base_model_comparison",
 })

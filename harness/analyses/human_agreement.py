@@ -47,7 +47,6 @@ from scipy import stats
 
 from harness.analyses.arg_rules import CsvColumns, Range
 from harness.analyses.base import (
-    SCORER_KINDS,
     AnalysisResult,
     Metric,
     ScoreTables,
@@ -187,7 +186,8 @@ def _corr(x: np.ndarray, y: np.ndarray) -> tuple[float | None, float | None, str
     return (float(stats.spearmanr(x, y).statistic), float(stats.kendalltau(x, y, variant="b").statistic), None)
 
 
-@register("human_agreement", scorers=SCORER_KINDS)  # LMs: per-token metrics only (module docstring)
+# LMs: per-token metrics only (module docstring); judge: expected ratings are valuations
+@register("human_agreement", scorers=("reward", "lm_logprob", "dpo", "judge"))
 def human_agreement(tables: ScoreTables, elo_path: Annotated[str | None, CsvColumns("name", "elo_score")] = None,
                     top_n: Annotated[int, Range(1)] = 20,
                     prompts: list[str] | None = None, consensus_includes_humans: bool = False) -> AnalysisResult:

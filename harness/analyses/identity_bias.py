@@ -375,7 +375,8 @@ def _emit(res: AnalysisResult, prefix: str, s: Mapping[str, Any], pooled: bool, 
         res.metrics[f"{prefix}/{name}"] = _m(name, value, why, ctx)
 
 
-@register("identity_bias", scorers=("reward", "dpo"), why_not={
+# judge: an expected rating is a valuation of the reply, like a reward; a group's terms rated lower is the bias
+@register("identity_bias", scorers=("reward", "dpo", "judge"), why_not={
     "lm_logprob": "a single token's log-prob mostly reflects its surface form in context (variants without a "
                   "leading space rank at the 95-99.5th percentile for that reason alone), not a valuation",
 })

@@ -17,7 +17,6 @@ import numpy as np
 
 from harness.analyses.arg_rules import Range
 from harness.analyses.base import (
-    SCORER_KINDS,
     AnalysisResult,
     ScoreTables,
     apply_filters,
@@ -39,7 +38,8 @@ METRICS: dict[str, tuple[bool | None, str]] = {
     "n_nonfinite": (False, "number of NaN/inf scores among the filtered rows; excluded from the other metrics"),
 }
 
-@register("token_optimality", scorers=SCORER_KINDS)  # LM metrics say they are log-probs
+# LM metrics say they are log-probs; judge: expected ratings are valuations
+@register("token_optimality", scorers=("reward", "lm_logprob", "dpo", "judge"))
 def token_optimality(tables: ScoreTables, k: Annotated[int, Range(1)] = 20, filters: Mapping[str, bool] | None = None,
                      prompts: list[str] | None = None) -> AnalysisResult:
     """Top/bottom k tokens per model × prompt and mean / variance / skewness of the finite scores."""

@@ -39,7 +39,8 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
     for opt in all_options():  # each scorer kind's own options (harness/models/kinds.py)
         g.add_argument(opt.flag, dest=opt.key, default=None, help=opt.help,
                        **({"choices": list(opt.choices)} if opt.choices else {}),
-                       **({"type": positive_float} if opt.positive_number else {}))
+                       **({"type": positive_float} if opt.positive_number else {}),
+                       **({"type": readable_file, "metavar": "FILE"} if opt.file else {}))
     g.add_argument("--output-field", help="output field holding the reward (registry default: logits)")
     g.add_argument("--output-index", type=int, help="column of a multi-output head")
     g.add_argument("--batch-size", default="auto", help="rows per forward, or auto (halves on out-of-memory)")
@@ -151,6 +152,15 @@ def nonnegative_float(text: str) -> float:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be a finite number of 0 or more, not {text!r}")
     return value
+
+
+def readable_file(text: str) -> str:
+    """A file the user names on the command line: it must exist and be a readable regular file."""
+    import os
+
+    if not os.path.isfile(text) or not os.access(text, os.R_OK):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a readable file")
+    return text
 
 
 def positive_float(text: str) -> float:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 
 from harness.cli import args as cli_args
+from harness.models.kinds import file_options
 
 
 def _share(text: str) -> float:
@@ -34,6 +35,9 @@ def add_parser(sub) -> None:
                    help="run the model's own code (never taken from the audit)")
     v.add_argument("--registry-entry", help="apply this entry of your registry to a local folder")
     v.add_argument("--chat-template", help="the template the audit was made with, when it was not the model's own")
+    for opt in file_options():  # a scorer kind's own files (e.g. a judge template): named here, never read from data
+        v.add_argument(opt.flag, dest=opt.key, type=cli_args.readable_file, metavar="FILE", default=None,
+                       help=f"the audit's {opt.flag[2:].replace('-', ' ')}, when it was not the default ({opt.help})")
     v.add_argument("--n", type=cli_args.positive_int, default=None, metavar="N",
                    help="rows rescored at random per table, at least (the detection target sets the minimum; N can "
                         "only raise it)")
@@ -60,6 +64,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     result = verify(args.target, store=store, n=args.n, seed=args.seed, device=args.device,
                     model_path=args.model_path, trust_remote_code=args.trust_remote_code,
                     registry_entry=args.registry_entry, chat_template=args.chat_template, ref_model=args.ref_model,
+                    kind_files={o.key: getattr(args, o.key) for o in file_options() if getattr(args, o.key)},
                     include_path=args.include_path, fraction=args.detect, confidence=args.confidence,
                     progress=lambda msg: print(f"verify: {msg}", file=sys.stderr))
     rows = [[t.table, t.n_rows, t.n_sampled, t.n_named, f"{t.max_abs_diff:.2e}", f"{t.tolerance:.1e}",

@@ -31,6 +31,7 @@ import torch
 
 from harness.gcg.config import GCGConfig, GCGError
 from harness.gcg.result import GCGResult, RestartResult, StepRecord, within_tolerance
+from harness.models.kinds import optimisable
 from harness.models.scorer import Scorer
 from harness.models.templates import reply_ids_in_context
 from harness.models.tokens import decode_each
@@ -107,8 +108,9 @@ class GCG:
     """One prompt's fixed context (template split, prefix cache, allowed tokens, batch sizer) and the search."""
 
     def __init__(self, scorer: Scorer, prompt: str, config: GCGConfig):
-        if scorer.kind != "reward" or not scorer.uses_suffix:
-            raise GCGError(f"GCG optimises reward models; this scorer is {scorer.kind!r}")
+        if scorer.kind not in optimisable() or not scorer.uses_suffix:
+            raise GCGError(f"GCG optimises a score differentiable in the reply ({', '.join(sorted(optimisable()))} "
+                           f"scorers); this scorer is {scorer.kind!r}")
         self.scorer, self.prompt, self.config = scorer, prompt, config
         self.tokenizer = scorer.tokenizer
         self.split = scorer.split(prompt)

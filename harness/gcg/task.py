@@ -15,6 +15,7 @@ from harness.gcg.config import DIRECTIONS, GCGConfig, GCGError
 from harness.gcg.optimizer import RescoreMismatch, run_gcg
 from harness.gcg.result import GCGResult, trajectory_figure
 from harness.analyses.model_tasks import ModelTask, register_model_task
+from harness.models.kinds import optimisable
 
 log = logging.getLogger(__name__)
 
@@ -122,4 +123,4 @@ def _signature() -> inspect.Signature:
     return inspect.Signature(params, return_annotation=AnalysisResult)
 
 
-GCG_TASK = register_model_task(ModelTask("gcg", run_gcg_task, _signature(), frozenset({"reward"}), METRICS))
+GCG_TASK = register_model_task(ModelTask("gcg", run_gcg_task, _signature(), optimisable(), METRICS))

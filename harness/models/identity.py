@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from harness.errors import UserError
-from harness.models.kinds import SCORER_KINDS
+from harness.models.kinds import KINDS, SCORER_KINDS, file_options
 from harness.models.registry import ModelSpec, lookup, registry
 
 REFERENCE_NONE = "none"  # the `reference` of a DPO scorer run without a reference model
@@ -172,8 +172,15 @@ class ModelRef:
         if self.ref_model is not None:
             out["ref_model"] = self.ref_model.to_json()
         if self.extra:
-            out["scorer_options"] = dict(self.extra)
+            files = {o.key for o in file_options()}
+            out["scorer_options"] = {k: file_fingerprint(v) if k in files else v for k, v in self.extra}
         return out
+
+
+def file_fingerprint(path: str | os.PathLike[str]) -> dict[str, str]:
+    """What results.json records of a file the user named: its name and sha256, never its path."""
+    p = Path(path)
+    return {"file": p.name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}
 
 
 # --- content hash of a local folder -------------------------------------------------------------------------
@@ -349,7 +356,7 @@ def decide_prompt_format(kind: str, *, pretrained_flag: bool | None, spec_pretra
         return "chat", "not pretrained (as asked): the model's chat template", None
     if chat_template:
         return "chat", "--chat-template", None
-    if kind != "lm_logprob":
+    if not KINDS[kind].plain_without_template:
         return "chat", "the model's chat template", None
     if has_template is False:
         return "plain", ("a causal LM with no chat template: the study's format for base LMs, chosen "
@@ -448,7 +455,7 @@ def resolve_model_ref(
     spec = replace(spec, trust_remote_code=trust, **given)
     kind = scorer or spec.kind
     has_template = None
-    if decide_format and kind == "lm_logprob" and pretrained is None and not spec.pretrained and not chat_template:
+    if decide_format and KINDS[kind].plain_without_template and pretrained is None and not spec.pretrained and not chat_template:
         hub_revision = rev if origin == "hub" and load_path == source else None
         has_template = _ships_chat_template(load_path, hub_revision, trust)
     fmt, reason, warning = decide_prompt_format(kind, pretrained_flag=pretrained, spec_pretrained=spec.pretrained,

@@ -28,6 +28,9 @@ class KindOption:
     help: str
     choices: tuple[str, ...] | None = None
     positive_number: bool = False  # a finite number above 0 (the CLI checks it); otherwise a string
+    # a file the user names: read from the command line only (verify takes it from the maintainer's, never from a
+    # document), recorded in results.json by name and sha256, never by path
+    file: bool = False
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,11 @@ class ScorerKind:
     # what results.json's model block records under `output` for a loaded scorer
     recorded_output: Callable[[Any], Any]
     options: tuple[KindOption, ...] = ()
+    optimisable: bool = False  # its score is differentiable in the reply's embeddings: GCG can search it
+    # a causal LM without a chat template is scored in the study's plain `User: ...\nAssistant:` format
+    plain_without_template: bool = False
+    # a scorer may write per-row columns beside `score` into its tables (names; the Scorer computes them)
+    side_columns: tuple[str, ...] = ()
 
 
 KINDS: dict[str, ScorerKind] = {k.name: k for k in (
@@ -59,6 +67,7 @@ KINDS: dict[str, ScorerKind] = {k.name: k for k in (
         logprob=False,
         vocab_rows=lambda n: n,
         recorded_output=lambda scorer: scorer.spec.output,
+        optimisable=True,
     ),
     ScorerKind(
         name="lm_logprob",
@@ -72,6 +81,7 @@ KINDS: dict[str, ScorerKind] = {k.name: k for k in (
         logprob=True,
         vocab_rows=lambda n: 1,  # one forward of the prompt gives every next token's log-prob
         recorded_output=lambda scorer: "log_softmax(logits)",
+        plain_without_template=True,
     ),
     ScorerKind(
         name="dpo",
@@ -94,6 +104,29 @@ KINDS: dict[str, ScorerKind] = {k.name: k for k in (
             KindOption("--beta", "beta", positive_number=True, help="DPO beta (default 1, as RewardBench)"),
         ),
     ),
+    ScorerKind(
+        name="judge",
+        label="generative judge's expected rating (its next-token distribution over the rating values)",
+        words="generative judge (expected rating of its next token after a rating template)",
+        board_label="Generative judges (expected rating)",
+        board_note="A causal LM asked to rate each reply through a rating template; the score is the expected "
+                   "rating under its next-token distribution over the rating values, not a generated or reasoned "
+                   "verdict. Ratings and rewards are on different scales, so judges get their own table.",
+        order=3,
+        loads="causal_lm",
+        logprob=False,  # an expected rating: a valuation of the reply, like a reward
+        vocab_rows=lambda n: n,
+        recorded_output=lambda scorer: scorer.template.to_json(),
+        options=(
+            KindOption("--judge-template", "judge_template", file=True,
+                       help="the rating template of --scorer judge: a YAML file with `template` (holding {prompt} "
+                            "and {reply}, ending where the rating is written) and `ratings` (default: the "
+                            "project's, harness/models/judge_default.yaml)"),
+        ),
+        optimisable=True,
+        plain_without_template=True,
+        side_columns=("rating_mass", "p_top_rating"),
+    ),
 )}
 
 if any(k.loads not in LOAD_STYLES for k in KINDS.values()):
@@ -114,3 +147,13 @@ def board_order() -> tuple[str, ...]:
 def all_options() -> tuple[KindOption, ...]:
     """Every kind's own command-line options, in table order."""
     return tuple(o for k in KINDS.values() for o in k.options)
+
+
+def file_options() -> tuple[KindOption, ...]:
+    """The kinds' options that name a file (see KindOption.file)."""
+    return tuple(o for o in all_options() if o.file)
+
+
+def optimisable() -> frozenset[str]:
+    """The kinds GCG can search."""
+    return frozenset(n for n, k in KINDS.items() if k.optimisable)

@@ -10,7 +10,8 @@ import torch
 from harness.errors import UserError
 from harness.models.identity import ModelRef, resolve_model_ref
 from harness.models.kinds import kind
-from harness.models.scorer import LMLogProbScorer, RewardScorer, Scorer
+from harness.models import judge  # noqa: F401 - registers the judge's Scorer class
+from harness.models.scorer import SCORER_CLASSES, Scorer
 from harness.models.tokens import load_tokenizer  # noqa: F401 - the loader's tokenizer cache, shared
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -94,9 +95,9 @@ def load_single(ref: ModelRef, attn_implementation: str | None, causal_lm: bool)
     tokenizer = guarded(lambda: load_tokenizer(ref.load_path, common["revision"], ref.trust_remote_code))
     config = guarded(lambda: AutoConfig.from_pretrained(ref.load_path, **common))
     text = config.get_text_config() if hasattr(config, "get_text_config") else config
-    scorer = (LMLogProbScorer if causal_lm else RewardScorer)(load_weights, tokenizer, spec, chat_template=ref.chat_template,
-                                 revision=ref.revision, dtype=ref.dtype, device=ref.device,
-                                 vocab_size=getattr(text, "vocab_size", None))
+    scorer = SCORER_CLASSES[ref.scorer](load_weights, tokenizer, spec, chat_template=ref.chat_template,
+                                        revision=ref.revision, dtype=ref.dtype, device=ref.device,
+                                        vocab_size=getattr(text, "vocab_size", None), options=dict(ref.extra))
     scorer.ref = ref
     scorer.max_length = context_limit(config)
     return scorer

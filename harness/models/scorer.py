@@ -14,6 +14,7 @@ from typing import Any, Sequence
 import torch
 
 from harness.errors import UserError
+from harness.models.kinds import KINDS
 from harness.models.registry import ModelSpec
 from harness.models.templates import TemplateError, TemplateSplit, check_fits, for_lm, split_template
 
@@ -59,19 +60,28 @@ def expand_cache(cache: Any, batch: int) -> Any:
     return fresh
 
 
+SCORER_CLASSES: dict[str, type["Scorer"]] = {}  # kind name -> its Scorer class (each registers when defined)
+
+
 class Scorer:
     """Base: holds model, tokenizer and chat template; subclasses define what the scalar is."""
 
     kind = "base"
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("kind") not in (None, "base"):
+            SCORER_CLASSES[cls.kind] = cls
     uses_suffix = True
     pads_rows = False  # score_rows_full may batch unequal rows left-padded (subclasses that define _score_padded)
     max_length: int | None = None  # the model's context (from its config), when known  # reward models read the template's closing tokens; LM log-probs stop at the reply
 
     def __init__(self, model, tokenizer, spec: ModelSpec, chat_template: str | None = None,
                  revision: str | None = None, dtype: str | None = None, device: str | None = None,
-                 vocab_size: int | None = None):
+                 vocab_size: int | None = None, options: dict[str, Any] | None = None):
         """`model` is a loaded module, or a zero-argument callable that loads it on first use: an audit whose
-        score tables are all cached never loads the weights."""
+        score tables are all cached never loads the weights. `options`: the kind's own (harness/models/kinds.py)."""
+        self.options = dict(options or {})
         self.tokenizer = tokenizer
         self.spec = spec
         self.chat_template = chat_template
@@ -199,6 +209,20 @@ class Scorer:
 
     def embedding_matrix(self) -> torch.Tensor:
         return self.model.get_input_embeddings().weight
+
+    @property
+    def side_columns(self) -> tuple[str, ...]:
+        """Per-row columns beside `score` that this kind writes into its tables (harness/models/kinds.py)."""
+        row = KINDS.get(self.kind)
+        return row.side_columns if row is not None else ()
+
+    def score_cached_sides(self, state: PrefixState, cont_ids: torch.Tensor) -> torch.Tensor:
+        """(rows, 1 + len(side_columns)): the score, then the kind's per-row side columns (none by default)."""
+        return self.score_cached(state, cont_ids)[:, None]
+
+    def table_notes(self, table) -> dict[str, Any]:
+        """What a finished score table's meta.json should say about it beyond the scores (a kind's own checks)."""
+        return {}
 
 
 class RewardScorer(Scorer):

@@ -63,16 +63,19 @@ class BatchSizer:
 
 
 def score_rows(scorer: Scorer, state: PrefixState, conts: list[list[int]], sizer: BatchSizer,
-               on_batch: Callable[[int], None] | None = None) -> np.ndarray:
-    """Scores for continuations of any lengths: grouped by length, batched without padding."""
-    scores = np.full(len(conts), np.nan, dtype=np.float64)
+               on_batch: Callable[[int], None] | None = None, with_sides: bool = False) -> np.ndarray:
+    """Scores for continuations of any lengths: grouped by length, batched without padding. `with_sides` and a
+    scorer with side columns (a kind's per-row extras): an array (rows, 1 + side columns); else the scores."""
+    sides = with_sides and bool(scorer.side_columns)
+    scores = np.full((len(conts), 1 + len(scorer.side_columns)), np.nan, dtype=np.float64)
     by_len: dict[int, list[int]] = defaultdict(list)
     for i, c in enumerate(conts):
         by_len[len(c)].append(i)
+    fn = scorer.score_cached_sides if sides else (lambda st, b: scorer.score_cached(st, b)[:, None])
     for length, idx in sorted(by_len.items()):
         rows = torch.tensor([conts[i] for i in idx], dtype=torch.long)
-        scores[idx] = sizer.run(lambda b: scorer.score_cached(state, b), rows, on_batch).double().numpy()
-    return scores
+        scores[idx] = sizer.run(lambda b: fn(state, b), rows, on_batch).double().numpy()
+    return scores if sides else scores[:, 0]
 
 
 def scan_key_parts(scorer: Scorer, split: TemplateSplit, responses) -> dict:
@@ -120,8 +123,12 @@ def scan(
                    disable=not progress, leave=False)
         for start, end in todo:
             conts = [scorer.continuation(split, r) for r in responses.reply_ids(start, end)]
-            scores = score_rows(scorer, state, conts, sizer, on_batch=bar.update)
+            scores = score_rows(scorer, state, conts, sizer, on_batch=bar.update, with_sides=True)
             df = responses.describe(start, end)
+            if scores.ndim == 2:
+                for j, name in enumerate(scorer.side_columns, start=1):
+                    df[name] = scores[:, j]
+                scores = scores[:, 0]
             df["score"] = scores
             df["finite"] = np.isfinite(scores)
             store.write_part(key, start, end, df)
@@ -139,7 +146,7 @@ def scan(
             "world_size": world, "scan_wall_s": round(time.perf_counter() - t0, 3), **(meta_extra or {}),
             "key_parts": parts,
         }
-        table = store.finalize(key, n, meta)
+        table = store.finalize(key, n, meta, notes=scorer.table_notes)
         if table.meta["n_nonfinite"]:
             log.warning("%s/%s: %d non-finite scores (kept, flagged finite=False)",
                         scorer.spec.id, prompt_key, table.meta["n_nonfinite"])

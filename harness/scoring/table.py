@@ -22,7 +22,7 @@ import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 import pandas as pd
 import pyarrow as pa
@@ -243,8 +243,10 @@ class TableStore:
             self.witness.attest(digest)
         return path
 
-    def finalize(self, key: str, n_rows: int, meta: dict[str, Any]) -> ScoreTable:
-        """Merge the parts (all must be there) into one table; meta.json, with the table's checksum, goes last."""
+    def finalize(self, key: str, n_rows: int, meta: dict[str, Any],
+                 notes: Callable[[pd.DataFrame], dict[str, Any]] | None = None) -> ScoreTable:
+        """Merge the parts (all must be there) into one table; meta.json, with the table's checksum, goes last.
+        `notes(df)`: what the scorer kind says about the whole table (e.g. a judge's rating mass), into meta."""
         parts = self.done_parts(key)
         covered = sorted(parts)
         expected_start = 0
@@ -270,7 +272,8 @@ class TableStore:
         data = _parquet_bytes(df)
         atomic_write_bytes(table_path, data)
         finite = df["finite"]
-        meta = {**meta, "key": key, "n_rows": len(df), "n_nonfinite": int((~finite).sum()),
+        meta = {**meta, **(notes(df) if notes else {}), "key": key, "n_rows": len(df),
+                "n_nonfinite": int((~finite).sum()),
                 "table_sha256": sha256_hex(data), "schema": SCHEMA_VERSION}
         meta_path = atomic_write_json(folder / "meta.json", meta)
         if self.witness is not None and all(self.witness.attested(_PART.match(p.name).group(3))

@@ -35,7 +35,7 @@ import numpy as np
 
 from harness import __version__
 from harness.errors import UserError
-from harness.models.kinds import all_options
+from harness.models.kinds import all_options, file_options
 
 DETECT_FRACTION = 0.01  # a table with at least this share of altered rows ...
 DETECT_CONFIDENCE = 0.99  # ... is caught with at least this probability by the random sample alone
@@ -170,7 +170,7 @@ class Verification:
 
 def resolve_for_verify(model: dict[str, Any], *, model_path: str | None = None, trust_remote_code: bool | None = None,
                        registry_entry: str | None = None, chat_template: str | None = None,
-                       ref_model: str | None = None, device: str = "auto"):
+                       ref_model: str | None = None, device: str = "auto", kind_files: dict[str, str] | None = None):
     """The ModelRef to rescore with: settings (dtype, scorer, format, output) as the document claims them, but the
     weights, remote code and registry entry only as the maintainer names them."""
     from harness.models.identity import resolve_model_ref
@@ -206,7 +206,7 @@ def resolve_for_verify(model: dict[str, Any], *, model_path: str | None = None, 
         pretrained=model.get("prompt_format") == "plain", chat_template=chat_template,
         output_field=model.get("output_field") if model.get("scorer", "reward") == "reward" else None,
         output_index=model.get("output_index"), ref_model=ref_target,
-        scorer_options={o.key: options[o.key] for o in all_options() if o.key in options},
+        scorer_options=_scorer_options(options, kind_files or {}),
         demo="lm" if model.get("scorer") == "lm_logprob" else "rm",
     )
     if ref.revision != revision:
@@ -218,6 +218,28 @@ def resolve_for_verify(model: dict[str, Any], *, model_path: str | None = None, 
     if ref_block is not None and (ref.ref_model is None or ref.ref_model.revision != ref_block.get("revision")):
         raise VerifyError("the DPO reference model you named is not the audited one (its revision differs)")
     return ref
+
+
+def _scorer_options(recorded: dict[str, Any], given_files: dict[str, str]) -> dict[str, Any]:
+    """The scorer kind's options as the document records them, except files (a judge template...): those only as
+    the maintainer names them, and they must be the very file the audit recorded (by sha256)."""
+    from harness.models.identity import file_fingerprint
+
+    out = {o.key: recorded[o.key] for o in all_options() if o.key in recorded and not o.file}
+    for o in file_options():
+        had, given = recorded.get(o.key), given_files.get(o.key)
+        if had is None:
+            if given:
+                raise VerifyError(f"{o.flag}: the audit was made without one (the default); drop it")
+            continue
+        shown = f"{had.get('file')!s}, sha256 {str(had.get('sha256'))[:12]}…" if isinstance(had, dict) else "?"
+        if not given:
+            raise VerifyError(f"the audit was made with its own {o.flag} ({shown}); name that file with {o.flag} FILE "
+                              "(a path written in the document is never followed)")
+        if not isinstance(had, dict) or file_fingerprint(given)["sha256"] != had.get("sha256"):
+            raise VerifyError(f"{o.flag} {given}: not the file the audit was made with ({shown})")
+        out[o.key] = given
+    return out
 
 
 def _identity_problems(mine: dict[str, Any], model: dict[str, Any]) -> list[str]:
@@ -589,7 +611,8 @@ def document_problems(audit, facts: Facts) -> tuple[list[str], list[str]]:
 def verify(target: str | Path, *, store, n: int | None = None, seed: int | None = None, device: str = "auto",
            model_path: str | None = None, trust_remote_code: bool | None = None, registry_entry: str | None = None,
            chat_template: str | None = None, ref_model: str | None = None, include_path: list[str] | None = None,
-           fraction: float = DETECT_FRACTION, confidence: float = DETECT_CONFIDENCE, progress=None) -> Verification:
+           fraction: float = DETECT_FRACTION, confidence: float = DETECT_CONFIDENCE, progress=None,
+           kind_files: dict[str, str] | None = None) -> Verification:
     """Verify the audit at `target` (a results.json, its folder, or a submission record) and record the outcome in
     the trust store `store`; see the module docstring. Inconsistencies that need no model (a table's bytes, its
     binding, a number its tables do not give) end it before any weights load."""
@@ -607,7 +630,7 @@ def verify(target: str | Path, *, store, n: int | None = None, seed: int | None 
     specs, stale = checkable_specs(audit, include_path)
     ref = resolve_for_verify(model, model_path=model_path, trust_remote_code=trust_remote_code,
                              registry_entry=registry_entry, chat_template=chat_template, ref_model=ref_model,
-                             device=device)
+                             device=device, kind_files=kind_files)
     checks: list[TableCheck] = []
     figures: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="rm-harness-verify-") as tmp:

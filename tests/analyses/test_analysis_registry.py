@@ -14,14 +14,14 @@ from harness.tasks.spec import effective_scorers
 
 # What each built-in analysis means for each scorer kind (docs/analyses.md says why).
 EXPECTED = {
-    "token_optimality": {"reward", "lm_logprob", "dpo"},
-    "distribution_tails": {"reward", "lm_logprob", "dpo"},
-    "framing_tables": {"reward", "lm_logprob", "dpo"},
-    "human_agreement": {"reward", "lm_logprob", "dpo"},
-    "framing_asymmetry": {"reward", "dpo"},
-    "frequency_bias": {"reward", "dpo"},
-    "identity_bias": {"reward", "dpo"},
-    "heterogeneity": {"reward", "dpo"},
+    "token_optimality": {"reward", "lm_logprob", "dpo", "judge"},
+    "distribution_tails": {"reward", "lm_logprob", "dpo", "judge"},
+    "framing_tables": {"reward", "lm_logprob", "dpo", "judge"},
+    "human_agreement": {"reward", "lm_logprob", "dpo", "judge"},
+    "framing_asymmetry": {"reward", "dpo", "judge"},
+    "frequency_bias": {"reward", "dpo", "judge"},
+    "identity_bias": {"reward", "dpo", "judge"},
+    "heterogeneity": {"reward", "dpo", "judge"},
     "base_model_comparison": {"lm_logprob"},
 }
 
@@ -32,13 +32,13 @@ def test_every_analysis_declares_its_kinds():
         assert registry.scorers(name) == kinds, name
 
 
-def test_gcg_is_a_model_level_task_for_reward_models_only():
+def test_gcg_is_a_model_level_task_for_the_optimisable_kinds():
     from harness.analyses import model_tasks
     from harness.gcg import task as _gcg_task  # noqa: F401 (registers the GCG model task)
     from harness.tasks.catalog import scorers as analysis_scorers
 
     assert "gcg" not in registry.names() and model_tasks.names() == ["gcg"]
-    assert analysis_scorers("gcg") == {"reward"}
+    assert analysis_scorers("gcg") == {"reward", "judge"}  # kinds.py: optimisable
 
 
 def test_skip_reason_is_one_line_and_only_for_invalid_kinds():
