@@ -76,7 +76,7 @@ def _task(folder: Path, analysis: str, scorer: str | None, **args) -> Path:
 
 def test_task_may_narrow_never_widen(tmp_path):
     spec = load_task(_task(tmp_path, "identity_bias", None))
-    assert effective_scorers(spec) == {"reward", "dpo"}
+    assert effective_scorers(spec) == {"reward", "dpo", "judge"}
     assert spec.applies_to("reward") and spec.applies_to("dpo") and not spec.applies_to("lm_logprob")
     narrowed = load_task(_task(tmp_path, "token_optimality", "lm_logprob"))
     assert effective_scorers(narrowed) == {"lm_logprob"} and not narrowed.applies_to("reward")
