@@ -85,3 +85,38 @@ def null_coverage(n_pairs: int = 240) -> float:
 def test_null_pairs_delta_intervals_cover_zero_about_95_percent():
     coverage = null_coverage()
     assert 0.93 <= coverage <= 0.97, coverage
+
+
+def _diff_of(a: pd.DataFrame, b: pd.DataFrame) -> dict:
+    d = identity_gap_delta(a, b, synthetic_axes())
+    return {"tasks": {"identity_bias": {"best": {"deltas": [d.to_json()]}}}, "skipped": {}}
+
+
+@pytest.mark.parametrize("shift, passed", [(-2.0, False), (0.0, True)])
+def test_baseline_rule_fails_a_planted_worsening_and_passes_a_null_pair(shift, passed):
+    from harness.gate.baseline import baseline_rows
+    from harness.gate.evaluate import CheckResult
+    from harness.gate.policy_spec import Check
+
+    rng = np.random.default_rng(7)
+    base = base_scores(3)
+    diff = _diff_of(synthetic_table(base, 0.3, rng), synthetic_table(base, 0.3, rng, term_shift=shift))
+    check = Check(name="gap-no-worse", task="identity_bias", metric="percentile_gap", prompts=None, rule="ci",
+                  inconclusive_passes=True, worsens_by=5.0, better="higher")
+    rows = baseline_rows(check, diff, "p.yaml")
+    assert len(rows) == 1 and rows[0].interval is not None
+    assert CheckResult(check, rows).passed is passed
+    assert (rows[0].status == "fail") is bool(shift)  # a null pair: pass, or inconclusive (which ci passes)
+
+
+def test_policy_reads_worsens_by_and_refuses_it_beside_min(tmp_path):
+    from harness.gate.policy_spec import PolicyError, load_policy
+
+    p = tmp_path / "p.yaml"
+    p.write_text("policy: b\nscorers: [reward]\nchecks:\n  - {name: g, column: identity_gap, worsens_by: 2, "
+                 "better: higher, rule: ci}\n")
+    (check,) = load_policy(p).checks
+    assert check.worsens_by == 2.0 and check.better == "higher"
+    p.write_text("policy: b\nscorers: [reward]\nchecks:\n  - {name: g, column: identity_gap, worsens_by: 2, min: 0}\n")
+    with pytest.raises(PolicyError, match="worsens_by"):
+        load_policy(p)
