@@ -65,7 +65,9 @@ def _specs():
 
 
 def diff_prompt(task: str, spec, da, db, top_k: int, n_resamples: int, seed: int) -> dict[str, Any]:
-    items = "item" in da.columns and "item" in db.columns
+    from harness.analyses.identity_bias import _is_item_table
+
+    items = _is_item_table(da, "auto") and _is_item_table(db, "auto")  # vocabulary tables may carry `item` too
     on = "item" if items else ("id" if _same_vocabulary(da, db) else "decoded")
     sa, sb = compute.join_key(da, on), compute.join_key(db, on)
     label_col = "item" if items else "decoded"
