@@ -15,15 +15,23 @@ class NoPreviousRevision(UserError, LookupError):
 
 
 def previous_revision(layout: Layout, b: Audit) -> Audit:
+    from harness.results.atomic import is_temp_file
     from harness.results.records import FINISHED, read_record
 
+    from harness.models.identity import looks_like_hub_id
+
     name = b.model.get("model_name")
-    if not isinstance(name, str) or not name:
+    if name is None or name == "":
         raise NoPreviousRevision(f"{b.display_id} was audited without --model-name, so it has no previous revision "
                                  "on record: name the baseline audit explicitly (diff A B, gate --baseline AUDIT)")
+    if not looks_like_hub_id(name):  # the document is untrusted: its name is only a key to match, never shown raw
+        raise NoPreviousRevision(f"{b.display_id}: its results.json names its model group with something that is "
+                                 "not ORG/NAME: name the baseline audit explicitly (diff A B, gate --baseline AUDIT)")
     found: list[tuple[str, str, str]] = []  # (attempt id, slug, revision folder)
     root = layout.requests_dir
     for path in sorted(root.glob("*/*/*.json")) if root.is_dir() else []:
+        if is_temp_file(path):
+            continue
         try:
             rec = read_record(path)
         except ValueError:
