@@ -143,3 +143,48 @@ def test_diff_of_one_unnamed_audit_needs_an_explicit_a(tmp_path):
     b = write_audit(tmp_path, "ckpt-b", "sha256-" + "b" * 64, "2025-01-01T00:00:00Z", model_name=None)
     error_line(run_cli("diff", str(b), "--output-dir", str(tmp_path), cwd=tmp_path), "without --model-name",
                "diff A B")
+
+
+# ------------------------------------------------------------------------------------------------ end to end
+
+
+@pytest.mark.slow
+def test_named_checkpoints_diff_and_the_settings_rule(tmp_path_factory, llama3_dir):
+    """Two local checkpoints submitted under one --model-name: `diff B` finds A from the records; an audit with
+    another --limit is refused by name (one error line) unless --allow-different-settings."""
+    import builders
+    from harness.cli import main as cli_main
+    from harness.cli.submit import main as submit_main
+
+    root = tmp_path_factory.mktemp("named")
+    out, site = root / "results", root / "site"
+    common = ["--tasks", "distribution_tails", "--output-dir", str(out), "--batch-size", "512", "--dtype", "float32"]
+    folders = []
+    for seed in (0, 1):
+        model = builders.bag_of_tokens_rm(llama3_dir, root / f"ckpt{seed}", seed=seed)
+        before = set(out.rglob("results.json"))
+        assert submit_main(["--model", str(model), "--model-name", "my-org/bot", "--limit", "300",
+                            "--leaderboard-out", str(site), *common]) in (0, 1)  # 1: sanity; the audit is kept
+        (new,) = set(out.rglob("results.json")) - before
+        assert json.loads(new.read_text())["model"]["model_name"] == "my-org/bot"
+        folders.append(new.parent)
+    a, b = folders
+    (rec,) = (out / "requests" / b.parent.name / b.name).glob("*.json")
+    assert read_record(rec).model_name == "my-org/bot" and read_record(rec).status == FINISHED
+
+    proc = run_cli("diff", str(b), "--output-dir", str(out), cwd=root)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (diff,) = (out / "_diff").rglob("diff.json")
+    assert a.parent.name in diff.parent.name and b.parent.name in diff.parent.name
+    assert diff.parent.name.index(a.parent.name) < diff.parent.name.index(b.parent.name)  # A before B
+
+    # the same checkpoint B audited again with another --limit, in another results folder: limit differs
+    other = root / "other"
+    assert cli_main(["run", "--model", str(root / "ckpt1"), "--limit", "200", *common[:2], "--output-dir",
+                     str(other), *common[4:]]) == 0
+    (c,) = other.rglob("results.json")
+    error_line(run_cli("diff", str(a), str(c.parent), "--output-dir", str(out), cwd=root), "limit",
+               "--allow-different-settings")
+    proc = run_cli("diff", str(a), str(c.parent), "--output-dir", str(out), "--allow-different-settings", cwd=root)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "limit" in proc.stdout
