@@ -46,6 +46,31 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--batch-size", default="auto", help="rows per forward, or auto (halves on out-of-memory)")
 
 
+def add_model_name_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model-name", metavar="ORG/NAME",
+                   help="group this audit under a model name (checked like a Hub id; recorded in results.json and "
+                        "the submission record): `diff B` and `gate --baseline` then find the previous revision "
+                        "of that name. Local checkpoints need it, each having its own content-hash identity")
+
+
+def check_model_name(args: argparse.Namespace) -> None:
+    """--model-name, when given, is ORG/NAME like a Hub id (it becomes a grouping key, not a path)."""
+    name = getattr(args, "model_name", None)
+    if name is not None:
+        from harness.models.identity import check_hub_id, looks_like_hub_id
+
+        check_hub_id(name, "--model-name")
+        if not looks_like_hub_id(name):  # the Hub's rule allows a bare NAME; a group needs its ORG
+            raise ArgumentError(f"--model-name {name[:60]} is not ORG/NAME: give the organisation too, e.g. "
+                                f"my-org/{name[:40]}")
+
+
+def model_extra(args: argparse.Namespace) -> dict:
+    """What the command line adds to the audit's model block: the model name, when given."""
+    name = getattr(args, "model_name", None)
+    return {} if name is None else {"model_name": name}
+
+
 def add_task_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tasks", default="all", help="comma-separated task, tag or group names, or all")
     p.add_argument("--include-path", action="append", default=[], help="a folder of your own task YAMLs")
@@ -102,6 +127,7 @@ def check_args(args: argparse.Namespace) -> None:
         raise ArgumentError(f"--limit must be a positive integer, not {limit}")
     if hasattr(args, "prompt"):
         check_prompt(args.prompt)
+    check_model_name(args)
     check_declared(args)
 
 

@@ -24,12 +24,16 @@ def add_parser(sub) -> None:
     add_policy_arg(g, required=True)
     g.add_argument("--output-dir", "--results-dir", dest="output_dir", default="results",
                    help="the results folder the audit is looked up in (default: results)")
+    g.add_argument("--baseline", metavar="AUDIT",
+                   help="the audit that `worsens_by` rules compare with (default: the previous revision of the "
+                        "audit's --model-name in the submission records)")
     g.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report (one test case per check)")
     g.add_argument("--json", dest="json_out", metavar="FILE", help="also write the outcome as JSON")
     g.set_defaults(fn=cmd_gate, outputs=(("junit", "--junit", "file"), ("json_out", "--json", "file")))
 
 
-def run_gate(policy_name: str, audit, junit: str | None = None, json_out: str | None = None) -> int:
+def run_gate(policy_name: str, audit, junit: str | None = None, json_out: str | None = None, baseline=None,
+             layout=None) -> int:
     """Judge `audit`, print the table and one verdict line, write the reports; the exit code (0 pass, 1 fail)."""
     from harness.gate.evaluate import evaluate, table
     from harness.gate.junit import write_junit
@@ -37,7 +41,11 @@ def run_gate(policy_name: str, audit, junit: str | None = None, json_out: str | 
     from harness.report.text import safe_text
 
     policy = load_policy(policy_name)
-    result = evaluate(policy, audit)
+    if baseline is None and layout is not None and any(c.worsens_by is not None for c in policy.checks):
+        from harness.diff.previous import previous_revision
+
+        baseline = previous_revision(layout, audit)
+    result = evaluate(policy, audit, baseline)
     print(table(result))
     if junit:
         write_junit(result, junit)
@@ -59,5 +67,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
     from harness.results.layout import Layout
 
     cli_args.check_args(args)
-    audit = Layout(args.output_dir).open(args.model)
-    return run_gate(args.policy, audit, args.junit, args.json_out)
+    layout = Layout(args.output_dir)
+    audit = layout.open(args.model)
+    baseline = layout.open(args.baseline) if args.baseline else None
+    return run_gate(args.policy, audit, args.junit, args.json_out, baseline, layout)

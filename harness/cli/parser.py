@@ -9,7 +9,7 @@ from harness.cli.args import Parser
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from harness.cli import card, exit_codes, gate, gcg, inspect_cmds, leaderboard, run, submit, tasks, verify
+    from harness.cli import card, diff, exit_codes, gate, gcg, inspect_cmds, leaderboard, run, submit, tasks, verify
 
     p = Parser(prog="rm-harness", description="Reward-model interpretability: score, analyse, publish.",
                epilog=exit_codes.EPILOG)
@@ -17,6 +17,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="log progress (allowed anywhere)")
     p.add_argument("--debug", action="store_true", help="show tracebacks of errors (allowed anywhere)")
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
-    for module in (submit, run, inspect_cmds, tasks, gcg, leaderboard, verify, gate, card):
+    for module in (submit, run, inspect_cmds, tasks, gcg, leaderboard, verify, gate, diff, card):
         module.add_parser(sub)
     return p

@@ -11,6 +11,7 @@ from harness.cli import args as cli_args
 def add_parser(sub) -> None:
     run = sub.add_parser("run", help="audit one model: score, analyse, merge into results.json, write report.html")
     cli_args.add_model_args(run)
+    cli_args.add_model_name_arg(run)
     cli_args.add_task_args(run)
     run.add_argument("--output-dir", "--results-dir", dest="output_dir", default="results",
                      help="the results folder (default: results; --results-dir is the same option)")
@@ -77,7 +78,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     cli_args.distributed_init(args)
     ref, specs, opts = prepare(args)
-    path = run_tasks(cli_args.load(ref), specs, args.output_dir, opts)
+    path = run_tasks(cli_args.load(ref), specs, args.output_dir, opts, model_extra=cli_args.model_extra(args))
     if rank_and_world()[0] == 0:
         print_summary(path)
     return 0

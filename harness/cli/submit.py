@@ -19,6 +19,7 @@ from harness.cli import exit_codes
 
 def add_options(p: argparse.ArgumentParser) -> None:
     cli_args.add_model_args(p)
+    cli_args.add_model_name_arg(p)
     cli_args.add_task_args(p)
     p.add_argument("--output-dir", "--results-dir", dest="output_dir", default="results",
                    help="the results folder (default: results; --results-dir is the same option)")
@@ -73,6 +74,8 @@ def audit_one(args: argparse.Namespace, ref, specs, opts, layout) -> str:
     existing = document.read(layout.results_path(ref)) if done else None
     same_model = existing and existing["model"].get("source") == ref.source and \
         existing["model"].get("revision") == ref.revision
+    if args.model_name is not None and existing and existing["model"].get("model_name") != args.model_name:
+        same_model = False  # a new name must reach the record and results.json (stored tables spare the rescoring)
     if not args.force and same_model and document.covers(existing, wanted):
         if args.self_report is not None:
             from harness.cli.self_report import attach
@@ -84,7 +87,7 @@ def audit_one(args: argparse.Namespace, ref, specs, opts, layout) -> str:
         print(f"{ref.display_id} @ {ref.short_revision} already audited with these settings "
               f"({layout.results_path(ref)}); use --force to rerun")
         return "skipped"
-    with records.track_submission(layout, ref, versions) as sub:
+    with records.track_submission(layout, ref, versions, model_name=args.model_name) as sub:
         scorer = cli_args.load(ref)
         extra = {}
         from harness.models.sanity import sanity_check
@@ -99,7 +102,9 @@ def audit_one(args: argparse.Namespace, ref, specs, opts, layout) -> str:
                   f"{check.ruled.n} right, {check.rule.min_correct} needed); " +
                   (f"published anyway ({override})" if override else
                    "it stays off the board unless you pass --allow-failed-sanity"), file=sys.stderr)
-        model_extra = {} if args.self_report is None else {"rewardbench_self_reported": args.self_report}
+        model_extra = cli_args.model_extra(args)
+        if args.self_report is not None:
+            model_extra["rewardbench_self_reported"] = args.self_report
         sub.set_results_path(run_tasks(scorer, specs, args.output_dir, opts, extra=extra, model_extra=model_extra))
     return "audited"
 

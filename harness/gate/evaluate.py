@@ -365,8 +365,9 @@ def _check_rows(audit: Audit, check: Check, where: str) -> list[Row]:
     return rows
 
 
-def evaluate(policy: Policy, audit: Audit) -> GateResult:
-    """Judge `audit` by `policy` (PolicyError when the policy does not apply or names what does not exist)."""
+def evaluate(policy: Policy, audit: Audit, baseline: Audit | None = None) -> GateResult:
+    """Judge `audit` by `policy` (PolicyError when the policy does not apply or names what does not exist);
+    `worsens_by` checks against `baseline` (harness/gate/baseline.py)."""
     where = policy.files[-1] if policy.files else policy.source
     if audit.kind not in policy.scorers:
         raise PolicyError(where, "scorers", f"this policy gates {', '.join(policy.scorers)} scorers; "
@@ -375,7 +376,15 @@ def evaluate(policy: Policy, audit: Audit) -> GateResult:
     sanity = sanity_check_of(policy)
     if sanity is not None:
         results.append(CheckResult(sanity, _sanity_rows(audit, sanity, policy)))
+    diff: list = []  # computed once, when a baseline rule asks
     for check in policy.checks:
+        if check.worsens_by is not None:
+            from harness.gate.baseline import baseline_diff, baseline_rows
+
+            if not diff:
+                diff.append(baseline_diff(baseline, audit))
+            results.append(CheckResult(check, baseline_rows(check, diff[0], where)))
+            continue
         if check.task == SANITY_TASK:
             if check.metric != "accuracy":
                 raise PolicyError(where, f"checks[{check.name}].metric", "the sanity pseudo-task has one metric: "

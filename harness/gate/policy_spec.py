@@ -30,7 +30,7 @@ RULES = ("point", "ci", "strict")
 SANITY_TASK = "sanity"  # the pseudo-task whose metric `accuracy` is the scorer sanity check (results.json `sanity`)
 TOP_KEYS = {"policy", "description", "include", "scorers", "sanity_min", "checks"}
 CHECK_KEYS = {"name", "description", "task", "metric", "prompt", "column", "min", "max", "rule",
-              "inconclusive_passes", "allow_missing"}
+              "inconclusive_passes", "allow_missing", "worsens_by", "better"}
 _NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
 _KEY_PART = re.compile(r"^[A-Za-z0-9_.*-]{1,100}$")
 
@@ -58,13 +58,15 @@ class Check:
     column: str | None = None
     description: str = ""
     binomial_rule: bool = False  # `sanity_min: rule`: judged by the shipped binomial rule, not a threshold
+    worsens_by: float | None = None  # a baseline rule: fails when the change from the baseline worsens by more
+    better: str | None = None  # which way is better for a baseline rule: higher | lower (default: the column's)
 
     @property
     def needs_interval(self) -> bool:
         return self.rule != "point"
 
     def rule_text(self) -> str:
-        bounds = []
+        bounds = [f"worsens by <= {self.worsens_by:g} vs baseline"] if self.worsens_by is not None else []
         if self.min is not None:
             bounds.append(f">= {self.min:g}")
         if self.max is not None:
@@ -214,8 +216,17 @@ def _check(raw: dict[str, Any], file: Path, i: int) -> Check:
         raise PolicyError(file, f"{where}.prompt", f"must be a prompt key, a list of them or `all`, got {prompt!r}")
     lo = _number(raw["min"], file, f"{where}.min") if "min" in raw else None
     hi = _number(raw["max"], file, f"{where}.max") if "max" in raw else None
-    if lo is None and hi is None:
-        raise PolicyError(file, where, "needs a threshold: `min`, `max` or both")
+    worsens = _number(raw["worsens_by"], file, f"{where}.worsens_by") if "worsens_by" in raw else None
+    better = raw.get("better")
+    if better is not None and better not in ("higher", "lower"):
+        raise PolicyError(file, f"{where}.better", f"must be higher or lower, got {better!r}")
+    if worsens is not None:
+        if worsens < 0 or lo is not None or hi is not None:
+            raise PolicyError(file, f"{where}.worsens_by", "a baseline rule takes a tolerance >= 0 and no min/max")
+    elif better is not None:
+        raise PolicyError(file, f"{where}.better", "applies only to a baseline rule (worsens_by)")
+    if lo is None and hi is None and worsens is None:
+        raise PolicyError(file, where, "needs a threshold: `min`, `max` or both (or `worsens_by` against a baseline)")
     if lo is not None and hi is not None and lo > hi:
         raise PolicyError(file, where, f"min {lo:g} is above max {hi:g}: no value could pass")
     rule = raw.get("rule", "point")
@@ -236,7 +247,8 @@ def _check(raw: dict[str, Any], file: Path, i: int) -> Check:
     if not isinstance(desc, str) or len(desc) > 2000:
         raise PolicyError(file, f"{where}.description", "must be text of at most 2,000 characters")
     return Check(name=name, task=task, metric=metric, prompts=prompts, min=lo, max=hi, rule=rule,
-                 inconclusive_passes=passes, allow_missing=allow, column=column, description=" ".join(desc.split()))
+                 inconclusive_passes=passes, allow_missing=allow, column=column, description=" ".join(desc.split()),
+                 worsens_by=worsens, better=better)
 
 
 def load_policy(name_or_path: str | os.PathLike[str]) -> Policy:

@@ -68,9 +68,9 @@ def demo_request(model: str | None) -> tuple[str, ...] | None:
     return DEMO_NAMES.get(model, ("rm", "lm"))
 
 
-def check_hub_id(model: str) -> str:
-    """A Hub id huggingface_hub accepts (ORG/NAME, each part at most 96 characters), or a one-line error saying
-    the id is invalid (never that the Hub is unreachable)."""
+def check_hub_id(model: str, flag: str = "--model") -> str:
+    """A Hub id huggingface_hub accepts (ORG/NAME, each part at most 96 characters), or a one-line error naming
+    `flag` and saying the id is invalid (never that the Hub is unreachable)."""
     from huggingface_hub.errors import HFValidationError
     from huggingface_hub.utils import validate_repo_id
 
@@ -79,7 +79,7 @@ def check_hub_id(model: str) -> str:
     except HFValidationError:
         shown = model if len(model) <= 60 else f"{model[:40]}… ({len(model)} characters)"
         raise ModelIdentityError(
-            f"--model {shown} is not a valid Hub id: ORG/NAME, each part of letters, digits, '-', '_', '.' (not "
+            f"{flag} {shown} is not a valid Hub id: ORG/NAME, each part of letters, digits, '-', '_', '.' (not "
             "starting or ending with '-' or '.', no '--' or '..') and at most 96 characters; check the id") from None
     return model
 

@@ -66,6 +66,7 @@ class SubmissionRecord:
     verified: bool = False
     results_path: str | None = None
     skipped_as_done: bool = False
+    model_name: str | None = None  # --model-name: the group "the previous revision" is looked up in
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -85,6 +86,8 @@ class SubmissionRecord:
         rec = cls(**{k: v for k, v in obj.items() if k in names})
         if not isinstance(rec.task_versions, dict):
             raise ValueError("task_versions must be an object")
+        if rec.model_name is not None and not isinstance(rec.model_name, str):
+            raise ValueError("model_name must be a string")
         rec.verified = bool(rec.verified)
         return rec
 
@@ -163,7 +166,8 @@ class Submission:
 
 
 @contextlib.contextmanager
-def track_submission(layout: Layout, ref, task_versions: Mapping[str, Any]) -> Iterator[Submission]:
+def track_submission(layout: Layout, ref, task_versions: Mapping[str, Any],
+                     model_name: str | None = None) -> Iterator[Submission]:
     """Record one attempt: PENDING then RUNNING on entry, FINISHED on a clean exit, FAILED (and re-raise) otherwise.
 
     Each attempt writes its own file; earlier attempts are never touched."""
@@ -175,7 +179,7 @@ def track_submission(layout: Layout, ref, task_versions: Mapping[str, Any]) -> I
             model=ref.display_id, revision=ref.revision, precision=ref.dtype, status=PENDING, origin=ref.origin,
             source=ref.source, scorer=ref.scorer, attempt=attempt, submitted_time=utc_now(),
             task_versions={str(k): v for k, v in task_versions.items()},
-            results_path=layout.relative(layout.results_path(ref)),
+            results_path=layout.relative(layout.results_path(ref)), model_name=model_name,
         )
         write_record(path, record)
         record.status, record.started_time = RUNNING, utc_now()
