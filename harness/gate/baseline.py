@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.gate.evaluate import MISSING, Row, judge
+from harness.gate.rules import MISSING, Row, judge
 from harness.gate.policy_spec import Check, PolicyError
 from harness.results.audit import Audit
 
