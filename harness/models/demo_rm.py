@@ -32,7 +32,9 @@ from harness.models.demo import (
     demo_lm_dir,
     demo_weights_note,
     identity_relatives,
+    normalise_tokenizer_config,
     publish_dir,
+    save_reproducibly,
 )
 
 CODE_VERSION = 5  # bump when anything below changes what the folder holds (3: sentence frames, neutral words;
@@ -339,6 +341,7 @@ def build_demo_rm(lm_dir: Path, root: Path) -> Path:
     """The demo reward model folder under `root`, built on first call from the converted LM folder `lm_dir`."""
     out = root / f"gemma-3-270m-sentiment-rm-{cache_key()}"
     if (out / META_FILE).exists():
+        normalise_tokenizer_config(out)
         return out
     import torch
     import transformers
@@ -409,8 +412,7 @@ def build_demo_rm(lm_dir: Path, root: Path) -> Path:
     meta = _meta(n_afinn, len(words) - n_afinn, held_words, metrics, len(pairs), int(p_held.sum()))
     tmp = out.with_name(f"{out.name}.partial-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp)
-    tokenizer.save_pretrained(tmp)
+    save_reproducibly(tmp, model, tokenizer)
     (tmp / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
     (tmp / "README.md").write_text(_card(meta))
     # Build time and versions vary by machine: kept beside the folder, so the folder's content hash does not.
