@@ -31,6 +31,7 @@ import torch
 
 from harness.gcg.config import GCGConfig, GCGError
 from harness.gcg.result import GCGResult, RestartResult, StepRecord, within_tolerance
+from harness.models.quiet import unpadded_embeds
 from harness.models.scorer import Scorer
 from harness.models.templates import reply_ids_in_context
 from harness.models.tokens import decode_each
@@ -166,7 +167,8 @@ class GCG:
                 reward = self.scorer.score_embeds(self.state, cont)
             else:
                 full = torch.cat([self.prefix_embeds[None], cont], dim=1)
-                reward = self.scorer.reward(self.scorer.model(inputs_embeds=full, use_cache=False))
+                with unpadded_embeds():  # one whole sequence: no padding to detect
+                    reward = self.scorer.reward(self.scorer.model(inputs_embeds=full, use_cache=False))
             (grad,) = torch.autograd.grad(self.config.sign * reward.sum(), one_hot)
         return grad.float()
 
