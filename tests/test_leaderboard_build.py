@@ -459,6 +459,9 @@ def test_markdown_and_json(board):
     md = (index.parent / "leaderboard.md").read_text(encoding="utf-8")
     assert "## Reward models — 16-bit weights, full vocabulary" in md and "## Glossary" in md
     assert "Mean score" not in md.split("## Glossary")[0]  # raw-scale columns stay off the default view
+    sec = md.split("## Reward models — 16-bit weights, full vocabulary", 1)[1].split("\n## ", 1)[0]
+    assert sec.index("### Prompt `best`") < sec.index("### Prompt `worst`")  # every prompt, the default first
+    assert "≈ -10" in sec and "dtype bfloat16" in sec
     data = json.loads((index.parent / "leaderboard.json").read_text(encoding="utf-8"))
     sky = next(m for m in data["models"] if m["model"] == SKY)
     assert sky["kind"] == "reward" and sky["revision"].startswith("0123456789ab")
@@ -954,3 +957,18 @@ def test_rows_show_subset_dtype_limit_and_sanity(tmp_path):
     cell = column_cells(index, kind, "best", "model")["org/sub"]
     assert "vocabulary subset demo-words-v4" in cell and "dtype bfloat16" in cell and "limit 300" in cell
     assert "sanity passed (0.90)" in cell
+
+
+def test_search_file_budget_is_measured_in_bytes(tmp_path):
+    from harness.report.assets import SEARCH_FILE, write_search
+
+    folder = audit(tmp_path / "results", SKY, hostile=True)  # non-ASCII replies: \\uXXXX costs 6 bytes a character
+    doc = doc_of(folder)
+    full = write_search(doc, folder, tmp_path / "full", budget=10**9)
+    size = (tmp_path / "full" / SEARCH_FILE).stat().st_size
+    assert len(full.prompts) == 2
+    assert size > len((tmp_path / "full" / SEARCH_FILE).read_text(encoding="ascii").encode("utf-8").decode(
+        "unicode_escape"))  # escapes make the bytes outnumber the characters they stand for
+    cut = write_search(doc, folder, tmp_path / "cut", budget=size - 1)  # one byte short: a prompt must go
+    assert (tmp_path / "cut" / SEARCH_FILE).stat().st_size <= size - 1
+    assert cut.prompts == full.prompts[:1] and full.prompts[1] in cut.reason

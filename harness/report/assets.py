@@ -156,7 +156,7 @@ def write_search(doc: Mapping[str, Any], audit_dir: Path, dest_dir: Path,
         if base is None:
             base = df[["id", "text"]]
             shown = [visible(t) for t in base["text"]]
-            size += sum(len(t) + 3 for t in shown)
+            size += len(script_json(shown).encode("utf-8")) + 200  # the bytes written, plus the frame and keys
         elif len(df) != len(base) or not (df["id"].to_numpy() == base["id"].to_numpy()).all():
             left_out.append(prompt)
             continue
@@ -164,7 +164,7 @@ def write_search(doc: Mapping[str, Any], audit_dir: Path, dest_dir: Path,
         finite = df["finite"].to_numpy(bool) & np.isfinite(vals)
         # the shortest decimal that reads back as the same float32: ties and order (so ranks) are kept exactly
         col = [float(str(v)) if ok else None for v, ok in zip(vals.astype(np.float32), finite)]
-        cost = sum(len(repr(v)) + 1 for v in col)
+        cost = len(script_json({prompt: col}).encode("utf-8"))  # bytes as written (escapes included)
         if size + cost > budget:
             left_out.append(prompt)
             continue
@@ -176,13 +176,20 @@ def write_search(doc: Mapping[str, Any], audit_dir: Path, dest_dir: Path,
     contiguous = ids == list(range(ids[0], ids[0] + len(ids))) if ids else True
     payload = {"prompts": list(scores), "first_id": ids[0] if ids else 0, "ids": None if contiguous else ids,
                "tokens": shown, "scores": scores}
+    text = f"window.RMH_TOKENS = {script_json(payload)};\n".encode("ascii")
+    while len(text) > budget and len(scores) > 1:  # the estimate is exact per part; this guards the whole file
+        left_out.append(scores.popitem()[0])
+        payload["prompts"] = list(scores)
+        text = f"window.RMH_TOKENS = {script_json(payload)};\n".encode("ascii")
+    if len(text) > budget:
+        return SearchInfo(None, [], 0, "the score tables could not be read within the size budget")
     dest = dest_dir / SEARCH_FILE
     dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_text(f"window.RMH_TOKENS = {script_json(payload)};\n", encoding="ascii")
+    dest.write_bytes(text)
     reason = f"left out (over the {budget // 1_000_000} MB budget or unreadable): {', '.join(left_out)}" if left_out else None
     info = SearchInfo(SEARCH_FILE, list(scores), len(base), reason)
     write_json(dest_dir / SEARCH_META, {"prompts": info.prompts, "n_tokens": info.n_tokens, "reason": reason,
-                                        "budget": budget})
+                                        "budget": budget, "measure": "bytes"})
     return info
 
 
@@ -195,7 +202,8 @@ def _cached_search(audit_dir: Path, tables, budget: int) -> SearchInfo | None:
         info = untrusted.read_json_object(untrusted.contained(audit_dir, SEARCH_META, "token-search metadata"),
                                           "token-search metadata", max_bytes=untrusted.MAX_SMALL_JSON_BYTES)
         newest = max(Path(t).stat().st_mtime for t in tables)
-        if data.stat().st_mtime < newest or meta.stat().st_mtime < newest or info.get("budget") != budget:
+        if data.stat().st_mtime < newest or meta.stat().st_mtime < newest or info.get("budget") != budget \
+                or info.get("measure") != "bytes" or data.stat().st_size > budget:  # older files measured characters
             return None
         return SearchInfo(SEARCH_FILE, list(info["prompts"]), int(info["n_tokens"]), info.get("reason"))
     except (OSError, ValueError, KeyError, TypeError):
