@@ -553,7 +553,26 @@ def test_downloads_hold_the_right_rows(board):
     assert top["id"].tolist() == fin["id"].tolist()
     assert top.loc[0, "text"] == " LOVE" and top.loc[0, "shown_as"] == "␣LOVE" and top.loc[0, "rank"] == 1
     assert bottom.loc[0, "text"] == " violence" and bottom.loc[0, "rank"] == len(fin)
-    assert json.loads((d / "results.json").read_text())["model"]["id"] == SKY
+    copy = json.loads((d / "results.json").read_text())
+    assert copy["model"]["id"] == SKY
+
+
+def test_site_results_copy_is_slim_and_names_its_source(board):
+    _, folders, index = board
+    src = folders["a"] / "results.json"
+    raw = src.read_bytes()
+    full = json.loads(raw)
+    copy_path = _model_dir(index, SKY) / "results.json"
+    copy = json.loads(copy_path.read_text())
+    assert copy["source"]["sha256"] == hashlib.sha256(raw).hexdigest() and copy["source"]["bytes"] == len(raw)
+    assert copy_path.stat().st_size < len(raw)
+    for task, block in full["results"].items():
+        assert copy["results"][task]["metrics"] == block["metrics"]  # every metric kept, exactly
+        assert "data" not in copy["results"][task] and "tables" not in copy["results"][task]
+    assert {k: v for k, v in copy.items() if k not in ("results", "source")} == \
+        {k: v for k, v in full.items() if k != "results"}
+    # the report beside the audit links the document itself, unslimmed
+    assert "source" not in json.loads(raw)
 
 
 def test_search_data_matches_the_score_tables(board):

@@ -12,6 +12,7 @@ budget: `SEARCH_BUDGET_BYTES` (12 MB) per model: a 256k vocabulary costs about 3
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -210,12 +211,37 @@ def _cached_search(audit_dir: Path, tables, budget: int) -> SearchInfo | None:
         return None
 
 
+SLIM_DROPS = ("data", "tables")  # per-task blocks a page copy leaves out: row-level lists and table pointers
+
+
+def slim_results(raw: bytes) -> dict[str, Any]:
+    """The page copy of a results document: every metric, setting, figure and provenance, without each task's
+    row-level `data` and `tables`, and `source` recording the sha256 and size of the bytes it came from (the
+    bytes a trust record and `rm-harness verify` speak about)."""
+    doc = json.loads(raw)
+    if not isinstance(doc, dict):
+        raise ValueError("results document is not an object")
+    results = doc.get("results")
+    if isinstance(results, dict):
+        doc["results"] = {task: {k: v for k, v in block.items() if k not in SLIM_DROPS}
+                          if isinstance(block, dict) else block for task, block in results.items()}
+    doc["source"] = {"file": "results.json", "sha256": hashlib.sha256(raw).hexdigest(), "bytes": len(raw),
+                     "slimmed": f"each task's {' and '.join(SLIM_DROPS)} left out; the full document is the "
+                                "audit folder's results.json with this sha256"}
+    return doc
+
+
 def copy_results(audit_dir: Path, dest_dir: Path) -> Download:
+    """results.json beside the page: the document itself for report.html, a slimmed copy (see `slim_results`)
+    on the board."""
     src = audit_dir / "results.json"
     if (dest_dir / "results.json").resolve() != src.resolve():
         data = untrusted.read_bytes(src, "results document", max_bytes=untrusted.MAX_JSON_BYTES)
         dest_dir.mkdir(parents=True, exist_ok=True)
-        (dest_dir / "results.json").write_bytes(data)
+        (dest_dir / "results.json").write_text(json.dumps(slim_results(data), ensure_ascii=True,
+                                                          separators=(",", ":")) + "\n", encoding="utf-8")
+        return Download("results.json (every metric, setting and provenance; slimmed, with the sha256 of the "
+                        "full document)", "results.json", "JSON")
     return Download("results.json (every metric, settings and provenance)", "results.json", "JSON")
 
 
