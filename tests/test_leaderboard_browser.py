@@ -346,5 +346,8 @@ def test_phone_keeps_directions_sorting_and_no_overflow(driver, site):
         _phone(driver, site["site"] / SKY_PAGE)
         width, inner = _no_overflow(driver)
         assert width <= inner, (width, inner)
+        right = _js(driver, """const cells = document.querySelectorAll('table.headline th, table.headline td');
+            return cells.length ? Math.max(...Array.from(cells).map(e => e.getBoundingClientRect().right)) : -1""")
+        assert 0 < right <= inner, right  # the headline values are on screen, not behind a sideways scroll
     finally:
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
