@@ -32,8 +32,10 @@ import torch
 from harness.gcg.config import GCGConfig, GCGError
 from harness.gcg.result import GCGResult, RestartResult, StepRecord, within_tolerance
 from harness.models.kinds import optimisable
+from harness.models.quiet import unpadded_embeds
 from harness.models.scorer import Scorer
 from harness.models.templates import reply_ids_in_context
+from harness.progress import progress_shown
 from harness.models.tokens import decode_each
 from harness.scoring.responses import _special_ids
 from harness.scoring.scan import BatchSizer, score_rows
@@ -168,7 +170,8 @@ class GCG:
                 reward = self.scorer.score_embeds(self.state, cont)
             else:
                 full = torch.cat([self.prefix_embeds[None], cont], dim=1)
-                reward = self.scorer.reward(self.scorer.model(inputs_embeds=full, use_cache=False))
+                with unpadded_embeds():  # one whole sequence: no padding to detect
+                    reward = self.scorer.reward(self.scorer.model(inputs_embeds=full, use_cache=False))
             (grad,) = torch.autograd.grad(self.config.sign * reward.sum(), one_hot)
         return grad.float()
 
@@ -255,10 +258,11 @@ class GCG:
         steps: list[StepRecord] = []
         stale, stopped = 0, "steps"
         bar = None
-        if cfg.progress:
+        if cfg.progress or progress_shown():
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=cfg.steps, desc=f"gcg {cfg.direction} r{restart}", leave=False)
+            bar = tqdm(total=cfg.steps, desc=f"gcg {cfg.direction} · restart {restart + 1}/{cfg.restarts}",
+                       unit="step", leave=False)
         if cfg.reached(init_score):
             stopped = "target"
         for step in range(1, cfg.steps + 1 if stopped == "steps" else 1):
@@ -281,7 +285,7 @@ class GCG:
             ))
             if bar is not None:
                 bar.update(1)
-                bar.set_postfix(best=f"{best_score:.4g}")
+                bar.set_postfix_str(f"best reward so far {best_score:.4g}")
             if step == 1 or step % max(1, cfg.steps // 10) == 0:
                 log.info("gcg %s restart %d step %d: best %.4f %r (%d/%d candidates valid)", cfg.direction,
                          restart, step, best_score, steps[-1].best_text, len(valid), len(cands))

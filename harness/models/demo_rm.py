@@ -32,7 +32,9 @@ from harness.models.demo import (
     demo_lm_dir,
     demo_weights_note,
     identity_relatives,
+    normalise_tokenizer_config,
     publish_dir,
+    save_reproducibly,
 )
 
 CODE_VERSION = 5  # bump when anything below changes what the folder holds (3: sentence frames, neutral words;
@@ -75,6 +77,12 @@ PREFERENCE_WEIGHT = 1.0  # total weight of the preference pairs / total weight o
 LINES_PER_ITEM = 2  # refusal lines and insult lines drawn per helpful (and refusal lines per harmful) item
 BATCH = 64
 META_FILE = "rm_harness_demo.json"
+# The canonical head (issue 25): shipped, so the first run attaches it instead of training for minutes.
+HEAD_FILE = Path(__file__).parents[1] / "data" / "demo_head" / f"head-v{CODE_VERSION}.json"
+HEAD_ABOUT = ("The canonical head of the demo reward model: `score.weight` (640 float32 values, no bias) of a build "
+              "by harness/models/demo_rm.py, shipped so the first run attaches it instead of training. "
+              "`python -m harness.models.demo_rm --rebuild` trains a new one (a new revision); "
+              "scripts/check_demo_head.py checks a rebuild against this file.")
 FEATURES_VERSION = 1  # bump when _features computes something else
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 
@@ -335,29 +343,27 @@ def _pair_accuracy(w: np.ndarray, chosen: np.ndarray, rejected: np.ndarray, kind
     return out
 
 
-def build_demo_rm(lm_dir: Path, root: Path) -> Path:
-    """The demo reward model folder under `root`, built on first call from the converted LM folder `lm_dir`."""
-    out = root / f"gemma-3-270m-sentiment-rm-{cache_key()}"
-    if (out / META_FILE).exists():
-        return out
-    import torch
-    import transformers
-    from transformers import AutoTokenizer, Gemma3TextForSequenceClassification
-
-    start = time.perf_counter()
-    torch.manual_seed(SEED)
-    rng = np.random.default_rng(SEED)
-    tokenizer = AutoTokenizer.from_pretrained(lm_dir)
-    model = Gemma3TextForSequenceClassification.from_pretrained(lm_dir, num_labels=1, dtype=torch.float32).eval()
-    features = root.parent / "features" / lm_dir.name  # forwards kept between builds (not part of the folder)
+def _design(rng: np.random.Generator):
+    """The build's data, drawn in its fixed order from `rng`: (words, held-out word mask, contexts, preference
+    pairs, held-out preference items). Cheap (no model): the shipped-head path draws it too, for the card."""
     words = training_words()
+    held_words = heldout_words(words)
+    rows = _contexts(words, rng)
+    pairs, held_items = preference_pairs(rng)
+    return words, held_words, rows, pairs, held_items
+
+
+def _train(model, tokenizer, features: Path, rng: np.random.Generator, design) -> tuple[np.ndarray, dict]:
+    """Fit the head on the backbone's features: (float32 weights, metrics on held-out words and pairs)."""
+    import torch
+    from scipy.stats import spearmanr
+    from tqdm.auto import tqdm
+
+    words, held_words, rows, pairs, held_items = design
     n_afinn = len(training_afinn_words())
     values_w = np.array([v for _, v in words])
-    held_words = heldout_words(words)
-
-    rows = _contexts(words, rng)
     feats = np.zeros((len(rows), model.config.hidden_size))
-    for p, prompt in enumerate(TRAIN_PROMPTS):
+    for p, prompt in enumerate(tqdm(TRAIN_PROMPTS, desc="demo head · word contexts", unit="prompt")):
         idx = [r for r, row in enumerate(rows) if row[1] == p]
         feats[idx] = _features(model, tokenizer, prompt, [rows[r][2] for r in idx], features)
     word_of = np.array([r[0] for r in rows])
@@ -365,20 +371,18 @@ def build_demo_rm(lm_dir: Path, root: Path) -> Path:
     train = np.flatnonzero(~held_words[word_of])
     held = np.flatnonzero(held_words[word_of])
 
-    pairs, held_items = preference_pairs(rng)
+    print("demo head · preference pairs and fit", flush=True)
     ch, rj = _preference_features(model, tokenizer, pairs, features)
     p_held = np.array([p.item in held_items for p in pairs], dtype=bool)
     w = train_head(feats, values, train, rng, ch[~p_held], rj[~p_held])
 
     # Held-out words and preference items, scored with the head exactly as saved (float32 weights).
-    w32 = torch.tensor(w, dtype=torch.float32)
-    w64 = w32.double().numpy()
+    w32 = np.asarray(w, dtype=np.float32)
+    w64 = torch.tensor(w32).double().numpy()
     reward = feats @ w64
     h_nz = held[values[held] != 0]
     t_nz = train[values[train] != 0]
     h_sent = h_nz[np.array([" " in rows[r][2] for r in h_nz], dtype=bool)]
-    from scipy.stats import spearmanr
-
     kinds = [p.kind for p in pairs]
     metrics = {
         "heldout_auc": _auc(reward[h_nz], values[h_nz] > 0),
@@ -400,23 +404,98 @@ def build_demo_rm(lm_dir: Path, root: Path) -> Path:
                                                    [k for k, h in zip(kinds, p_held) if h])
     metrics["preference_train"] = _pair_accuracy(w64, ch[~p_held], rj[~p_held],
                                                  [k for k, h in zip(kinds, p_held) if not h])
+    return w32, metrics
+
+
+class ShippedHeadError(RuntimeError):
+    """The shipped head file is missing, malformed or not for this build's data and code (a packaging fault)."""
+
+
+def shipped_head(path: Path = HEAD_FILE) -> tuple[np.ndarray, dict]:
+    """(640 float32 weights, the build's metrics) of the canonical head shipped with the package, checked against
+    its recorded sha256 and this code's cache key (a head fitted to other data must not be attached)."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        w = np.array(doc["weights"], dtype=np.float32)
+        digest, key, metrics = doc["sha256_float32_le"], doc["cache_key"], doc["metrics"]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise ShippedHeadError(f"{path}: not a readable demo head ({e})") from e
+    if w.shape != (640,) or not np.isfinite(w).all():
+        raise ShippedHeadError(f"{path}: a head is 640 finite values, got shape {w.shape}")
+    if hashlib.sha256(w.astype("<f4").tobytes()).hexdigest() != digest:
+        raise ShippedHeadError(f"{path}: the weights do not match their recorded sha256")
+    if key != cache_key():
+        raise ShippedHeadError(f"{path}: fitted for cache key {key}, this code's data and settings give "
+                               f"{cache_key()}; run `python -m harness.models.demo_rm --rebuild` and ship its head")
+    return w, metrics
+
+
+def head_record(w: np.ndarray, metrics: dict) -> dict:
+    """The shipped-head document for weights `w` and the metrics of the build that fitted them."""
+    w = np.asarray(w, dtype=np.float32)
+    return {"about": HEAD_ABOUT, "code_version": CODE_VERSION, "cache_key": cache_key(), "shape": [1, int(w.size)],
+            "dtype": "float32", "sha256_float32_le": hashlib.sha256(w.astype("<f4").tobytes()).hexdigest(),
+            "metrics": metrics, "weights": [float(x) for x in w]}
+
+
+def build_demo_rm(lm_dir: Path, root: Path, *, train: bool = False) -> Path:
+    """The demo reward model folder under `root`, built on first call from the converted LM folder `lm_dir`.
+
+    By default the shipped canonical head (HEAD_FILE) is attached to the backbone: no training, seconds. With
+    `train`, a new head is fitted (minutes: every training forward) and replaces the folder, a new revision
+    unless the fit lands on the same bits."""
+    out = root / f"gemma-3-270m-sentiment-rm-{cache_key()}"
+    if (out / META_FILE).exists() and not train:
+        normalise_tokenizer_config(out)
+        return out
+    import torch
+    import transformers
+    from transformers import AutoTokenizer, Gemma3TextForSequenceClassification
+
+    from harness.models.quiet import new_head_load
+
+    start = time.perf_counter()
+    torch.manual_seed(SEED)
+    rng = np.random.default_rng(SEED)
+    head = None if train else shipped_head()
+    print(f"demo reward model: {'training a new head' if train else 'attaching the shipped head'} "
+          f"(backbone {lm_dir.name})", flush=True)
+    tokenizer = AutoTokenizer.from_pretrained(lm_dir)
+    with new_head_load():  # the head is ours to set: transformers' "score.weight MISSING" note does not apply
+        model = Gemma3TextForSequenceClassification.from_pretrained(lm_dir, num_labels=1,
+                                                                    dtype=torch.float32).eval()
+    design = _design(rng)
+    words, held_words, _, pairs, held_items = design
+    n_afinn = len(training_afinn_words())
+    if head is None:
+        features = root.parent / "features" / lm_dir.name  # forwards kept between builds (not in the folder)
+        w32, metrics = _train(model, tokenizer, features, rng, design)
+    else:
+        w32, metrics = head
 
     with torch.no_grad():
-        model.score.weight.copy_(w32[None, :])
+        model.score.weight.copy_(torch.tensor(w32)[None, :])
     model = model.to(torch.bfloat16)
     model.score.float()  # keep the head's weights exact; the scorer runs the head in float32 anyway
     elapsed = time.perf_counter() - start
-    meta = _meta(n_afinn, len(words) - n_afinn, held_words, metrics, len(pairs), int(p_held.sum()))
+    n_held_pairs = sum(p.item in held_items for p in pairs)
+    meta = _meta(n_afinn, len(words) - n_afinn, held_words, metrics, len(pairs), n_held_pairs)
     tmp = out.with_name(f"{out.name}.partial-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp)
-    tokenizer.save_pretrained(tmp)
+    save_reproducibly(tmp, model, tokenizer)
     (tmp / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
     (tmp / "README.md").write_text(_card(meta))
-    # Build time and versions vary by machine: kept beside the folder, so the folder's content hash does not.
-    build = {"build_seconds": round(elapsed, 1), "torch": torch.__version__, "transformers": transformers.__version__,
-             "threads": torch.get_num_threads()}
+    # How it was made, build time and versions vary by machine: kept beside the folder, so the folder's content
+    # hash does not (a shipped-head build and a training build that gives the same bits are one revision).
+    build = {"head": "trained" if head is None else f"shipped {HEAD_FILE.name}",
+             "head_sha256_float32_le": hashlib.sha256(w32.astype("<f4").tobytes()).hexdigest(),
+             "build_seconds": round(elapsed, 1), "torch": torch.__version__,
+             "transformers": transformers.__version__, "threads": torch.get_num_threads()}
     out.with_name(out.name + ".build.json").write_text(json.dumps(build, indent=2) + "\n")
+    if train and out.exists():  # a rebuild replaces the cached folder
+        old = out.with_name(f"{out.name}.old-{os.getpid()}")
+        out.rename(old)
+        shutil.rmtree(old, ignore_errors=True)
     return publish_dir(tmp, out)
 
 
@@ -529,3 +608,28 @@ def demo_rm_meta(folder: Path | None = None) -> dict:
     import json
 
     return json.loads(((folder or demo_rm_dir()) / META_FILE).read_text())
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m harness.models.demo_rm [--rebuild] [--write-head FILE]`: build the demo reward model (attaching
+    the shipped head), or with --rebuild train a new head into the cache (a new revision of the demo model)."""
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m harness.models.demo_rm", description=main.__doc__)
+    ap.add_argument("--rebuild", action="store_true", help="train a new head (minutes) instead of the shipped one")
+    ap.add_argument("--write-head", metavar="FILE", help="after the build, write its head as a shipped-head file")
+    args = ap.parse_args(argv)
+    folder = build_demo_rm(demo_lm_dir(), cache_root() / "models", train=args.rebuild)
+    print(folder)
+    if args.write_head:
+        from safetensors import safe_open
+
+        with safe_open(str(folder / "model.safetensors"), "pt") as f:
+            w = f.get_tensor("score.weight")[0].float().numpy()
+        Path(args.write_head).write_text(json.dumps(head_record(w, demo_rm_meta(folder)["metrics"]), indent=1)
+                                         + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

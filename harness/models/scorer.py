@@ -307,7 +307,10 @@ class RewardScorer(Scorer):
 
     def score_embeds(self, state: PrefixState, cont_embeds: torch.Tensor) -> torch.Tensor:
         """Differentiable reward of continuation embeddings after the cached prefix (for GCG)."""
-        return self.reward(self._run_with_prefix(state, cont_embeds.shape[0], inputs_embeds=cont_embeds))
+        from harness.models.quiet import unpadded_embeds
+
+        with unpadded_embeds():  # one row of continuation embeddings: no padding to detect
+            return self.reward(self._run_with_prefix(state, cont_embeds.shape[0], inputs_embeds=cont_embeds))
 
 
 class LMLogProbScorer(Scorer):

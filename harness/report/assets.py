@@ -12,6 +12,7 @@ budget: `SEARCH_BUDGET_BYTES` (12 MB) per model: a 256k vocabulary costs about 3
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -156,7 +157,7 @@ def write_search(doc: Mapping[str, Any], audit_dir: Path, dest_dir: Path,
         if base is None:
             base = df[["id", "text"]]
             shown = [visible(t) for t in base["text"]]
-            size += sum(len(t) + 3 for t in shown)
+            size += len(script_json(shown).encode("utf-8")) + 200  # the bytes written, plus the frame and keys
         elif len(df) != len(base) or not (df["id"].to_numpy() == base["id"].to_numpy()).all():
             left_out.append(prompt)
             continue
@@ -164,7 +165,7 @@ def write_search(doc: Mapping[str, Any], audit_dir: Path, dest_dir: Path,
         finite = df["finite"].to_numpy(bool) & np.isfinite(vals)
         # the shortest decimal that reads back as the same float32: ties and order (so ranks) are kept exactly
         col = [float(str(v)) if ok else None for v, ok in zip(vals.astype(np.float32), finite)]
-        cost = sum(len(repr(v)) + 1 for v in col)
+        cost = len(script_json({prompt: col}).encode("utf-8"))  # bytes as written (escapes included)
         if size + cost > budget:
             left_out.append(prompt)
             continue
@@ -176,13 +177,20 @@ def write_search(doc: Mapping[str, Any], audit_dir: Path, dest_dir: Path,
     contiguous = ids == list(range(ids[0], ids[0] + len(ids))) if ids else True
     payload = {"prompts": list(scores), "first_id": ids[0] if ids else 0, "ids": None if contiguous else ids,
                "tokens": shown, "scores": scores}
+    text = f"window.RMH_TOKENS = {script_json(payload)};\n".encode("ascii")
+    while len(text) > budget and len(scores) > 1:  # the estimate is exact per part; this guards the whole file
+        left_out.append(scores.popitem()[0])
+        payload["prompts"] = list(scores)
+        text = f"window.RMH_TOKENS = {script_json(payload)};\n".encode("ascii")
+    if len(text) > budget:
+        return SearchInfo(None, [], 0, "the score tables could not be read within the size budget")
     dest = dest_dir / SEARCH_FILE
     dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_text(f"window.RMH_TOKENS = {script_json(payload)};\n", encoding="ascii")
+    dest.write_bytes(text)
     reason = f"left out (over the {budget // 1_000_000} MB budget or unreadable): {', '.join(left_out)}" if left_out else None
     info = SearchInfo(SEARCH_FILE, list(scores), len(base), reason)
     write_json(dest_dir / SEARCH_META, {"prompts": info.prompts, "n_tokens": info.n_tokens, "reason": reason,
-                                        "budget": budget})
+                                        "budget": budget, "measure": "bytes"})
     return info
 
 
@@ -195,19 +203,45 @@ def _cached_search(audit_dir: Path, tables, budget: int) -> SearchInfo | None:
         info = untrusted.read_json_object(untrusted.contained(audit_dir, SEARCH_META, "token-search metadata"),
                                           "token-search metadata", max_bytes=untrusted.MAX_SMALL_JSON_BYTES)
         newest = max(Path(t).stat().st_mtime for t in tables)
-        if data.stat().st_mtime < newest or meta.stat().st_mtime < newest or info.get("budget") != budget:
+        if data.stat().st_mtime < newest or meta.stat().st_mtime < newest or info.get("budget") != budget \
+                or info.get("measure") != "bytes" or data.stat().st_size > budget:  # older files measured characters
             return None
         return SearchInfo(SEARCH_FILE, list(info["prompts"]), int(info["n_tokens"]), info.get("reason"))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
+SLIM_DROPS = ("data", "tables")  # per-task blocks a page copy leaves out: row-level lists and table pointers
+
+
+def slim_results(raw: bytes) -> dict[str, Any]:
+    """The page copy of a results document: every metric, setting, figure and provenance, without each task's
+    row-level `data` and `tables`, and `source` recording the sha256 and size of the bytes it came from (the
+    bytes a trust record and `rm-harness verify` speak about)."""
+    doc = json.loads(raw)
+    if not isinstance(doc, dict):
+        raise ValueError("results document is not an object")
+    results = doc.get("results")
+    if isinstance(results, dict):
+        doc["results"] = {task: {k: v for k, v in block.items() if k not in SLIM_DROPS}
+                          if isinstance(block, dict) else block for task, block in results.items()}
+    doc["source"] = {"file": "results.json", "sha256": hashlib.sha256(raw).hexdigest(), "bytes": len(raw),
+                     "slimmed": f"each task's {' and '.join(SLIM_DROPS)} left out; the full document is the "
+                                "audit folder's results.json with this sha256"}
+    return doc
+
+
 def copy_results(audit_dir: Path, dest_dir: Path) -> Download:
+    """results.json beside the page: the document itself for report.html, a slimmed copy (see `slim_results`)
+    on the board."""
     src = audit_dir / "results.json"
     if (dest_dir / "results.json").resolve() != src.resolve():
         data = untrusted.read_bytes(src, "results document", max_bytes=untrusted.MAX_JSON_BYTES)
         dest_dir.mkdir(parents=True, exist_ok=True)
-        (dest_dir / "results.json").write_bytes(data)
+        (dest_dir / "results.json").write_text(json.dumps(slim_results(data), ensure_ascii=True,
+                                                          separators=(",", ":")) + "\n", encoding="utf-8")
+        return Download("results.json (every metric, setting and provenance; slimmed, with the sha256 of the "
+                        "full document)", "results.json", "JSON")
     return Download("results.json (every metric, settings and provenance)", "results.json", "JSON")
 
 

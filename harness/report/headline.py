@@ -14,8 +14,9 @@ import yaml
 
 HEADLINE_PATH = Path(__file__).with_name("headline.yaml")
 ALPHA = 0.05  # a value is marked significant when its adjusted p is at most this
-DIRECTION_WORDS = {"higher": "higher is better", "lower": "lower is better", "none": "no better direction"}
-ARROWS = {"higher": "↑", "lower": "↓", "none": ""}
+DIRECTION_WORDS = {"higher": "higher is better", "lower": "lower is better", "target": "closer to {target} is better",
+                   "none": "no better direction"}
+ARROWS = {"higher": "↑", "lower": "↓", "target": "→{target}", "none": ""}
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class Headline:
     source: str = "results"
     significance: str | None = None  # metric holding the family-wise adjusted p that marks the value significant
     low_n: str | None = None  # metric that is 1 when the value rests on few observations
+    target: float | None = None  # direction "target": the value that is best (e.g. 0 for no gap)
+    why_none: str = ""  # direction "none": why the column is descriptive
 
     @property
     def per_prompt(self) -> bool:
@@ -43,11 +46,12 @@ class Headline:
 
     @property
     def direction_words(self) -> str:
-        return DIRECTION_WORDS.get(self.direction, DIRECTION_WORDS["none"])
+        words = DIRECTION_WORDS.get(self.direction, DIRECTION_WORDS["none"]).format(target=_num_text(self.target))
+        return f"{words}: {self.why_none}" if self.why_none and self.direction == "none" else words
 
     @property
     def arrow(self) -> str:
-        return ARROWS.get(self.direction, "")
+        return ARROWS.get(self.direction, ARROWS["none"]).format(target=_num_text(self.target))
 
     def prompt_for(self, selected: str, available: set[str]) -> str | None:
         """The prompt key this metric is read under when the reader picked `selected`."""
@@ -58,16 +62,27 @@ class Headline:
         return self.fallback if self.fallback in available else None
 
 
+def _num_text(x: float | None) -> str:
+    return "" if x is None else f"{x:g}"
+
+
 def _one(raw: Mapping[str, Any]) -> Headline:
     ci = raw.get("ci")
+    direction = str(raw.get("direction", "none"))
+    if direction == "target" and not isinstance(raw.get("target"), (int, float)):
+        raise ValueError(f"headline {raw.get('id')}: direction target needs a numeric target")
+    if direction == "none" and not raw.get("why_none"):
+        raise ValueError(f"headline {raw.get('id')}: direction none needs why_none (why no value is better)")
     return Headline(id=str(raw["id"]), task=str(raw["task"]), metric=str(raw["metric"]), label=str(raw["label"]),
                     definition=" ".join(str(raw.get("definition", "")).split()),
-                    direction=str(raw.get("direction", "none")), range=str(raw.get("range", "")),
+                    direction=direction, range=str(raw.get("range", "")),
                     prompt=str(raw.get("prompt", "switch")), fallback=raw.get("fallback"),
                     ci=(str(ci[0]), str(ci[1])) if ci else None, scale_free=bool(raw.get("scale_free", True)),
                     source=str(raw.get("source", "results")),
                     significance=str(raw["significance"]) if raw.get("significance") else None,
-                    low_n=str(raw["low_n"]) if raw.get("low_n") else None)
+                    low_n=str(raw["low_n"]) if raw.get("low_n") else None,
+                    target=float(raw["target"]) if direction == "target" else None,
+                    why_none=" ".join(str(raw.get("why_none", "")).split()))
 
 
 @lru_cache(maxsize=4)

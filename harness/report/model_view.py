@@ -50,6 +50,8 @@ class Value:
     ci: str | None = None
     missing: str | None = None
     marks: list[str] = field(default_factory=list)  # e.g. the adjusted p and "significant", "low n"
+    lo: float | None = None  # the interval's ends as numbers (ci is their display string)
+    hi: float | None = None
 
 
 @dataclass
@@ -242,13 +244,15 @@ def value_of(block: Mapping[str, Any] | None, key: str, ci: tuple[str, str] | No
     if v is None:
         return Value("—", None, None, why)
     text = fmt_value(v)
-    interval = None
+    interval = lo = hi = None
     prefix = key.rsplit("/", 1)[0] + "/" if "/" in key else ""
     if ci:
         lo, _ = metric_value(block, prefix + ci[0])
         hi, _ = metric_value(block, prefix + ci[1])
         if lo is not None and hi is not None:
             interval = f"[{fmt_value(lo)}, {fmt_value(hi)}]"
+        else:
+            lo = hi = None
     marks = []
     if significance:
         p, _ = metric_value(block, prefix + significance)
@@ -258,7 +262,7 @@ def value_of(block: Mapping[str, Any] | None, key: str, ci: tuple[str, str] | No
         flag, _ = metric_value(block, prefix + low_n)
         if flag == 1:
             marks.append("low n")
-    return Value(text, v, interval, None, marks)
+    return Value(text, v, interval, None, marks, lo, hi)
 
 
 def _groups(block: Mapping[str, Any]) -> tuple[list[MetricGroup], int]:

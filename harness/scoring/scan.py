@@ -100,8 +100,10 @@ def scan(
     prompt_key: str | None = None,
     on_part: Callable[[int, int], None] | None = None,
     meta_extra: dict | None = None,
+    label: str | None = None,
 ) -> ScoreTable:
-    """Score every row of `responses` (VocabularySet or ItemSet); reuse or resume the on-disk table."""
+    """Score every row of `responses` (VocabularySet or ItemSet); reuse or resume the on-disk table. `label` names
+    the scan's place in the run on its progress bar (e.g. "token_optimality · scan 2/3 · prompt worst")."""
     parts = scan_key_parts(scorer, split, responses)
     key = table_key(parts)
     done = store.load(key)
@@ -119,7 +121,7 @@ def scan(
         state = scorer.prefix_state(split.prefix_ids)
         sizer = BatchSizer(batch_size if batch_size != "auto" else None, scorer.device)
         bar = tqdm(total=sum(e - s for s, e in todo), unit="tok" if responses.name == "vocabulary" else "item",
-                   desc=f"{prompt_key or 'scan'}" + (f" [rank {rank}/{world}]" if world > 1 else ""),
+                   desc=f"{label or prompt_key or 'scan'}" + (f" [rank {rank}/{world}]" if world > 1 else ""),
                    disable=not progress, leave=False)
         for start, end in todo:
             conts = [scorer.continuation(split, r) for r in responses.reply_ids(start, end)]

@@ -70,7 +70,8 @@ def score_task(scorer: Scorer, spec: TaskSpec, store: TableStore, opts: RunOptio
     ids = opts.vocab_ids
     if items is None and opts.limit is not None:
         ids = list(ids[: opts.limit]) if ids is not None else list(range(min(opts.limit, scorer.vocab_size)))
-    for key, prompt in spec.prompts.items():
+    n_scans = len(spec.prompts)
+    for i, (key, prompt) in enumerate(spec.prompts.items(), 1):
         split = scorer.split(prompt)
         if items is None:
             responses = VocabularySet(scorer.tokenizer, split, scorer.vocab_size, ids=ids)
@@ -79,6 +80,7 @@ def score_task(scorer: Scorer, spec: TaskSpec, store: TableStore, opts: RunOptio
                                 max_length=getattr(scorer, "max_length", None))
         table = scan(scorer, split, responses, store, batch_size=opts.batch_size, chunk_rows=opts.chunk_rows,
                      progress=opts.progress, prompt_key=key,
+                     label=f"{spec.task} · scan {i}/{n_scans} · prompt {key}",
                      meta_extra={"subset": opts.subset_name if items is None else None, "limit": opts.limit,
                                  "chat_template_hash": template_hash})
         df = join_kept_columns(spec, table.df, frame)
@@ -123,9 +125,12 @@ def run_tasks(scorer: Scorer, specs: Iterable[TaskSpec], output_dir: str | Path,
                     and catalog.model_task(spec.analysis_name) is None):
                 score_task(scorer, spec, store, opts, template_hash)
         return layout.results_path(ref)
-    outcome = pipeline.run_specs(specs, scope="model", kinds={ref.scorer}, out_dir=out_dir, tables=tables,
-                                 settings=settings, model_task=lambda spec, mt: mt.run(scorer, spec),
-                                 title=ref.display_id, reference_free=ref.reference_free)
+    from harness.progress import showing_progress
+
+    with showing_progress(opts.progress):  # model-level tasks (GCG) show their steps as the scans do
+        outcome = pipeline.run_specs(specs, scope="model", kinds={ref.scorer}, out_dir=out_dir, tables=tables,
+                                     settings=settings, model_task=lambda spec, mt: mt.run(scorer, spec),
+                                     title=ref.display_id, reference_free=ref.reference_free)
     model = {**describe(scorer), "template_hash": template_hash,
              "batch_size": opts.batch_size, "subset": opts.subset_name, "limit": opts.limit, **(model_extra or {})}
     return pipeline.write_outcome(outcome, model, out_dir, "results.json", t0,

@@ -198,7 +198,7 @@ def test_sort_and_filter(driver, site):
     assert order() == [SKY, GRM]  # RewardBench rank first
     button = next(b for b in driver.find_elements(
         "css selector", f'table.board[data-group="{GROUP}"] th[data-col="identity_gap"] button') if b.is_displayed())
-    button.click()  # descriptive metric: largest first
+    button.click()  # closer to 0 is better: nearest first (-10 before -11)
     assert order() == [SKY, GRM]
     button.click()
     assert order() == [GRM, SKY]
@@ -305,3 +305,49 @@ def test_compare_page_explains_what_to_do(driver, site):
     text = driver.find_element("tag name", "main").text
     # the board compares trusted audits only, and says how to get there
     assert "at least two trusted audits" in text and "rm-harness verify" in text
+
+
+def _phone(driver, path: Path):
+    """Open `path` in a 390 x 844 viewport (device-metrics emulation: a desktop window has a minimum width)."""
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
+    driver.get(path.as_uri())
+    return driver
+
+
+def _no_overflow(driver) -> list:
+    return _js(driver, "return [document.documentElement.scrollWidth, window.innerWidth]")
+
+
+def test_phone_keeps_directions_sorting_and_no_overflow(driver, site):
+    try:
+        _phone(driver, site["site"] / "index.html")
+        width, inner = _no_overflow(driver)
+        assert inner == 390 and width <= inner, (width, inner)
+        heads = [th for th in driver.find_elements(
+            "css selector", f'table.board[data-group="{GROUP}"] thead th') if th.is_displayed()]
+        labels = [th.get_attribute("data-col") for th in heads]
+        assert {"model", "rb_v1", "skew", "identity_gap", "identity_bottom"} <= set(labels), labels
+        for th in heads:  # every visible header inside the screen, each metric with its direction shown
+            box = _js(driver, "const r = arguments[0].getBoundingClientRect(); return [r.left, r.right]", th)
+            assert 0 <= box[0] and box[1] <= 390, (th.get_attribute("data-col"), box)
+            if th.get_attribute("data-col") != "model":
+                assert th.find_element("css selector", ".dir").text.strip(), th.get_attribute("data-col")
+        # the initial sort shows before any click; a tap sorts
+        assert driver.find_element("css selector", f'table.board[data-group="{GROUP}"] th[data-col="rb_v1"]') \
+            .get_attribute("aria-sort") == "ascending"
+        order = ("return Array.from(document.querySelector('table.board[data-group=\"" + GROUP + "\"]')"
+                 ".tBodies[0].rows).map(r => r.getAttribute('data-model'))")
+        assert _js(driver, order) == [SKY, GRM]
+        gap = next(th for th in heads if th.get_attribute("data-col") == "identity_gap")
+        gap.find_element("css selector", "button").click()
+        gap.find_element("css selector", "button").click()
+        assert _js(driver, order) == [GRM, SKY] and gap.get_attribute("aria-sort") == "descending"
+        _phone(driver, site["site"] / SKY_PAGE)
+        width, inner = _no_overflow(driver)
+        assert width <= inner, (width, inner)
+        right = _js(driver, """const cells = document.querySelectorAll('table.headline th, table.headline td');
+            return cells.length ? Math.max(...Array.from(cells).map(e => e.getBoundingClientRect().right)) : -1""")
+        assert 0 < right <= inner, right  # the headline values are on screen, not behind a sideways scroll
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})

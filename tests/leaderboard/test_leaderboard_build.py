@@ -332,8 +332,9 @@ def test_headline_cells_follow_the_prompt_and_show_intervals(board):
     worst = column_cells(index, kind, "worst", "skew")
     assert best != worst
     gap = column_cells(index, kind, "best", "identity_gap")
-    assert gap[SKY] == "-10 [-13, -7] adjusted p 0.024, significant"
-    assert gap[GRM] == "-11 [-14, -8] adjusted p 0.2 low n"
+    # closer to 0 is better: SKY is nearer, but its interval reaches -13, past GRM's -11, so both ends are ties
+    assert gap[SKY] == "≈ -10 [-13, -7] adjusted p 0.024, significant"
+    assert gap[GRM] == "≈ -11 [-14, -8] adjusted p 0.2 low n"
     # the raw-scale mean is a column, hidden by default (class raw), while scale-free ones are not
     raw = index.read_text(encoding="utf-8")
     assert re.search(r'<th scope="col" class="metric raw" data-col="mean"', raw)
@@ -384,10 +385,9 @@ def test_glossary_names_every_column_with_definition_direction_and_range(board):
                "Mean score"):
         assert hl in labels and hl in terms
     dd = " ".join(page.text_in("dd"))
-    assert "no better direction; range: -100 to 100 percentile points" in dd
+    assert "closer to 0 is better; range: -100 to 100 percentile points" in dd
     assert "lower is better; range: 0 to 1" in dd
-    raw = index.read_text(encoding="utf-8")
-    assert " title=" not in raw.split('<section id="glossary"', 1)[0].split("<tbody>", 1)[0]  # no hover needed
+    assert "no better direction: describes the shape of the score distribution" in dd  # the reason, in words
 
 
 def test_rewardbench_v1_v2_beside_hub_models_only(board):
@@ -404,9 +404,11 @@ def test_rewardbench_v1_v2_beside_hub_models_only(board):
 
 def test_badges_mark_verified_and_local_models(board):
     _, _, index = board
-    model_cells = column_cells(index, "reward-16-bit-full-vocabulary", "best", "model")
+    model_cells = {k: v.split(" vocabulary ")[0] for k, v in
+                   column_cells(index, "reward-16-bit-full-vocabulary", "best", "model").items()}
     assert model_cells[GRM].endswith("verified") and not model_cells[SKY].endswith("verified")
-    assert column_cells(index, "reward-32-bit-full-vocabulary", "best", "model")[LOCAL].endswith("local")
+    assert column_cells(index, "reward-32-bit-full-vocabulary", "best", "model")[LOCAL].split(" vocabulary ")[0] \
+        .endswith("local")
     page = (_model_dir(index, GRM) / "index.html").read_text(encoding="utf-8")
     assert "verified 2026-11-26T01:00:00Z: 123 rows rescored" in page  # from the maintainer's trust record
     # a `verification` field written into a document means nothing: the badge follows the trust store only
@@ -457,6 +459,9 @@ def test_markdown_and_json(board):
     md = (index.parent / "leaderboard.md").read_text(encoding="utf-8")
     assert "## Reward models — 16-bit weights, full vocabulary" in md and "## Glossary" in md
     assert "Mean score" not in md.split("## Glossary")[0]  # raw-scale columns stay off the default view
+    sec = md.split("## Reward models — 16-bit weights, full vocabulary", 1)[1].split("\n## ", 1)[0]
+    assert sec.index("### Prompt `best`") < sec.index("### Prompt `worst`")  # every prompt, the default first
+    assert "≈ -10" in sec and "dtype bfloat16" in sec
     data = json.loads((index.parent / "leaderboard.json").read_text(encoding="utf-8"))
     sky = next(m for m in data["models"] if m["model"] == SKY)
     assert sky["kind"] == "reward" and sky["revision"].startswith("0123456789ab")
@@ -548,7 +553,26 @@ def test_downloads_hold_the_right_rows(board):
     assert top["id"].tolist() == fin["id"].tolist()
     assert top.loc[0, "text"] == " LOVE" and top.loc[0, "shown_as"] == "␣LOVE" and top.loc[0, "rank"] == 1
     assert bottom.loc[0, "text"] == " violence" and bottom.loc[0, "rank"] == len(fin)
-    assert json.loads((d / "results.json").read_text())["model"]["id"] == SKY
+    copy = json.loads((d / "results.json").read_text())
+    assert copy["model"]["id"] == SKY
+
+
+def test_site_results_copy_is_slim_and_names_its_source(board):
+    _, folders, index = board
+    src = folders["a"] / "results.json"
+    raw = src.read_bytes()
+    full = json.loads(raw)
+    copy_path = _model_dir(index, SKY) / "results.json"
+    copy = json.loads(copy_path.read_text())
+    assert copy["source"]["sha256"] == hashlib.sha256(raw).hexdigest() and copy["source"]["bytes"] == len(raw)
+    assert copy_path.stat().st_size < len(raw)
+    for task, block in full["results"].items():
+        assert copy["results"][task]["metrics"] == block["metrics"]  # every metric kept, exactly
+        assert "data" not in copy["results"][task] and "tables" not in copy["results"][task]
+    assert {k: v for k, v in copy.items() if k not in ("results", "source")} == \
+        {k: v for k, v in full.items() if k != "results"}
+    # the report beside the audit links the document itself, unslimmed
+    assert "source" not in json.loads(raw)
 
 
 def test_search_data_matches_the_score_tables(board):
@@ -823,3 +847,147 @@ def test_cli_prints_one_line_errors(tmp_path, capsys):
     assert lb.main(["--results", str(results), "--out", str(tmp_path / "other")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: --out ") and "choose a new or empty folder" in err[0]
+
+
+def _walk(node, path=""):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _walk(v, f"{path}/{k}")
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _walk(v, f"{path}/{i}")
+    yield path, node
+
+
+def test_leaderboard_json_numbers_are_numbers(board):
+    _, folders, index = board
+    data = json.loads((index.parent / "leaderboard.json").read_text(encoding="utf-8"))
+    assert data["schema"] == lb.SCHEMA == "rm-harness-leaderboard/3"
+    n_values = n_intervals = 0
+    for path, node in _walk(data):
+        name = path.rsplit("/", 1)[-1]
+        if name in ("value", "score", "rank"):
+            assert node is None or (isinstance(node, (int, float)) and not isinstance(node, bool)), (path, node)
+            n_values += isinstance(node, float)
+        if name == "interval" and node is not None:
+            assert len(node) == 2 and all(isinstance(x, float) for x in node) and node[0] <= node[1], (path, node)
+            n_intervals += 1
+        if isinstance(node, str):  # no display string of a number where a number belongs
+            assert not re.fullmatch(r"-?\d+(\.\d+)?(e-?\d+)?", node) or name in ("text", "revision"), (path, node)
+    assert n_values > 10 and n_intervals >= 2
+    sky = next(m for m in data["models"] if m["model"] == SKY)
+    gap = sky["prompts"]["best"]["metrics"]["identity_gap"]
+    assert gap["value"] == -10.0 and gap["interval"] == [-13.0, -7.0] and gap["interval_text"] == "[-13, -7]"
+    assert gap["direction"] == "target" and gap["target"] == 0.0 and gap["text"] == "-10"
+    assert isinstance(sky["rewardbench"]["RewardBench v1"]["rank"], int)
+    assert sky["run"]["dtype"] == "bfloat16" and sky["run"]["sanity"].startswith("passed")
+
+
+def test_every_header_shows_a_direction_in_words_and_the_initial_sort(board):
+    _, _, index = board
+    raw = index.read_text(encoding="utf-8")
+    tables = re.findall(r"<table class=\"board\".*?</thead>", raw, re.DOTALL)
+    assert tables
+    for t in tables:
+        heads = re.findall(r"<th scope=\"col\"([^>]*)>(.*?)</th>", t, re.DOTALL)
+        for attrs, inner in heads:
+            if 'data-col="model"' in attrs:
+                continue
+            arrow = re.search(r'<span class="dir[^"]*"[^>]*>([^<]+)</span>', inner)
+            assert arrow and arrow.group(1).strip() in ("↑", "↓", "→0", "○"), inner
+            assert re.search(r'button type="button" class="sort" title="[^"]*(better|direction)', inner), inner
+        assert len(re.findall(r'aria-sort="ascending"', t)) == 1  # the initial order is stated before any click
+        subs = " ".join(re.findall(r'<span class="sub">([^<]*)</span>', t))
+        assert "best_vs_worst" not in subs and "greatest_ever" not in subs
+    assert "under the “best” vs “worst” prompts" in raw
+    # the demo-like board (no RewardBench ranks) is sorted by model id; a ranked board by RewardBench v1
+    assert re.search(r'data-col="rb_v1" data-type="num" data-hib="-1" aria-sort="ascending"', raw)
+
+
+def _cell(v, lo=None, hi=None):
+    from harness.leaderboard.board_view import CellView
+
+    return CellView("x", str(v), repr(v), None if lo is None else f"[{lo}, {hi}]", None, False, [], v, lo, hi)
+
+
+def _col(direction, target=None):
+    from harness.leaderboard.board_view import ColumnView
+
+    return ColumnView("c", "C", "", "", "0", True, direction, target, "")
+
+
+def test_best_and_worst_are_marked_only_when_the_interval_excludes_the_runner_up():
+    from harness.leaderboard.board_view import mark_extremes
+
+    # higher is better: A's interval [0.8, 0.95] excludes the runner-up's 0.5 -> best; C's [0.0, 0.2] excludes 0.5
+    cells = [_cell(0.9, 0.8, 0.95), _cell(0.5, 0.4, 0.6), _cell(0.1, 0.0, 0.2)]
+    mark_extremes(_col("higher"), cells)
+    assert [c.rank_mark for c in cells] == ["best", "", "worst"]
+    # overlapping intervals: the top value's interval reaches the runner-up -> a tie mark, never "best"
+    cells = [_cell(0.9, 0.45, 0.95), _cell(0.5, 0.4, 0.6), _cell(0.1, 0.0, 0.55)]
+    mark_extremes(_col("higher"), cells)
+    assert [c.rank_mark for c in cells] == ["tie-best", "", "tie-worst"]
+    assert "interval includes the runner-up" in cells[0].rank_title
+    # lower is better mirrors it
+    cells = [_cell(0.9, 0.8, 0.95), _cell(0.5, 0.4, 0.6), _cell(0.1, 0.0, 0.2)]
+    mark_extremes(_col("lower"), cells)
+    assert [c.rank_mark for c in cells] == ["worst", "", "best"]
+    # closer to 0: -1 [-2, 0.5] is nearest, but its interval reaches distance 2 > the runner-up's 1.5 -> tie;
+    # 1.5 [1.4, 1.6] is separated from nothing worse; 9 [8, 10] is worst and its whole interval is past 1.5
+    cells = [_cell(-1.0, -2.0, 0.5), _cell(1.5, 1.4, 1.6), _cell(9.0, 8.0, 10.0)]
+    mark_extremes(_col("target", 0.0), cells)
+    assert [c.rank_mark for c in cells] == ["tie-best", "", "worst"]
+    cells = [_cell(-0.2, -0.5, 0.3), _cell(1.5, 1.4, 1.6), _cell(9.0, 8.0, 10.0)]
+    mark_extremes(_col("target", 0.0), cells)
+    assert [c.rank_mark for c in cells] == ["best", "", "worst"]
+    # no interval: a tie mark that says so; a descriptive column or a single value: no mark at all
+    cells = [_cell(3.0), _cell(2.0)]
+    mark_extremes(_col("higher"), cells)
+    assert [c.rank_mark for c in cells] == ["tie-best", "tie-worst"] and "no interval" in cells[0].rank_title
+    for col, cells in ((_col("none"), [_cell(3.0, 2.9, 3.1), _cell(1.0, 0.9, 1.1)]), (_col("higher"), [_cell(1.0)])):
+        mark_extremes(col, cells)
+        assert all(c.rank_mark == "" for c in cells)
+
+
+def test_marks_reach_the_page_with_a_symbol_and_title(tmp_path):
+    results = tmp_path / "results"
+    # identity gaps -2 [-3, -1] and -20 [-23, -17]: closer to 0 is better, the intervals are far apart
+    for i, (gap, half) in enumerate(((-2.0, 1.0), (-20.0, 3.0))):
+        audit(results, f"org/m{i}", seed=i, extra_metrics={"identity_bias": {
+            "best/percentile_gap": metric(gap), "best/gap_ci_low": metric(gap - half),
+            "best/gap_ci_high": metric(gap + half)}})
+    index = build(results, tmp_path / "site", rewardbench=stub_rb())
+    kind = next(re.finditer(r'id="kind-([^"]+)"', index.read_text(encoding="utf-8"))).group(1)
+    gap = column_cells(index, kind, "best", "identity_gap")
+    assert gap["org/m0"].startswith("★ -2") and gap["org/m1"].startswith("▼ -20")
+    raw = index.read_text(encoding="utf-8")
+    assert 'class="rank-mark" title="best in this column: its 95% interval excludes' in raw
+
+
+def test_rows_show_subset_dtype_limit_and_sanity(tmp_path):
+    results = tmp_path / "results"
+    folder = audit(results, "org/sub")
+    doc = json.loads((folder / "results.json").read_text())
+    for block in doc["results"].values():  # a subset smoke run, as `--subset demo-words-v4 --limit 300` writes
+        block["settings"].update(subset="demo-words-v4", limit=300)
+    (folder / "results.json").write_text(json.dumps(doc))
+    index = build(results, tmp_path / "site", rewardbench=stub_rb())
+    kind = next(re.finditer(r'id="kind-([^"]+)"', index.read_text(encoding="utf-8"))).group(1)
+    cell = column_cells(index, kind, "best", "model")["org/sub"]
+    assert "vocabulary subset demo-words-v4" in cell and "dtype bfloat16" in cell and "limit 300" in cell
+    assert "sanity passed (0.90)" in cell
+
+
+def test_search_file_budget_is_measured_in_bytes(tmp_path):
+    from harness.report.assets import SEARCH_FILE, write_search
+
+    folder = audit(tmp_path / "results", SKY, hostile=True)  # non-ASCII replies: \\uXXXX costs 6 bytes a character
+    doc = doc_of(folder)
+    full = write_search(doc, folder, tmp_path / "full", budget=10**9)
+    size = (tmp_path / "full" / SEARCH_FILE).stat().st_size
+    assert len(full.prompts) == 2
+    assert size > len((tmp_path / "full" / SEARCH_FILE).read_text(encoding="ascii").encode("utf-8").decode(
+        "unicode_escape"))  # escapes make the bytes outnumber the characters they stand for
+    cut = write_search(doc, folder, tmp_path / "cut", budget=size - 1)  # one byte short: a prompt must go
+    assert (tmp_path / "cut" / SEARCH_FILE).stat().st_size <= size - 1
+    assert cut.prompts == full.prompts[:1] and full.prompts[1] in cut.reason

@@ -12,17 +12,23 @@
     var tbody = table.tBodies[0];
     var headers = Array.prototype.slice.call(table.tHead.rows[0].cells);
     var state = { col: -1, dir: 0 };
+    headers.forEach(function (th, k) {  // the initial order is stated in the HTML (aria-sort)
+      var s = th.getAttribute("aria-sort");
+      if (s === "ascending" || s === "descending") { state.col = k; state.dir = s === "ascending" ? 1 : -1; }
+    });
 
     function defaultDir(th) {
       var hib = th.getAttribute("data-hib");
-      if (hib === "-1" || th.getAttribute("data-type") === "text") { return 1; }
+      if (hib === "-1" || hib === "t" || th.getAttribute("data-type") === "text") { return 1; }
       return -1;
     }
 
     function key(row, i) {
       var cell = row.cells[i];
       var v = cell ? cell.getAttribute("data-sort") : null;
-      return v === null || v === "" ? null : v;
+      if (v === null || v === "") { return null; }
+      var target = headers[i].getAttribute("data-target");  // "closer to a target": sort by the distance
+      return target === null ? v : String(Math.abs(parseFloat(v) - parseFloat(target)));
     }
 
     function sortBy(i, dir) {
