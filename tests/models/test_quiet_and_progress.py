@@ -69,7 +69,8 @@ def test_each_scan_names_its_place(tiny_llama, tmp_path, capfd):
     from harness.models.loading import load_scorer
     from harness.scoring.table import TableStore
     from harness.tasks.runner import RunOptions, score_task
-    from harness.tasks.spec import BUILTIN_TASKS_DIR, load_task
+    from harness.tasks.checks import load_task
+    from harness.tasks.discovery import BUILTIN_TASKS_DIR
 
     spec = load_task(BUILTIN_TASKS_DIR / "token_optimality.yaml")
     scorer = load_scorer(str(tiny_llama), device="cpu")
