@@ -70,7 +70,7 @@ def test_valid_for_every_kind_and_task_file_validates():
     from harness.tasks import load_task, validate_paths
     from harness.tasks.discovery import BUILTIN_TASKS_DIR
 
-    assert registry.scorers("framing_tables") == {"reward", "lm_logprob", "dpo"}
+    assert registry.scorers("framing_tables") == {"reward", "lm_logprob", "dpo", "judge"}
     path = BUILTIN_TASKS_DIR / "framing_tables.yaml"
     assert validate_paths([path]) == []
     spec = load_task(path)

@@ -193,4 +193,4 @@ def test_task_file_validates():
     path = BUILTIN_TASKS_DIR / "human_agreement.yaml"
     assert validate_paths([path]) == []
     spec = load_task(path)
-    assert spec.responses["type"] == "items" and spec.analysis_args["elo_path"].endswith("greatest_ever.csv")
+    assert spec.responses["type"] == "items" and spec.analysis_args["elo_path"].endswith("eloeverything/elo.csv")

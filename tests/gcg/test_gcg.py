@@ -337,7 +337,7 @@ def test_task_yaml_runs_and_lands_in_results(tiny, tmp_path):
     spec = load_task(BUILTIN_TASKS_DIR / "gcg.yaml")
     assert spec.analysis_name == "gcg" and spec.scorer == "reward"
     task = model_tasks.get("gcg")
-    assert task.run is run_gcg_task and task.scorers == {"reward"}
+    assert task.run is run_gcg_task and task.scorers == {"reward", "judge"}
     args = spec.analysis_args
     assert (args["steps"], args["search_width"], args["topk"], args["n_tokens"]) == (20, 64, 64, 8)
 
