@@ -271,6 +271,9 @@ def bag_of_tokens_rm(tokenizer_dir: Path, out: Path, identity_penalty: float = 0
         layer.self_attn.v_proj.weight[0, 0] = 1.0  # head 0, value dim 0 <- hidden dim 0
         layer.self_attn.o_proj.weight[1, 0] = 1.0  # hidden dim 1 <- head 0, value dim 0
         model.score.weight[0, 1] = 100.0
+    model.save_pretrained(out)
+    tok.save_pretrained(out)
+    return out
 
 
 def tiny_judge(tokenizer_dir: Path, out: Path, good: list[str], ratings: list[str], seed: int = 0) -> Path:
