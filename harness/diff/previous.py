@@ -15,8 +15,7 @@ class NoPreviousRevision(UserError, LookupError):
 
 
 def previous_revision(layout: Layout, b: Audit) -> Audit:
-    from harness.io.atomic import is_temp_file
-    from harness.results.records import FINISHED, read_record
+    from harness.results.records import FINISHED, all_attempts
 
     from harness.models.identity import looks_like_hub_id
 
@@ -28,15 +27,8 @@ def previous_revision(layout: Layout, b: Audit) -> Audit:
         raise NoPreviousRevision(f"{b.display_id}: its results.json names its model group with something that is "
                                  "not ORG/NAME: name the baseline audit explicitly (diff A B, gate --baseline AUDIT)")
     found: list[tuple[str, str, str]] = []  # (attempt id, slug, revision folder)
-    root = layout.requests_dir
-    for path in sorted(root.glob("*/*/*.json")) if root.is_dir() else []:
-        if is_temp_file(path):
-            continue
-        try:
-            rec = read_record(path)
-        except ValueError:
-            continue
-        if rec is not None and rec.status == FINISHED and getattr(rec, "model_name", None) == name:
+    for path, rec in all_attempts(layout):
+        if rec.status == FINISHED and getattr(rec, "model_name", None) == name:
             found.append((path.stem, path.parent.parent.name, path.parent.name))
     found.sort()
     here = (b.slug, b.folder.name)
@@ -45,5 +37,5 @@ def previous_revision(layout: Layout, b: Audit) -> Audit:
     for _, slug, rev in reversed(before):
         if (slug, rev) != here:
             return open_audit(layout.root / slug / rev, layout.root)
-    raise NoPreviousRevision(f"no earlier finished submission of {name} in {root} before {b.display_id}: name the "
+    raise NoPreviousRevision(f"no earlier finished submission of {name} in {layout.requests_dir} before {b.display_id}: name the "
                              "baseline audit explicitly (diff A B, gate --baseline AUDIT)")

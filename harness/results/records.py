@@ -111,8 +111,18 @@ def write_record(path: str | os.PathLike[str], record: SubmissionRecord) -> Path
 def attempts(layout: Layout, ref) -> list[tuple[Path, SubmissionRecord]]:
     """This model revision's records, oldest first."""
     folder = layout.records_dir(ref)
+    return _readable(sorted(folder.glob("*.json")) if folder.is_dir() else [])
+
+
+def all_attempts(layout: Layout) -> list[tuple[Path, SubmissionRecord]]:
+    """Every model revision's records under the output folder (unreadable ones left out)."""
+    root = layout.requests_dir
+    return _readable(sorted(root.glob("*/*/*.json")) if root.is_dir() else [])
+
+
+def _readable(paths: list[Path]) -> list[tuple[Path, SubmissionRecord]]:
     out = []
-    for p in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+    for p in paths:
         if is_temp_file(p):
             continue
         try:
